@@ -1,0 +1,43 @@
+// Bundles the action into dist/index.js and lists the licenses of what the bundle holds.
+import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+
+const result = await build({
+  entryPoints: ['src/index.ts'],
+  outfile: 'dist/index.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  metafile: true,
+  // Bundled CommonJS packages call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+
+const packageDirs = new Set();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (match) packageDirs.add(match[1]);
+}
+
+const sections = [];
+for (const dir of [...packageDirs].sort()) {
+  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+  const licenseFile = (await readdir(dir)).find((f) => /^(licen[cs]e|copying)(\..*)?$/i.test(f));
+  const text = licenseFile
+    ? (await readFile(join(dir, licenseFile), 'utf8')).trim()
+    : '(no license file shipped)';
+  sections.push(`${pkg.name}@${pkg.version}\nLicense: ${pkg.license ?? 'unknown'}\n\n${text}`);
+}
+const names = new Set(sections.map((s) => s.split('\n')[0]));
+await writeFile(
+  join(dirname('dist/index.js'), 'licenses.txt'),
+  `The bundle in index.js includes these ${names.size} packages.\n\n${sections.join('\n\n' + '-'.repeat(72) + '\n\n')}\n`,
+);

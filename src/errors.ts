@@ -1,0 +1,43 @@
+/** A problem with the action's inputs or environment, found before anything was written. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The release artifact could not be found, downloaded, trusted or unpacked. */
+export class ArtifactError extends Error {
+  override name = 'ArtifactError';
+}
+
+/** The server state does not allow the rollout as asked (found before any write). */
+export class PreflightError extends Error {
+  override name = 'PreflightError';
+}
+
+/** After the writes, the servers do not run what the rollout asked for. */
+export class VerificationError extends Error {
+  override name = 'VerificationError';
+}
+
+/** A Vault or OpenBao API call that failed, with everything needed to act on it. */
+export class VaultError extends Error {
+  override name = 'VaultError';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly serverErrors: readonly string[];
+
+  constructor(method: string, path: string, status: number, serverErrors: readonly string[]) {
+    const said = serverErrors.length > 0 ? `: ${serverErrors.join('; ')}` : '';
+    super(`${method} /v1/${path} answered ${status}${said}`);
+    this.method = method;
+    this.path = path;
+    this.status = status;
+    this.serverErrors = serverErrors;
+  }
+}
+
+/** One line, safe for `setFailed` and annotations: no stack, no newlines. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,123 @@
+import type { PluginType } from '../config.ts';
+import { PreflightError } from '../errors.ts';
+import type { PluginFileState } from '../artifact/place.ts';
+import type { CatalogEntry } from '../vault/catalog.ts';
+import { reloadName, type MountState } from '../vault/mounts.ts';
+
+export interface PlanInput {
+  pluginType: PluginType;
+  pluginName: string;
+  version: string;
+  sha256: string;
+  command: string;
+  mounts: readonly string[];
+  catalogEntry: CatalogEntry | null;
+  mountTable: ReadonlyMap<string, MountState>;
+  /** `null` when the action does not manage the plugin directory. */
+  pluginFile: PluginFileState | null;
+}
+
+/** `tune` moves the configured version; `reload` restarts a mount already configured but not running it. */
+export type MountAction = 'tune' | 'reload' | 'none';
+
+export interface MountStep {
+  path: string;
+  from: string;
+  to: string;
+  runningVersion: string;
+  runningSha256: string;
+  action: MountAction;
+}
+
+export interface Plan {
+  pluginType: PluginType;
+  pluginName: string;
+  version: string;
+  sha256: string;
+  command: string;
+  pluginFile: 'copy' | 'present' | 'unmanaged';
+  catalog: 'register' | 'present';
+  mounts: MountStep[];
+  /** Mount names for one reload call, as the reload endpoint wants them. */
+  reload: string[];
+  changes: boolean;
+}
+
+/**
+ * Once a version is in the catalog its entry names the file to run; a re-run
+ * must use that name even if the `command` input has changed since.
+ */
+export function effectiveCommand(
+  command: string,
+  entry: CatalogEntry | null,
+  sha256: string,
+): string {
+  return entry && entry.sha256 === sha256 && entry.command ? entry.command : command;
+}
+
+/** Decides everything the rollout will write, or refuses with every problem in one line. */
+export function planRollout(input: PlanInput): Plan {
+  const problems: string[] = [];
+  const entry = input.catalogEntry;
+  if (entry && entry.sha256 !== input.sha256) {
+    problems.push(
+      `${input.pluginType} plugin ${input.pluginName} ${input.version} is already registered with sha256 ${entry.sha256}, not this artifact's ${input.sha256}; versions are immutable, so release this build as a new version`,
+    );
+  }
+  const file = input.pluginFile;
+  if (file?.present && file.sha256 !== input.sha256) {
+    problems.push(
+      `plugin-directory: ${input.command} already exists with sha256 ${file.sha256}, not ${input.sha256}; refusing to overwrite it`,
+    );
+  }
+  const steps: MountStep[] = [];
+  for (const path of input.mounts) {
+    const mount = input.mountTable.get(path);
+    if (!mount) {
+      problems.push(`mounts: ${describeMount(input.pluginType, path)} does not exist`);
+      continue;
+    }
+    if (mount.plugin !== input.pluginName) {
+      problems.push(
+        `mounts: ${describeMount(input.pluginType, path)} runs plugin ${mount.plugin || '(unknown)'}, not ${input.pluginName}`,
+      );
+      continue;
+    }
+    steps.push({
+      path,
+      from: mount.version,
+      to: input.version,
+      runningVersion: mount.runningVersion,
+      runningSha256: mount.runningSha256,
+      action: mountAction(mount, input.version, input.sha256),
+    });
+  }
+  if (problems.length > 0) throw new PreflightError(problems.join('; '));
+  const pluginFile = file === null ? 'unmanaged' : file.present ? 'present' : 'copy';
+  const catalog = entry ? 'present' : 'register';
+  return {
+    pluginType: input.pluginType,
+    pluginName: input.pluginName,
+    version: input.version,
+    sha256: input.sha256,
+    command: input.command,
+    pluginFile,
+    catalog,
+    mounts: steps,
+    reload: steps
+      .filter((s) => s.action !== 'none')
+      .map((s) => reloadName(input.pluginType, s.path)),
+    changes:
+      pluginFile === 'copy' || catalog === 'register' || steps.some((s) => s.action !== 'none'),
+  };
+}
+
+function mountAction(mount: MountState, version: string, sha256: string): MountAction {
+  if (mount.version !== version) return 'tune';
+  if (mount.runningVersion !== version || mount.runningSha256 !== sha256) return 'reload';
+  return 'none';
+}
+
+export function describeMount(type: PluginType, path: string): string {
+  return type === 'auth' ? `auth/${path}` : `${path}/`;
+}

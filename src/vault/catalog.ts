@@ -1,0 +1,45 @@
+import type { PluginType } from '../config.ts';
+import type { VaultClient } from './client.ts';
+
+export interface CatalogEntry {
+  name: string;
+  version: string;
+  sha256: string;
+  command: string;
+  builtin: boolean;
+}
+
+interface CatalogResponse {
+  data: { name: string; version?: string; sha256?: string; command?: string; builtin?: boolean };
+}
+
+export async function readCatalogEntry(
+  client: VaultClient,
+  type: PluginType,
+  name: string,
+  version: string,
+): Promise<CatalogEntry | null> {
+  const response = await client.read<CatalogResponse>(`sys/plugins/catalog/${type}/${name}`, {
+    version,
+  });
+  if (!response) return null;
+  const data = response.data;
+  return {
+    name: data.name,
+    version: data.version ?? '',
+    sha256: (data.sha256 ?? '').toLowerCase(),
+    command: data.command ?? '',
+    builtin: data.builtin ?? false,
+  };
+}
+
+export async function registerPlugin(
+  client: VaultClient,
+  entry: { type: PluginType; name: string; version: string; sha256: string; command: string },
+): Promise<void> {
+  await client.write('PUT', `sys/plugins/catalog/${entry.type}/${entry.name}`, {
+    sha256: entry.sha256,
+    command: entry.command,
+    version: entry.version,
+  });
+}

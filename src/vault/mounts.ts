@@ -1,0 +1,54 @@
+import type { PluginType } from '../config.ts';
+import type { VaultClient } from './client.ts';
+
+export interface MountState {
+  /** Without trailing slash, and without `auth/` for auth mounts. */
+  path: string;
+  plugin: string;
+  version: string;
+  runningVersion: string;
+  runningSha256: string;
+}
+
+interface RawMount {
+  type?: string;
+  plugin_version?: string;
+  running_plugin_version?: string;
+  running_sha256?: string;
+}
+
+const TABLE: Record<PluginType, string> = { secret: 'sys/mounts', auth: 'sys/auth' };
+
+/** One read for the whole table, however many mounts the rollout lists. */
+export async function readMountTable(
+  client: VaultClient,
+  type: PluginType,
+): Promise<Map<string, MountState>> {
+  const response = await client.read<{ data?: Record<string, RawMount> }>(TABLE[type]);
+  const table = new Map<string, MountState>();
+  for (const [key, raw] of Object.entries(response?.data ?? {})) {
+    const path = key.replace(/\/$/, '');
+    table.set(path, {
+      path,
+      plugin: raw.type ?? '',
+      version: raw.plugin_version ?? '',
+      runningVersion: raw.running_plugin_version ?? '',
+      runningSha256: (raw.running_sha256 ?? '').toLowerCase(),
+    });
+  }
+  return table;
+}
+
+export async function tuneMountVersion(
+  client: VaultClient,
+  type: PluginType,
+  path: string,
+  version: string,
+): Promise<void> {
+  await client.write('POST', `${TABLE[type]}/${path}/tune`, { plugin_version: version });
+}
+
+/** The name a reload request and the CLI use for a mount: auth mounts carry `auth/`. */
+export function reloadName(type: PluginType, path: string): string {
+  return type === 'auth' ? `auth/${path}` : path;
+}

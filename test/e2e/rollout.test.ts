@@ -1,0 +1,252 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/artifact/hash.ts';
+import { startBao, type BaoServer } from '../lab/bao.ts';
+import { fixtureBinary } from '../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { runAction, type RunOptions } from '../lab/runner.ts';
+import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const GITHUB_TOKEN = 'ghs_labtoken0123456789abcdef';
+
+let bao: BaoServer;
+let github: ReleaseServer;
+const sha = {
+  secretsV100: '',
+  secretsV101: '',
+  secretsV101Republished: '',
+  authV101: '',
+};
+
+beforeAll(async () => {
+  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  sha.secretsV100 = await sha256File(fixtureBinary('secrets', 'v1.0.0'));
+  sha.secretsV101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  sha.secretsV101Republished = await sha256File(fixtureBinary('secrets', 'v1.0.1', 'republished'));
+  sha.authV101 = await sha256File(fixtureBinary('auth', 'v1.0.1'));
+  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
+  for (const path of ['acme', 'team-a/acme', 'other-acme']) {
+    await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
+  }
+  await installPlugin(bao, 'auth', 'acme-auth', 'auth', 'v1.0.0');
+  await enableMount(bao, 'auth', 'acme-login', 'acme-auth', 'v1.0.0');
+  github.publish(
+    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.0', format: 'raw' }),
+  );
+  github.publish(
+    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+  );
+  github.publish(
+    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.1.0', format: 'zip' }),
+  );
+  github.publish(
+    pluginRelease({
+      repo: 'acme-auth',
+      name: 'acme-auth',
+      kind: 'auth',
+      version: 'v1.0.1',
+      format: 'tar.gz',
+    }),
+  );
+  github.publish(
+    pluginRelease({
+      repo: 'acme-fork',
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      flavor: 'republished',
+      format: 'zip',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([bao.stop(), github.close()]);
+});
+
+function secretRollout(
+  overrides: Partial<RunOptions> = {},
+  inputs: Record<string, string> = {},
+): RunOptions {
+  return {
+    ref: 'refs/tags/v1.0.1',
+    apiUrl: github.apiUrl,
+    ...overrides,
+    inputs: {
+      url: bao.address,
+      token: bao.token,
+      'github-token': GITHUB_TOKEN,
+      'plugin-type': 'secret',
+      'plugin-name': 'acme',
+      artifact: assetTemplate('acme', 'zip'),
+      'plugin-directory': bao.pluginDir,
+      mounts: 'acme\nteam-a/acme   # the nested one\n',
+      ...inputs,
+    },
+  };
+}
+
+interface ResultRow {
+  mount: string;
+  previous: string;
+  target: string;
+  running_version: string;
+  running_sha256: string;
+  result: string;
+}
+
+describe('a release rolls out to a real OpenBao', () => {
+  it('moves two secret mounts to v1.0.1 and leaves an unlisted mount alone', async () => {
+    const run = await runAction(secretRollout());
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    for (const path of ['acme', 'team-a/acme']) {
+      expect(await liveMount(bao, 'secret', path)).toEqual({
+        plugin: 'acme',
+        version: 'v1.0.1',
+        runningVersion: 'v1.0.1',
+        runningSha256: sha.secretsV101,
+      });
+    }
+    expect(await liveMount(bao, 'secret', 'other-acme')).toMatchObject({
+      version: 'v1.0.0',
+      runningSha256: sha.secretsV100,
+    });
+    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toEqual(
+      expect.objectContaining({ sha256: sha.secretsV101, command: 'acme-v1.0.1' }),
+    );
+    expect(await sha256File(join(bao.pluginDir, 'acme-v1.0.1'))).toBe(sha.secretsV101);
+    expect(run.outputs).toMatchObject({
+      version: 'v1.0.1',
+      sha256: sha.secretsV101,
+      command: 'acme-v1.0.1',
+      changed: 'true',
+    });
+    expect(run.outputs['reload-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const rows = JSON.parse(run.outputs.result ?? '[]') as ResultRow[];
+    expect(
+      rows.map((r) => [
+        r.mount,
+        r.previous,
+        r.target,
+        r.running_version,
+        r.running_sha256,
+        r.result,
+      ]),
+    ).toEqual([
+      ['acme', 'v1.0.0', 'v1.0.1', 'v1.0.1', sha.secretsV101, 'updated'],
+      ['team-a/acme', 'v1.0.0', 'v1.0.1', 'v1.0.1', sha.secretsV101, 'updated'],
+    ]);
+    expect(run.summary).toContain('## ✅ Rolled out `acme` `v1.0.1`');
+    expect(run.summary).toContain('| `team-a/acme/` | `v1.0.0` | `v1.0.1` | `v1.0.1` |');
+    expect(run.summary).toContain('`acme_1.0.1_SHA256SUMS` confirms the archive');
+    expect(run.masked).toEqual(expect.arrayContaining([bao.token, GITHUB_TOKEN]));
+    for (const text of [run.log, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+      expect(text).not.toContain(bao.token);
+      expect(text).not.toContain(GITHUB_TOKEN);
+    }
+  });
+
+  it('changes nothing when the same rollout runs again', async () => {
+    const mark = await bao.auditMark();
+    const run = await runAction(secretRollout());
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(run.outputs.changed).toBe('false');
+    expect(run.outputs['reload-id']).toBe('');
+    expect(run.summary).toContain('## ➖ Unchanged: `acme` `v1.0.1` was already in place');
+    expect(run.summary).toContain('nothing was written');
+  });
+
+  it('rolls back from workflow_dispatch to the version it names', async () => {
+    const run = await runAction(
+      secretRollout(
+        {
+          eventName: 'workflow_dispatch',
+          event: { inputs: { version: 'v1.0.0' } },
+          ref: 'refs/heads/main',
+        },
+        { artifact: assetTemplate('acme', 'raw') },
+      ),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    for (const path of ['acme', 'team-a/acme']) {
+      expect(await liveMount(bao, 'secret', path)).toMatchObject({
+        version: 'v1.0.0',
+        runningVersion: 'v1.0.0',
+        runningSha256: sha.secretsV100,
+      });
+    }
+    expect(run.outputs).toMatchObject({
+      version: 'v1.0.0',
+      sha256: sha.secretsV100,
+      changed: 'true',
+    });
+    expect(run.summary).toContain('already registered with this SHA-256');
+  });
+
+  it('moves an auth mount, given with or without its auth/ prefix', async () => {
+    const run = await runAction({
+      ref: 'refs/tags/v1.0.1',
+      apiUrl: github.apiUrl,
+      repository: 'acme/acme-auth',
+      inputs: {
+        url: bao.address,
+        token: bao.token,
+        'github-token': GITHUB_TOKEN,
+        'plugin-type': 'auth',
+        'plugin-name': 'acme-auth',
+        artifact: assetTemplate('acme-auth', 'tar.gz'),
+        'plugin-directory': bao.pluginDir,
+        mounts: 'auth/acme-login',
+      },
+    });
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(await liveMount(bao, 'auth', 'acme-login')).toEqual({
+      plugin: 'acme-auth',
+      version: 'v1.0.1',
+      runningVersion: 'v1.0.1',
+      runningSha256: sha.authV101,
+    });
+    expect(run.summary).toContain('| `auth/acme-login` |');
+  });
+});
+
+describe('nothing is written when a check fails', () => {
+  it('refuses a version re-published with a different binary', async () => {
+    const before = await catalogEntry(bao, 'secret', 'acme', 'v1.0.1');
+    const mark = await bao.auditMark();
+    const run = await runAction(secretRollout({}, { 'release-repository': 'acme/acme-fork' }));
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      `::error::secret plugin acme v1.0.1 is already registered with sha256 ${sha.secretsV101}, not this artifact's ${sha.secretsV101Republished}; versions are immutable`,
+    );
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toEqual(before);
+    expect(await sha256File(join(bao.pluginDir, 'acme-v1.0.1'))).toBe(sha.secretsV101);
+    expect(run.outputs.changed).toBe('false');
+    expect(run.summary).toContain('Nothing was written to the server.');
+  });
+
+  it('refuses a listed mount that does not exist, or that runs another plugin', async () => {
+    const mark = await bao.auditMark();
+    const run = await runAction(
+      secretRollout({ ref: 'refs/tags/v1.1.0' }, { mounts: 'acme\nmissing\nsecret' }),
+    );
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      '::error::mounts: missing/ does not exist; mounts: secret/ runs plugin kv, not acme',
+    );
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(existsSync(join(bao.pluginDir, 'acme-v1.1.0'))).toBe(false);
+    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).toBeNull();
+    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ version: 'v1.0.0' });
+  });
+});

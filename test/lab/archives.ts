@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+
+/** One member of a lab archive; `link` makes a symbolic link to that target. */
+export interface Member {
+  name: string;
+  data?: Buffer;
+  mode?: number;
+  link?: string;
+}
+
+const FILE = 0o100000;
+const SYMLINK = 0o120000;
+
+function typeAndMode(member: Member): number {
+  return (member.link === undefined ? FILE : SYMLINK) | (member.mode ?? 0o755);
+}
+
+function content(member: Member): Buffer {
+  return member.link === undefined ? (member.data ?? Buffer.alloc(0)) : Buffer.from(member.link);
+}
+
+/** A zip as release tools write it: deflated, with Unix modes in the external attributes. */
+export function makeZip(members: readonly Member[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const member of members) {
+    const name = Buffer.from(member.name);
+    const raw = content(member);
+    const packed = deflateRawSync(raw);
+    const crc = crc32(raw);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(0x21, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((typeAndMode(member) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, packed);
+    centrals.push(central, name);
+    offset += local.length + name.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(members.length, 8);
+  end.writeUInt16LE(members.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A gzipped ustar archive, as OpenBao's and GoReleaser's releases ship. */
+export function makeTarGz(members: readonly Member[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const member of members) {
+    const data = member.link === undefined ? content(member) : Buffer.alloc(0);
+    const header = Buffer.alloc(512);
+    header.write(member.name, 0, 100);
+    header.write(octal(member.mode ?? 0o755, 8), 100);
+    header.write(octal(0, 8), 108);
+    header.write(octal(0, 8), 116);
+    header.write(octal(data.length, 12), 124);
+    header.write(octal(1_700_000_000, 12), 136);
+    header.write(' '.repeat(8), 148);
+    header.write(member.link === undefined ? '0' : '2', 156);
+    if (member.link !== undefined) header.write(member.link, 157, 100);
+    header.write('ustar\u000000', 257);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148);
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\u0000`;
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** `sha256sum` output for the given files. */
+export function sha256sums(files: readonly { name: string; data: Buffer }[]): Buffer {
+  return Buffer.from(files.map((f) => `${sha256(f.data)}  ${f.name}\n`).join(''));
+}

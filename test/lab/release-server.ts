@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReleaseAsset {
+  name: string;
+  data: Buffer;
+}
+
+export interface ReleaseSpec {
+  owner: string;
+  repo: string;
+  tag: string;
+  assets: ReleaseAsset[];
+  prerelease?: boolean;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  authorization: string;
+  accept: string;
+}
+
+export interface ReleaseServer {
+  /** Base URL of the REST API, as `GITHUB_API_URL` gives it. */
+  apiUrl: string;
+  requests: SeenRequest[];
+  publish(release: ReleaseSpec): void;
+  close(): Promise<void>;
+}
+
+interface StoredAsset extends ReleaseAsset {
+  id: number;
+}
+
+/**
+ * Answers the GitHub REST calls the action makes: a release by tag, and an
+ * asset by id, which with `Accept: application/octet-stream` redirects to
+ * the file as github.com does. With `token` set, the repository is private:
+ * any request without that token gets the 404 GitHub gives.
+ */
+export async function startReleaseServer(options: { token?: string } = {}): Promise<ReleaseServer> {
+  const releases = new Map<
+    string,
+    Omit<ReleaseSpec, 'assets'> & { id: number; assets: StoredAsset[] }
+  >();
+  const assets = new Map<number, StoredAsset>();
+  const requests: SeenRequest[] = [];
+  let nextId = 1000;
+  let base = '';
+
+  const notFound = (res: ServerResponse): void => {
+    json(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  };
+  const authorized = (req: IncomingMessage): boolean =>
+    !options.token ||
+    req.headers.authorization === `Bearer ${options.token}` ||
+    req.headers.authorization === `token ${options.token}`;
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      authorization: req.headers.authorization ?? '',
+      accept: req.headers.accept ?? '',
+    });
+    const byTag = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/(.+)$/.exec(url.pathname);
+    const byAsset = /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(url.pathname);
+    const file = /^\/files\/(\d+)\/([^/]+)$/.exec(url.pathname);
+    if (byTag && authorized(req)) {
+      const release = releases.get(
+        key(byTag[1] ?? '', byTag[2] ?? '', decodeURIComponent(byTag[3] ?? '')),
+      );
+      if (!release) return notFound(res);
+      const owner = release.owner;
+      const repo = release.repo;
+      return json(res, 200, {
+        id: release.id,
+        tag_name: release.tag,
+        name: release.tag,
+        draft: false,
+        prerelease: release.prerelease ?? false,
+        html_url: `${base}/${owner}/${repo}/releases/tag/${release.tag}`,
+        assets: release.assets.map((a) => ({
+          id: a.id,
+          name: a.name,
+          size: a.data.length,
+          state: 'uploaded',
+          content_type: 'application/octet-stream',
+          url: `${base}/repos/${owner}/${repo}/releases/assets/${a.id}`,
+          browser_download_url: `${base}/${owner}/${repo}/releases/download/${release.tag}/${a.name}`,
+        })),
+      });
+    }
+    if (byAsset && authorized(req)) {
+      const asset = assets.get(Number(byAsset[3]));
+      if (!asset) return notFound(res);
+      if (req.headers.accept !== 'application/octet-stream') {
+        return json(res, 200, { id: asset.id, name: asset.name, size: asset.data.length });
+      }
+      res.writeHead(302, {
+        location: `${base}/files/${asset.id}/${encodeURIComponent(asset.name)}`,
+      });
+      return res.end();
+    }
+    if (file) {
+      const asset = assets.get(Number(file[1]));
+      if (!asset) return notFound(res);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': asset.data.length,
+      });
+      return res.end(asset.data);
+    }
+    return notFound(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    apiUrl: base,
+    requests,
+    publish(release) {
+      const stored = release.assets.map((a) => ({ ...a, id: nextId++ }));
+      for (const asset of stored) assets.set(asset.id, asset);
+      releases.set(key(release.owner, release.repo, release.tag), {
+        ...release,
+        id: nextId++,
+        assets: stored,
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function key(owner: string, repo: string, tag: string): string {
+  return `${owner}/${repo}@${tag}`.toLowerCase();
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(text);
+}

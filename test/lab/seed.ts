@@ -1,0 +1,77 @@
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256File } from '../../src/artifact/hash.ts';
+import type { BaoServer } from './bao.ts';
+import { fixtureBinary, type FixtureKind } from './paths.ts';
+
+export type CatalogType = 'secret' | 'auth';
+
+export interface Installed {
+  command: string;
+  sha256: string;
+}
+
+/** Puts a fixture binary in the server's plugin directory and registers it, as an operator would. */
+export async function installPlugin(
+  bao: BaoServer,
+  type: CatalogType,
+  name: string,
+  kind: FixtureKind,
+  version: string,
+  flavor = '',
+): Promise<Installed> {
+  const command = `${name}-${version}`;
+  const binary = fixtureBinary(kind, version, flavor);
+  await copyFile(binary, join(bao.pluginDir, command));
+  const sha256 = await sha256File(binary);
+  await bao.api('PUT', `sys/plugins/catalog/${type}/${name}`, { sha256, command, version });
+  return { command, sha256 };
+}
+
+export async function enableMount(
+  bao: BaoServer,
+  type: CatalogType,
+  path: string,
+  plugin: string,
+  version: string,
+): Promise<void> {
+  const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
+  await bao.api('POST', `${table}/${path}`, { type: plugin, plugin_version: version });
+}
+
+export interface LiveMount {
+  plugin: string;
+  version: string;
+  runningVersion: string;
+  runningSha256: string;
+}
+
+/** What the server says a mount is configured for and runs, read independently of the action's code. */
+export async function liveMount(
+  bao: BaoServer,
+  type: CatalogType,
+  path: string,
+): Promise<LiveMount> {
+  const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
+  const raw = await bao.api<Record<string, string>>('GET', `${table}/${path}`);
+  if (!raw) throw new Error(`${table}/${path} does not exist`);
+  return {
+    plugin: raw.type ?? '',
+    version: raw.plugin_version ?? '',
+    runningVersion: raw.running_plugin_version ?? '',
+    runningSha256: raw.running_sha256 ?? '',
+  };
+}
+
+export async function catalogEntry(
+  bao: BaoServer,
+  type: CatalogType,
+  name: string,
+  version: string,
+): Promise<{ sha256: string; command: string } | null> {
+  const response = await bao.api<{ data: { sha256: string; command: string } }>(
+    'GET',
+    `sys/plugins/catalog/${type}/${name}?version=${version}`,
+  );
+  return response ? response.data : null;
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig, type InputSource, type RunContext } from '../../src/config.ts';
+
+function source(values: Record<string, string>, masked: string[] = []): InputSource {
+  return {
+    get: (name) => values[name] ?? '',
+    secret: (name) => {
+      const value = values[name] ?? '';
+      if (value) masked.push(value);
+      return value;
+    },
+  };
+}
+
+function context(overrides: Partial<RunContext> = {}, masked: string[] = []): RunContext {
+  return {
+    env: {},
+    eventName: 'push',
+    eventInputs: {},
+    ref: 'refs/tags/v1.4.0',
+    repository: 'acme/acme-plugin',
+    apiUrl: 'https://api.github.com',
+    nodePlatform: 'linux',
+    nodeArch: 'x64',
+    mask: (value) => masked.push(value),
+    ...overrides,
+  };
+}
+
+const minimal = {
+  url: 'https://vault.example.com:8200/',
+  token: 's.secret',
+  'plugin-name': 'acme',
+  artifact: 'acme_{version}_{os}_{arch}.zip',
+  mounts: 'acme\n# staging is rolled by another job\nteam-a/acme/\n',
+  'github-token': 'ghs_x',
+};
+
+describe('readConfig', () => {
+  it('takes the version and release tag from a tag push', () => {
+    const config = readConfig(source(minimal), context());
+    expect(config.version).toBe('v1.4.0');
+    expect(config.artifact).toMatchObject({
+      kind: 'release',
+      owner: 'acme',
+      repo: 'acme-plugin',
+      tags: ['v1.4.0'],
+      asset: 'acme_1.4.0_linux_amd64.zip',
+    });
+    expect(config.url).toBe('https://vault.example.com:8200');
+    expect(config.mounts).toEqual(['acme', 'team-a/acme']);
+    expect(config.command).toBe('acme-v1.4.0');
+    expect(config.reloadScope).toBe('global');
+  });
+
+  it('takes the version from a workflow_dispatch input and tries both tag spellings', () => {
+    const config = readConfig(
+      source(minimal),
+      context({
+        eventName: 'workflow_dispatch',
+        eventInputs: { version: '1.2' },
+        ref: 'refs/heads/main',
+      }),
+    );
+    expect(config.version).toBe('v1.2.0');
+    expect(config.artifact.kind === 'release' && config.artifact.tags).toEqual([
+      'v1.2.0',
+      '1.2',
+      '1.2.0',
+    ]);
+  });
+
+  it('prefers an explicit version over the event', () => {
+    const config = readConfig(source({ ...minimal, version: 'v2.0.0-rc.1' }), context());
+    expect(config.version).toBe('v2.0.0-rc.1');
+  });
+
+  it('falls back to the Vault and OpenBao environment, masking the token', () => {
+    const masked: string[] = [];
+    const { url: _url, token: _token, ...rest } = minimal;
+    const config = readConfig(
+      source(rest),
+      context(
+        {
+          env: {
+            BAO_ADDR: 'http://127.0.0.1:8200',
+            BAO_TOKEN: 'env-token',
+            VAULT_NAMESPACE: 'team-a/',
+          },
+        },
+        masked,
+      ),
+    );
+    expect(config).toMatchObject({
+      url: 'http://127.0.0.1:8200',
+      token: 'env-token',
+      namespace: 'team-a',
+    });
+    expect(masked).toContain('env-token');
+  });
+
+  it('strips the auth/ prefix of auth mounts', () => {
+    const config = readConfig(
+      source({ ...minimal, 'plugin-type': 'auth', mounts: 'auth/github\nacme-login' }),
+      context(),
+    );
+    expect(config.mounts).toEqual(['github', 'acme-login']);
+  });
+
+  it('reads a URL artifact with placeholders', () => {
+    const config = readConfig(
+      source({ ...minimal, artifact: 'https://dl.example.com/acme/{version}/acme_{os}_{arch}' }),
+      context({ nodeArch: 'arm64' }),
+    );
+    expect(config.artifact).toMatchObject({
+      kind: 'url',
+      url: 'https://dl.example.com/acme/1.4.0/acme_linux_arm64',
+    });
+  });
+
+  it.each([
+    [{ url: 'vault:8200' }, 'url: "vault:8200" must start with https:// or http://'],
+    [
+      { url: 'https://u:p@vault' },
+      'url: "https://u:p@vault" must be a plain server address, without credentials, query or fragment',
+    ],
+    [{ token: '' }, 'token: no token given; set the token input, VAULT_TOKEN or BAO_TOKEN'],
+    [{ 'plugin-type': 'database' }, 'plugin-type: "database" is not one of secret, auth'],
+    [
+      { 'plugin-name': '../acme' },
+      'plugin-name: "../acme" is not a plugin name; use letters, digits, ".", "_" and "-"',
+    ],
+    [
+      { version: 'latest' },
+      'version: "latest" is not a semantic version; use vMAJOR.MINOR.PATCH such as v1.4.0 (a pre-release like v1.4.0-rc.1 is fine)',
+    ],
+    [
+      { version: 'v1.0.0+builtin' },
+      'version: "v1.0.0+builtin" uses "+builtin" metadata, which the server reserves for its builtin plugins',
+    ],
+    [
+      { artifact: 'acme_{ver}.zip' },
+      'artifact: unknown placeholder {ver} in "acme_{ver}.zip"; valid: {version}, {os}, {arch}',
+    ],
+    [
+      { artifact: 'dist/acme.zip' },
+      'artifact: "dist/acme.zip" is neither a URL nor a release asset name (asset names have no "/")',
+    ],
+    [
+      { artifact: 'ftp://x/acme' },
+      'artifact: "ftp://x/acme" must be an https:// or http:// URL, or a release asset name',
+    ],
+    [
+      { command: 'bin/acme' },
+      'command: "bin/acme" is not a file name in the plugin directory; use letters, digits, ".", "_", "+" and "-" with no "/"',
+    ],
+    [{ mounts: '' }, 'mounts: required, but lists no mount'],
+    [
+      { mounts: 'acme\nteam/../acme' },
+      'mounts: "team/../acme" is not a mount path; use paths like acme or team-a/acme, one a line',
+    ],
+    [{ mounts: 'acme\nacme/' }, 'mounts: "acme/" is listed twice'],
+    [{ 'reload-scope': 'cluster' }, 'reload-scope: "cluster" is not one of global, local'],
+    [{ 'verify-timeout': '0' }, 'verify-timeout: "0" is not a whole number from 1 to 3600'],
+    [
+      { platform: 'linux/x86_64' },
+      'platform: "linux/x86_64" is not OS/ARCH; valid OS: linux, darwin, windows, freebsd; valid ARCH: amd64, arm64, 386, arm',
+    ],
+    [
+      { 'release-repository': 'acme' },
+      'release-repository: "acme" is not OWNER/REPO; set release-repository or run inside a repository',
+    ],
+  ])('refuses %j with one clear line', (bad, message) => {
+    expect(() => readConfig(source({ ...minimal, ...bad }), context())).toThrow(message);
+  });
+
+  it('says where a version could come from when none is given', () => {
+    expect(() => readConfig(source(minimal), context({ ref: 'refs/heads/main' }))).toThrow(
+      'version: no version given, and this run is neither a tag push (refs/tags/v1.2.3) nor a workflow_dispatch with a version input',
+    );
+  });
+});

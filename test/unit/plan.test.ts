@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveCommand, planRollout, type PlanInput } from '../../src/rollout/plan.ts';
+import { assessMounts } from '../../src/rollout/verify.ts';
+import type { MountState } from '../../src/vault/mounts.ts';
+
+const OLD = '1'.repeat(64);
+const NEW = '2'.repeat(64);
+
+function mount(path: string, version: string, sha256: string, plugin = 'acme'): MountState {
+  return { path, plugin, version, runningVersion: version, runningSha256: sha256 };
+}
+
+function input(overrides: Partial<PlanInput> = {}): PlanInput {
+  return {
+    pluginType: 'secret',
+    pluginName: 'acme',
+    version: 'v1.0.1',
+    sha256: NEW,
+    command: 'acme-v1.0.1',
+    mounts: ['acme', 'team-a/acme'],
+    catalogEntry: null,
+    mountTable: new Map([
+      ['acme', mount('acme', 'v1.0.0', OLD)],
+      ['team-a/acme', mount('team-a/acme', 'v1.0.0', OLD)],
+      ['other', mount('other', 'v1.0.0', OLD)],
+      ['secret', mount('secret', '', '', 'kv')],
+    ]),
+    pluginFile: { present: false },
+    ...overrides,
+  };
+}
+
+const entry = (sha256: string) => ({
+  name: 'acme',
+  version: 'v1.0.1',
+  sha256,
+  command: 'acme-v1.0.1',
+  builtin: false,
+});
+
+describe('planRollout', () => {
+  it('copies, registers, tunes and reloads only the listed mounts', () => {
+    const plan = planRollout(input());
+    expect(plan).toMatchObject({
+      pluginFile: 'copy',
+      catalog: 'register',
+      changes: true,
+      reload: ['acme', 'team-a/acme'],
+    });
+    expect(plan.mounts.map((m) => [m.path, m.from, m.to, m.action])).toEqual([
+      ['acme', 'v1.0.0', 'v1.0.1', 'tune'],
+      ['team-a/acme', 'v1.0.0', 'v1.0.1', 'tune'],
+    ]);
+  });
+
+  it('plans no write when everything already runs the target', () => {
+    const plan = planRollout(
+      input({
+        catalogEntry: entry(NEW),
+        pluginFile: { present: true, sha256: NEW },
+        mountTable: new Map([
+          ['acme', mount('acme', 'v1.0.1', NEW)],
+          ['team-a/acme', mount('team-a/acme', 'v1.0.1', NEW)],
+        ]),
+      }),
+    );
+    expect(plan).toMatchObject({
+      pluginFile: 'present',
+      catalog: 'present',
+      changes: false,
+      reload: [],
+    });
+  });
+
+  it('only reloads a mount that is configured for the target but runs something else', () => {
+    const table = new Map([
+      ['acme', { ...mount('acme', 'v1.0.1', OLD), runningVersion: 'v1.0.0' }],
+      ['team-a/acme', mount('team-a/acme', 'v1.0.1', NEW)],
+    ]);
+    const plan = planRollout(
+      input({ catalogEntry: entry(NEW), mountTable: table, pluginFile: null }),
+    );
+    expect(plan.mounts.map((m) => m.action)).toEqual(['reload', 'none']);
+    expect(plan.reload).toEqual(['acme']);
+    expect(plan.pluginFile).toBe('unmanaged');
+  });
+
+  it('names auth mounts as the reload endpoint wants them', () => {
+    const plan = planRollout(
+      input({
+        pluginType: 'auth',
+        mounts: ['login'],
+        mountTable: new Map([['login', mount('login', 'v1.0.0', OLD)]]),
+      }),
+    );
+    expect(plan.reload).toEqual(['auth/login']);
+  });
+
+  it('refuses every problem at once, in one line', () => {
+    expect(() =>
+      planRollout(
+        input({
+          catalogEntry: entry(OLD),
+          pluginFile: { present: true, sha256: OLD },
+          mounts: ['acme', 'missing', 'secret'],
+        }),
+      ),
+    ).toThrow(
+      `secret plugin acme v1.0.1 is already registered with sha256 ${OLD}, not this artifact's ${NEW}; versions are immutable, so release this build as a new version; ` +
+        `plugin-directory: acme-v1.0.1 already exists with sha256 ${OLD}, not ${NEW}; refusing to overwrite it; ` +
+        'mounts: missing/ does not exist; mounts: secret/ runs plugin kv, not acme',
+    );
+  });
+
+  it('keeps the catalog’s command for a version already registered with this hash', () => {
+    expect(effectiveCommand('acme-v1.0.1', { ...entry(NEW), command: 'acme' }, NEW)).toBe('acme');
+    expect(effectiveCommand('acme-v1.0.1', { ...entry(OLD), command: 'acme' }, NEW)).toBe(
+      'acme-v1.0.1',
+    );
+    expect(effectiveCommand('acme-v1.0.1', null, NEW)).toBe('acme-v1.0.1');
+  });
+});
+
+describe('assessMounts', () => {
+  const plan = planRollout(input());
+
+  it('passes a mount only when it runs the target version and hash', () => {
+    const outcomes = assessMounts(
+      plan,
+      new Map([
+        ['acme', mount('acme', 'v1.0.1', NEW)],
+        ['team-a/acme', { ...mount('team-a/acme', 'v1.0.1', OLD) }],
+      ]),
+    );
+    expect(outcomes.map((o) => [o.path, o.result, o.problem])).toEqual([
+      ['acme', 'updated', ''],
+      ['team-a/acme', 'failed', `team-a/acme/ runs v1.0.1 sha256 ${OLD}, not v1.0.1 sha256 ${NEW}`],
+    ]);
+  });
+
+  it('reports a mount that is gone or configured for another version', () => {
+    const outcomes = assessMounts(plan, new Map([['acme', mount('acme', 'v1.0.0', OLD)]]));
+    expect(outcomes.map((o) => o.problem)).toEqual([
+      'acme/ is configured for v1.0.0, not v1.0.1',
+      'team-a/acme/ disappeared during the rollout',
+    ]);
+  });
+});
