@@ -1,5 +1,7 @@
 import { ConfigError } from './errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from './platform.ts';
+import { isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
+import { readSafety, type SafetyOptions } from './safety-config.ts';
 import { bareVersion, canonicalVersion } from './version.ts';
 
 export type PluginType = 'secret' | 'auth';
@@ -28,7 +30,9 @@ export interface RolloutConfig {
   artifact: ArtifactSource;
   pluginDirectory: string;
   command: string;
-  mounts: string[];
+  /** `all`: every mount of this plugin, found on the server, minus `safety.exclude`. */
+  mounts: string[] | 'all';
+  safety: SafetyOptions;
   reloadScope: 'global' | 'local';
   verifyTimeoutSeconds: number;
 }
@@ -115,7 +119,11 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     artifact,
     pluginDirectory: inputs.get('plugin-directory'),
     command,
-    mounts: mountList(inputs.get('mounts'), pluginType),
+    mounts:
+      inputs.get('mounts').trim() === 'all'
+        ? 'all'
+        : pathList('mounts', inputs.get('mounts'), pluginType, true),
+    safety: readSafety(inputs, pluginType),
     reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
       'global',
       'local',
@@ -138,21 +146,6 @@ function required(inputs: InputSource, name: string): string {
 function envSecret(ctx: RunContext, name: string): string {
   const value = ctx.env[name]?.trim() ?? '';
   if (value) ctx.mask(value);
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: string, valid: readonly T[]): T {
-  if (!(valid as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name}: "${value}" is not one of ${valid.join(', ')}`);
-  }
-  return value as T;
-}
-
-function wholeNumber(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`);
-  }
   return value;
 }
 
@@ -268,35 +261,6 @@ export function expandTemplate(
     PLACEHOLDER,
     (_, name: (typeof PLACEHOLDERS)[number]) => replacements[name],
   );
-}
-
-/** One mount a line, `#` comments allowed, as `secrets list` and `auth list` print them. */
-export function mountList(raw: string, pluginType: PluginType): string[] {
-  const mounts: string[] = [];
-  for (const line of raw.split(/\r?\n/)) {
-    const text = line.replace(/(^|\s)#.*$/, '').trim();
-    if (!text) continue;
-    let path = text.replace(/^\/+|\/+$/g, '');
-    if (pluginType === 'auth') path = path.replace(/^auth\//, '');
-    if (!path || !isSafePath(path)) {
-      throw new ConfigError(
-        `mounts: "${text}" is not a mount path; use paths like acme or team-a/acme, one a line`,
-      );
-    }
-    if (mounts.includes(path)) throw new ConfigError(`mounts: "${text}" is listed twice`);
-    mounts.push(path);
-  }
-  if (mounts.length === 0) throw new ConfigError('mounts: required, but lists no mount');
-  return mounts;
-}
-
-function isSafePath(path: string): boolean {
-  return path
-    .split('/')
-    .every(
-      (segment) =>
-        segment !== '' && segment !== '.' && segment !== '..' && /^[^\s?#%\\]+$/.test(segment),
-    );
 }
 
 function unique(values: string[]): string[] {

@@ -8,9 +8,11 @@ import { oneLine } from './errors.ts';
 import { outputsOf } from './report/outputs.ts';
 import { runStatus, type RunReport, type Stage } from './report/model.ts';
 import { renderSummary } from './report/summary.ts';
-import { applyPlan, emptyRecord } from './rollout/apply.ts';
+import { emptyRecord, wroteAnything } from './rollout/apply.ts';
+import { executePlan, type ExecuteDeps } from './rollout/execute.ts';
 import { effectiveCommand, planRollout, type Plan } from './rollout/plan.ts';
-import { VerificationFailure, pendingOutcomes, verifyRollout } from './rollout/verify.ts';
+import { rollBack } from './rollout/rollback.ts';
+import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
 import { readCatalogEntry } from './vault/catalog.ts';
 import { VaultClient } from './vault/client.ts';
 import { readMountTable } from './vault/mounts.ts';
@@ -55,6 +57,8 @@ export async function run(): Promise<void> {
     mounts: [],
     timings: [],
     error: null,
+    dryRun: false,
+    rollback: null,
   };
   let current: Stage = 'config';
   const stage = async <T>(name: Stage, title: string, work: () => Promise<T>): Promise<T> => {
@@ -67,6 +71,8 @@ export async function run(): Promise<void> {
     }
   };
   let client: VaultClient | null = null;
+  let execution: ExecuteDeps | null = null;
+  let rollbackOnFailure = false;
   try {
     const config = await stage('config', 'Read inputs', () =>
       Promise.resolve(readConfig(inputs, runContext())),
@@ -77,7 +83,9 @@ export async function run(): Promise<void> {
       version: config.version,
       server: config.url,
       namespace: config.namespace,
+      dryRun: config.safety.dryRun,
     });
+    rollbackOnFailure = config.safety.rollbackOnFailure;
     const artifact = await stage('artifact', 'Fetch and verify the artifact', () =>
       fetchArtifact(config.artifact, config.pluginName, core.info),
     );
@@ -93,36 +101,58 @@ export async function run(): Promise<void> {
     );
     report.plan = plan;
     report.mounts = pendingOutcomes(plan);
-    await stage('apply', 'Apply the plan', () =>
-      applyPlan(
-        {
-          client: vault,
-          plan,
-          binaryPath: artifact.binaryPath,
-          pluginDirectory: config.pluginDirectory,
-          reloadScope: config.reloadScope,
-          log: core.info,
-        },
-        report.record,
-      ),
-    );
-    report.mounts = await stage('verify', 'Verify what runs', () =>
-      verifyRollout({
-        client: vault,
-        plan,
-        timeoutSeconds: config.verifyTimeoutSeconds,
-        sleep: (ms) => sleep(ms),
-        now: () => Date.now(),
-      }),
+    if (config.safety.dryRun) return;
+    const deps: ExecuteDeps = {
+      client: vault,
+      plan,
+      binaryPath: artifact.binaryPath,
+      pluginDirectory: config.pluginDirectory,
+      reloadScope: config.reloadScope,
+      concurrency: config.safety.concurrency,
+      probe: config.safety.probe,
+      timeoutSeconds: config.verifyTimeoutSeconds,
+      sleep: (ms) => sleep(ms),
+      now: () => Date.now(),
+      log: core.info,
+    };
+    execution = deps;
+    report.mounts = await stage('rollout', 'Roll out, batch by batch', () =>
+      executePlan(deps, report.record),
     );
   } catch (error) {
-    if (error instanceof VerificationFailure) report.mounts = error.outcomes;
     report.error = { stage: current, message: oneLine(error) };
-    core.setFailed(oneLine(error));
+    const deps = execution;
+    if (deps && rollbackOnFailure && wroteAnything(report.record)) {
+      try {
+        report.mounts = await stage('rollback', 'Roll back the touched mounts', () =>
+          rollBack(deps, report.record),
+        );
+        report.rollback = { error: '' };
+      } catch (rollbackError) {
+        report.rollback = { error: oneLine(rollbackError) };
+        report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
+      }
+    } else if (deps && wroteAnything(report.record)) {
+      report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
+    }
+    core.setFailed(failureLine(report));
   } finally {
     await client?.close();
     await publish(report);
   }
+}
+
+/** The step's one error line: the first failure, and what the rollback did about it. */
+function failureLine(report: RunReport): string {
+  const message = report.error?.message ?? '';
+  if (!report.rollback) return message;
+  return report.rollback.error
+    ? `${message} — and the rollback failed: ${report.rollback.error}`
+    : `${message} — rolled back: every touched mount runs its previous version again`;
+}
+
+async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
+  return assessMounts(deps.plan, await readMountTable(deps.client, deps.plan.pluginType));
 }
 
 async function preflight(
@@ -145,12 +175,16 @@ async function preflight(
     sha256: artifact.sha256,
     command,
     mounts: config.mounts,
+    exclude: config.safety.exclude,
+    canary: config.safety.canary,
+    batchSize: config.safety.batchSize,
     catalogEntry,
     mountTable,
     pluginFile,
   });
+  if (plan.discovered) core.info(`mounts: all found ${plan.discovered.join(', ') || 'none'}`);
   core.info(
-    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${plan.mounts.filter((m) => m.action !== 'none').length} of ${plan.mounts.length} mounts to move`,
+    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${plan.mounts.filter((m) => m.action !== 'none').length} of ${plan.mounts.length} mounts to move in ${plan.batches.length} batch(es)`,
   );
   return plan;
 }

@@ -3,8 +3,8 @@ import type { ApplyRecord } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
 import type { MountOutcome } from '../rollout/verify.ts';
 
-export type Stage = 'config' | 'artifact' | 'preflight' | 'apply' | 'verify';
-export type RunStatus = 'rolled-out' | 'unchanged' | 'failed';
+export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'rollback';
+export type RunStatus = 'rolled-out' | 'unchanged' | 'dry-run' | 'rolled-back' | 'failed';
 
 /** Everything a run learned, in the order it learned it; the summary and outputs are views of it. */
 export interface RunReport {
@@ -19,9 +19,13 @@ export interface RunReport {
   mounts: MountOutcome[];
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
+  dryRun: boolean;
+  /** Set when a rollback was attempted after a failure; `error` is empty when it held. */
+  rollback: { error: string } | null;
 }
 
 export function runStatus(report: RunReport): RunStatus {
-  if (report.error) return 'failed';
+  if (report.error) return report.rollback && !report.rollback.error ? 'rolled-back' : 'failed';
+  if (report.dryRun) return 'dry-run';
   return report.plan?.changes ? 'rolled-out' : 'unchanged';
 }

@@ -1,5 +1,6 @@
 import { wroteAnything } from '../rollout/apply.ts';
-import type { RunReport } from './model.ts';
+import type { Plan } from '../rollout/plan.ts';
+import { runStatus, type RunReport } from './model.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
 export function outputsOf(report: RunReport): Record<string, string> {
@@ -19,6 +20,24 @@ export function outputsOf(report: RunReport): Record<string, string> {
     command: report.plan?.command ?? '',
     changed: String(wroteAnything(report.record)),
     result: JSON.stringify(result),
-    'reload-id': report.record.reloadId,
+    plan: report.plan ? JSON.stringify(planJson(report.plan)) : '',
+    'reload-id': report.record.reloadIds.join(','),
+    'rolled-back': String(runStatus(report) === 'rolled-back'),
+  };
+}
+
+export function planJson(plan: Plan): Record<string, unknown> {
+  return {
+    type: plan.pluginType,
+    name: plan.pluginName,
+    version: plan.version,
+    sha256: plan.sha256,
+    command: plan.command,
+    plugin_file: plan.pluginFile,
+    catalog: plan.catalog,
+    discovered: plan.discovered,
+    mounts: plan.mounts.map((m) => ({ mount: m.path, from: m.from, to: m.to, action: m.action })),
+    batches: plan.batches,
+    canary: plan.canary,
   };
 }

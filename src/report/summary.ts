@@ -10,6 +10,7 @@ const RESULT_MARK: Record<MountResult, string> = {
   unchanged: '➖ unchanged',
   failed: '❌ failed',
   'not-started': '⏸️ not started',
+  'rolled-back': '↩️ rolled back',
 };
 
 /** The job summary: status first, then mounts, then provenance, then details folded away. */
@@ -17,6 +18,7 @@ export function renderSummary(report: RunReport): string {
   const parts = [headline(report)];
   if (report.error) parts.push(errorBlock(report));
   if (report.mounts.length > 0) parts.push(mountTable(report));
+  if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
   parts.push(provenance(report));
   parts.push(details('Plan, writes and timings', planDetails(report)));
   return `${parts.filter(Boolean).join('\n\n')}\n`;
@@ -27,24 +29,33 @@ function headline(report: RunReport): string {
     `${code(report.pluginName || 'plugin')} ${report.version ? code(report.version) : ''}`.trim();
   const where = `${report.pluginType} plugin on ${code(report.server || 'the server')}${report.namespace ? ` (namespace ${code(report.namespace)})` : ''}`;
   const count = report.mounts.length;
+  const mounts = `${count} mount${count === 1 ? '' : 's'}`;
   switch (runStatus(report)) {
     case 'rolled-out':
-      return `## ✅ Rolled out ${what}\n\n${where}: ${count} mount${count === 1 ? '' : 's'} verified running the new binary.`;
+      return `## ✅ Rolled out ${what}\n\n${where}: ${mounts} verified running the new binary.`;
     case 'unchanged':
-      return `## ➖ Unchanged: ${what} was already in place\n\n${where}: nothing was written; ${count} mount${count === 1 ? '' : 's'} verified.`;
+      return `## ➖ Unchanged: ${what} was already in place\n\n${where}: nothing was written; ${mounts} verified.`;
+    case 'dry-run':
+      return `## 📝 Dry run: ${what}\n\n${where}: the plan below was computed and nothing was written.`;
+    case 'rolled-back':
+      return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage\n\n${where}: every mount the rollout touched runs its previous version again, verified.`;
     case 'failed':
-      return `## ❌ Failed: ${what}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report.record)}`;
+      return `## ❌ Failed: ${what}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report)}`;
   }
 }
 
-function stateAfterFailure(record: ApplyRecord): string {
+function stateAfterFailure(report: RunReport): string {
+  const record: ApplyRecord = report.record;
   if (!wroteAnything(record)) return 'Nothing was written to the server.';
   const done: string[] = [];
   if (record.placedFile) done.push(`placed ${code(record.placedFile)}`);
   if (record.registered) done.push('registered the version');
   if (record.tuned.length > 0) done.push(`tuned ${record.tuned.map(code).join(', ')}`);
   if (record.reloaded.length > 0) done.push(`reloaded ${record.reloaded.map(code).join(', ')}`);
-  return `Writes made before the failure: ${done.join('; ')}. The table shows what each mount runs now.`;
+  const rollback = report.rollback
+    ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
+    : ' Automatic rollback was off.';
+  return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
 }
 
 function errorBlock(report: RunReport): string {
@@ -99,7 +110,9 @@ function provenance(report: RunReport): string {
 function planDetails(report: RunReport): string {
   const sections: string[] = [];
   if (report.plan) sections.push(planTable(report.plan));
-  if (report.record.reloadId) sections.push(`Reload id: ${code(report.record.reloadId)}`);
+  if (report.record.reloadIds.length > 0) {
+    sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);
+  }
   if (report.timings.length > 0) {
     sections.push(
       table(
@@ -134,5 +147,16 @@ function planTable(plan: Plan): string {
           : 'nothing to do',
     ]),
   ];
-  return table(['Step', 'Action'], rows);
+  const batches = plan.batches.map((batch, index) => {
+    const label = index === 0 && plan.canary ? 'canary' : `batch ${index + 1}`;
+    return `${index + 1}. ${label}: ${batch.map((path) => code(describeMount(plan.pluginType, path))).join(', ')}`;
+  });
+  const order =
+    batches.length > 0
+      ? `\n\nOrder, each step tuned, reloaded, verified before the next:\n\n${batches.join('\n')}`
+      : '';
+  const found = plan.discovered
+    ? `\n\nFound on the server (mounts: all): ${plan.discovered.length} mount${plan.discovered.length === 1 ? '' : 's'}.`
+    : '';
+  return `${table(['Step', 'Action'], rows)}${order}${found}`;
 }

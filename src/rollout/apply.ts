@@ -1,30 +1,33 @@
 import { placePluginFile } from '../artifact/place.ts';
+import { forEachLimited } from '../concurrency.ts';
 import { registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { tuneMountVersion } from '../vault/mounts.ts';
+import { reloadName, tuneMountVersion } from '../vault/mounts.ts';
 import { reloadMounts } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 
-/** What has been written so far; filled in as writes succeed, so a failure still tells the truth. */
+/**
+ * What has been written so far. A write is recorded before it is sent, so a
+ * call that fails or loses its answer still counts as touched and is rolled back.
+ */
 export interface ApplyRecord {
   placedFile: string;
   registered: boolean;
   tuned: string[];
   reloaded: string[];
-  reloadId: string;
+  reloadIds: string[];
 }
 
 export interface ApplyDeps {
   client: VaultClient;
   plan: Plan;
-  binaryPath: string;
-  pluginDirectory: string;
   reloadScope: 'global' | 'local';
+  concurrency: number;
   log: (line: string) => void;
 }
 
 export function emptyRecord(): ApplyRecord {
-  return { placedFile: '', registered: false, tuned: [], reloaded: [], reloadId: '' };
+  return { placedFile: '', registered: false, tuned: [], reloaded: [], reloadIds: [] };
 }
 
 export function wroteAnything(record: ApplyRecord): boolean {
@@ -36,13 +39,18 @@ export function wroteAnything(record: ApplyRecord): boolean {
   );
 }
 
-export async function applyPlan(deps: ApplyDeps, record: ApplyRecord): Promise<void> {
+/** Puts the binary in place and the version in the catalog: nothing runs it yet. */
+export async function prepareCatalog(
+  deps: ApplyDeps & { binaryPath: string; pluginDirectory: string },
+  record: ApplyRecord,
+): Promise<void> {
   const { client, plan, log } = deps;
   if (plan.pluginFile === 'copy') {
     record.placedFile = await placePluginFile(deps.binaryPath, deps.pluginDirectory, plan.command);
     log(`placed ${record.placedFile}`);
   }
   if (plan.catalog === 'register') {
+    record.registered = true;
     await registerPlugin(client, {
       type: plan.pluginType,
       name: plan.pluginName,
@@ -50,7 +58,6 @@ export async function applyPlan(deps: ApplyDeps, record: ApplyRecord): Promise<v
       sha256: plan.sha256,
       command: plan.command,
     });
-    record.registered = true;
     log(
       `registered ${plan.pluginType} plugin ${plan.pluginName} ${plan.version} (command ${plan.command})`,
     );
@@ -59,18 +66,34 @@ export async function applyPlan(deps: ApplyDeps, record: ApplyRecord): Promise<v
       `${plan.pluginName} ${plan.version} is already in the catalog with this sha256; not registering again`,
     );
   }
-  for (const step of plan.mounts) {
-    if (step.action !== 'tune') continue;
-    await tuneMountVersion(client, plan.pluginType, step.path, plan.version);
+}
+
+/** Moves one batch: tunes the mounts whose configured version differs, then reloads the whole batch once. */
+export async function moveBatch(
+  deps: ApplyDeps,
+  batch: readonly string[],
+  record: ApplyRecord,
+): Promise<void> {
+  const { client, plan, log } = deps;
+  const tunes = plan.mounts.filter((m) => batch.includes(m.path) && m.action === 'tune');
+  await forEachLimited(tunes, deps.concurrency, async (step) => {
     record.tuned.push(step.path);
-    log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${plan.version}`);
-  }
-  if (plan.reload.length > 0) {
-    const outcome = await reloadMounts(client, plan.reload, deps.reloadScope);
-    record.reloaded = [...plan.reload];
-    record.reloadId = outcome.reloadId;
-    log(
-      `reloaded ${plan.reload.join(', ')} (scope ${deps.reloadScope}${outcome.reloadId ? `, reload id ${outcome.reloadId}` : ''})`,
-    );
-  }
+    await tuneMountVersion(client, plan.pluginType, step.path, step.to);
+    log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${step.to}`);
+  });
+  await reload(deps, batch, record);
+}
+
+export async function reload(
+  deps: ApplyDeps,
+  paths: readonly string[],
+  record: ApplyRecord,
+): Promise<void> {
+  const names = paths.map((path) => reloadName(deps.plan.pluginType, path));
+  for (const path of paths) if (!record.reloaded.includes(path)) record.reloaded.push(path);
+  const outcome = await reloadMounts(deps.client, names, deps.reloadScope);
+  if (outcome.reloadId) record.reloadIds.push(outcome.reloadId);
+  deps.log(
+    `reloaded ${names.join(', ')} (scope ${deps.reloadScope}${outcome.reloadId ? `, reload id ${outcome.reloadId}` : ''})`,
+  );
 }

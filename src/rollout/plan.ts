@@ -2,7 +2,7 @@ import type { PluginType } from '../config.ts';
 import { PreflightError } from '../errors.ts';
 import type { PluginFileState } from '../artifact/place.ts';
 import type { CatalogEntry } from '../vault/catalog.ts';
-import { reloadName, type MountState } from '../vault/mounts.ts';
+import type { MountState } from '../vault/mounts.ts';
 
 export interface PlanInput {
   pluginType: PluginType;
@@ -10,7 +10,10 @@ export interface PlanInput {
   version: string;
   sha256: string;
   command: string;
-  mounts: readonly string[];
+  mounts: readonly string[] | 'all';
+  exclude: readonly string[];
+  canary: readonly string[];
+  batchSize: number;
   catalogEntry: CatalogEntry | null;
   mountTable: ReadonlyMap<string, MountState>;
   /** `null` when the action does not manage the plugin directory. */
@@ -38,8 +41,16 @@ export interface Plan {
   pluginFile: 'copy' | 'present' | 'unmanaged';
   catalog: 'register' | 'present';
   mounts: MountStep[];
-  /** Mount names for one reload call, as the reload endpoint wants them. */
-  reload: string[];
+  /** Mounts found on the server when `mounts: all`; `null` when they were listed. */
+  discovered: string[] | null;
+  /**
+   * Mounts to move, in order: the canary batch first, then batches of
+   * `batch-size`. Each batch is tuned, reloaded, verified and probed before
+   * the next is touched.
+   */
+  batches: string[][];
+  /** Whether the first batch is the canary. */
+  canary: boolean;
   changes: boolean;
 }
 
@@ -70,8 +81,26 @@ export function planRollout(input: PlanInput): Plan {
       `plugin-directory: ${input.command} already exists with sha256 ${file.sha256}, not ${input.sha256}; refusing to overwrite it`,
     );
   }
+  const discovered =
+    input.mounts === 'all'
+      ? [...input.mountTable.values()]
+          .filter((m) => m.plugin === input.pluginName && !input.exclude.includes(m.path))
+          .map((m) => m.path)
+          .sort()
+      : null;
+  const selected = discovered ?? input.mounts;
+  if (discovered?.length === 0) {
+    problems.push(`mounts: all, but no ${input.pluginType} mount runs plugin ${input.pluginName}`);
+  }
+  for (const path of input.canary) {
+    if (!selected.includes(path)) {
+      problems.push(
+        `canary: ${describeMount(input.pluginType, path)} is not among the mounts being rolled`,
+      );
+    }
+  }
   const steps: MountStep[] = [];
-  for (const path of input.mounts) {
+  for (const path of selected) {
     const mount = input.mountTable.get(path);
     if (!mount) {
       problems.push(`mounts: ${describeMount(input.pluginType, path)} does not exist`);
@@ -104,12 +133,26 @@ export function planRollout(input: PlanInput): Plan {
     pluginFile,
     catalog,
     mounts: steps,
-    reload: steps
-      .filter((s) => s.action !== 'none')
-      .map((s) => reloadName(input.pluginType, s.path)),
+    discovered,
+    batches: batchesOf(steps, input.canary, input.batchSize),
+    canary: steps.some((s) => s.action !== 'none' && input.canary.includes(s.path)),
     changes:
       pluginFile === 'copy' || catalog === 'register' || steps.some((s) => s.action !== 'none'),
   };
+}
+
+function batchesOf(
+  steps: readonly MountStep[],
+  canary: readonly string[],
+  size: number,
+): string[][] {
+  const moving = steps.filter((s) => s.action !== 'none').map((s) => s.path);
+  const first = moving.filter((path) => canary.includes(path));
+  const rest = moving.filter((path) => !canary.includes(path));
+  const batches = first.length > 0 ? [first] : [];
+  const step = size > 0 ? size : Math.max(rest.length, 1);
+  for (let i = 0; i < rest.length; i += step) batches.push(rest.slice(i, i + step));
+  return batches;
 }
 
 function mountAction(mount: MountState, version: string, sha256: string): MountAction {

@@ -1,9 +1,9 @@
 import { VerificationError } from '../errors.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { readMountTable, type MountState } from '../vault/mounts.ts';
-import { describeMount, type Plan } from './plan.ts';
+import { describeMount, type MountStep, type Plan } from './plan.ts';
 
-export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started';
+export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
 
 export interface MountOutcome {
   path: string;
@@ -16,50 +16,98 @@ export interface MountOutcome {
   problem: string;
 }
 
+/** What a mount must run; `sha256: null` when only the version can be known. */
+export interface Expectation {
+  version: string;
+  sha256: string | null;
+}
+
+export function forward(plan: Plan): (step: MountStep) => Expectation {
+  return () => ({ version: plan.version, sha256: plan.sha256 });
+}
+
+/**
+ * Going back means the version the mount had; its hash is known only when
+ * it was running that version when the rollout read it.
+ */
+export function backward(step: MountStep): Expectation {
+  return {
+    version: step.from,
+    sha256: step.runningVersion === step.from ? step.runningSha256 : null,
+  };
+}
+
+/** The mismatch between a mount's live state and what it should run, or '' when it matches. */
+export function mismatch(
+  type: Plan['pluginType'],
+  path: string,
+  now: MountState | undefined,
+  expected: Expectation,
+): string {
+  const where = describeMount(type, path);
+  const want = `${expected.version || '(unversioned)'}${expected.sha256 ? ` sha256 ${expected.sha256}` : ''}`;
+  if (!now) return `${where} disappeared during the rollout`;
+  if (now.version !== expected.version) {
+    return `${where} is configured for ${now.version || '(unversioned)'}, not ${expected.version || '(unversioned)'}`;
+  }
+  const runsVersion = expected.version === '' || now.runningVersion === expected.version;
+  if (!runsVersion || (expected.sha256 !== null && now.runningSha256 !== expected.sha256)) {
+    return `${where} runs ${now.runningVersion || '(unknown)'} sha256 ${now.runningSha256 || '(none)'}, not ${want}`;
+  }
+  return '';
+}
+
 /** Compares what each mount runs now with the plan; pure, so the verdict is unit-tested. */
 export function assessMounts(plan: Plan, table: ReadonlyMap<string, MountState>): MountOutcome[] {
   return plan.mounts.map((step) => {
     const now = table.get(step.path);
-    const base = {
-      path: step.path,
-      previous: step.from,
-      target: step.to,
-      version: now?.version ?? '',
-      runningVersion: now?.runningVersion ?? '',
-      runningSha256: now?.runningSha256 ?? '',
-    };
-    const where = describeMount(plan.pluginType, step.path);
-    let problem = '';
-    if (!now) problem = `${where} disappeared during the rollout`;
-    else if (now.version !== plan.version)
-      problem = `${where} is configured for ${now.version || '(unversioned)'}, not ${plan.version}`;
-    else if (now.runningVersion !== plan.version || now.runningSha256 !== plan.sha256) {
-      problem = `${where} runs ${now.runningVersion || '(unknown)'} sha256 ${now.runningSha256 || '(none)'}, not ${plan.version} sha256 ${plan.sha256}`;
-    }
+    const problem = mismatch(plan.pluginType, step.path, now, forward(plan)(step));
     const result: MountResult = problem
       ? 'failed'
       : step.action === 'none'
         ? 'unchanged'
         : 'updated';
-    return { ...base, result, problem };
+    return outcome(step, now, result, problem);
   });
+}
+
+export function outcome(
+  step: MountStep,
+  now: MountState | undefined,
+  result: MountResult,
+  problem: string,
+): MountOutcome {
+  return {
+    path: step.path,
+    previous: step.from,
+    target: step.to,
+    version: now?.version ?? '',
+    runningVersion: now?.runningVersion ?? '',
+    runningSha256: now?.runningSha256 ?? '',
+    result,
+    problem,
+  };
 }
 
 /** Outcomes before anything ran, for a report that stops early. */
 export function pendingOutcomes(plan: Plan): MountOutcome[] {
-  return plan.mounts.map((step) => ({
-    path: step.path,
-    previous: step.from,
-    target: step.to,
-    version: step.from,
-    runningVersion: step.runningVersion,
-    runningSha256: step.runningSha256,
-    result: 'not-started',
-    problem: '',
-  }));
+  return plan.mounts.map((step) =>
+    outcome(
+      step,
+      {
+        path: step.path,
+        plugin: plan.pluginName,
+        version: step.from,
+        runningVersion: step.runningVersion,
+        runningSha256: step.runningSha256,
+      },
+      step.action === 'none' ? 'unchanged' : 'not-started',
+      '',
+    ),
+  );
 }
 
-export interface VerifyDeps {
+export interface WaitDeps {
   client: VaultClient;
   plan: Plan;
   timeoutSeconds: number;
@@ -70,33 +118,29 @@ export interface VerifyDeps {
 /**
  * A reload may finish after its call returns (Vault answers 202), so the
  * check is repeated with growing pauses until it holds or time runs out.
+ * Returns the last mount table read.
  */
-export async function verifyRollout(deps: VerifyDeps): Promise<MountOutcome[]> {
+export async function waitForMounts(
+  deps: WaitDeps,
+  paths: readonly string[],
+  expect: (step: MountStep) => Expectation,
+  what: string,
+): Promise<Map<string, MountState>> {
   const deadline = deps.now() + deps.timeoutSeconds * 1000;
+  const steps = deps.plan.mounts.filter((m) => paths.includes(m.path));
   let pause = 250;
   for (;;) {
-    const outcomes = assessMounts(
-      deps.plan,
-      await readMountTable(deps.client, deps.plan.pluginType),
-    );
-    const failed = outcomes.filter((o) => o.result === 'failed');
-    if (failed.length === 0) return outcomes;
+    const table = await readMountTable(deps.client, deps.plan.pluginType);
+    const problems = steps
+      .map((step) => mismatch(deps.plan.pluginType, step.path, table.get(step.path), expect(step)))
+      .filter(Boolean);
+    if (problems.length === 0) return table;
     if (deps.now() + pause > deadline) {
-      throw new VerificationFailure(
-        `verification failed after ${deps.timeoutSeconds}s: ${failed.map((o) => o.problem).join('; ')}`,
-        outcomes,
+      throw new VerificationError(
+        `${what} failed after ${deps.timeoutSeconds}s: ${problems.join('; ')}`,
       );
     }
     await deps.sleep(pause);
     pause = Math.min(pause * 2, 4000);
-  }
-}
-
-export class VerificationFailure extends VerificationError {
-  readonly outcomes: MountOutcome[];
-
-  constructor(message: string, outcomes: MountOutcome[]) {
-    super(message);
-    this.outcomes = outcomes;
   }
 }

@@ -18,6 +18,9 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     sha256: NEW,
     command: 'acme-v1.0.1',
     mounts: ['acme', 'team-a/acme'],
+    exclude: [],
+    canary: [],
+    batchSize: 0,
     catalogEntry: null,
     mountTable: new Map([
       ['acme', mount('acme', 'v1.0.0', OLD)],
@@ -45,7 +48,9 @@ describe('planRollout', () => {
       pluginFile: 'copy',
       catalog: 'register',
       changes: true,
-      reload: ['acme', 'team-a/acme'],
+      batches: [['acme', 'team-a/acme']],
+      canary: false,
+      discovered: null,
     });
     expect(plan.mounts.map((m) => [m.path, m.from, m.to, m.action])).toEqual([
       ['acme', 'v1.0.0', 'v1.0.1', 'tune'],
@@ -68,7 +73,7 @@ describe('planRollout', () => {
       pluginFile: 'present',
       catalog: 'present',
       changes: false,
-      reload: [],
+      batches: [],
     });
   });
 
@@ -81,19 +86,34 @@ describe('planRollout', () => {
       input({ catalogEntry: entry(NEW), mountTable: table, pluginFile: null }),
     );
     expect(plan.mounts.map((m) => m.action)).toEqual(['reload', 'none']);
-    expect(plan.reload).toEqual(['acme']);
+    expect(plan.batches).toEqual([['acme']]);
     expect(plan.pluginFile).toBe('unmanaged');
   });
 
-  it('names auth mounts as the reload endpoint wants them', () => {
-    const plan = planRollout(
-      input({
-        pluginType: 'auth',
-        mounts: ['login'],
-        mountTable: new Map([['login', mount('login', 'v1.0.0', OLD)]]),
-      }),
+  it('moves the canary alone first, then the rest in batches', () => {
+    const table = new Map(
+      ['a', 'b', 'c', 'd', 'e'].map((path) => [path, mount(path, 'v1.0.0', OLD)] as const),
     );
-    expect(plan.reload).toEqual(['auth/login']);
+    const plan = planRollout(
+      input({ mounts: ['a', 'b', 'c', 'd', 'e'], mountTable: table, canary: ['c'], batchSize: 2 }),
+    );
+    expect(plan.batches).toEqual([['c'], ['a', 'b'], ['d', 'e']]);
+    expect(plan.canary).toBe(true);
+  });
+
+  it('finds every mount of the plugin for mounts: all, minus the excluded', () => {
+    const plan = planRollout(input({ mounts: 'all', exclude: ['team-a/acme'] }));
+    expect(plan.discovered).toEqual(['acme', 'other']);
+    expect(plan.mounts.map((m) => m.path)).toEqual(['acme', 'other']);
+  });
+
+  it('refuses a canary that is not being rolled, and an empty discovery', () => {
+    expect(() => planRollout(input({ canary: ['other'] }))).toThrow(
+      'canary: other/ is not among the mounts being rolled',
+    );
+    expect(() => planRollout(input({ pluginName: 'none', mounts: 'all' }))).toThrow(
+      'mounts: all, but no secret mount runs plugin none',
+    );
   });
 
   it('refuses every problem at once, in one line', () => {

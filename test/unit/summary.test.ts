@@ -19,6 +19,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     mounts: [],
     timings: [],
     error: null,
+    dryRun: false,
+    rollback: null,
     ...overrides,
   };
 }
@@ -28,7 +30,7 @@ describe('renderSummary', () => {
     const text = renderSummary(
       report({
         error: {
-          stage: 'apply',
+          stage: 'rollout',
           message: 'PUT /v1/sys/mounts/acme/tune answered 400: plugin not found',
         },
         record: { ...emptyRecord(), registered: true, tuned: ['acme'] },
@@ -36,7 +38,7 @@ describe('renderSummary', () => {
     );
     expect(text.split('\n')[0]).toBe('## ❌ Failed: `acme` `v1.0.1`');
     expect(text).toContain(
-      'stopped at the apply stage. Writes made before the failure: registered the version; tuned `acme`.',
+      'stopped at the rollout stage. Writes made before the failure: registered the version; tuned `acme`. Automatic rollback was off.',
     );
     expect(text).toContain('> PUT /v1/sys/mounts/acme/tune answered 400: plugin not found');
   });
@@ -71,7 +73,9 @@ describe('outputsOf', () => {
       command: '',
       changed: 'false',
       result: '[]',
+      plan: '',
       'reload-id': '',
+      'rolled-back': 'false',
     });
   });
 });

@@ -1,0 +1,40 @@
+import { forEachLimited } from '../concurrency.ts';
+import { tuneMountVersion } from '../vault/mounts.ts';
+import { reload, emptyRecord, type ApplyRecord } from './apply.ts';
+import type { ExecuteDeps } from './execute.ts';
+import { backward, outcome, waitForMounts, type MountOutcome } from './verify.ts';
+
+/**
+ * Tunes every mount the failed rollout touched back to the version it had,
+ * reloads them and proves they run it again. Catalog entries are left alone:
+ * the previous version must stay registered for the mounts to run it.
+ */
+export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<MountOutcome[]> {
+  const { plan, log } = deps;
+  const touched = plan.mounts.filter(
+    (m) => record.tuned.includes(m.path) || record.reloaded.includes(m.path),
+  );
+  const paths = touched.map((m) => m.path);
+  log(`rolling back ${paths.join(', ')}`);
+  await forEachLimited(
+    touched.filter((m) => m.from !== m.to),
+    deps.concurrency,
+    async (step) => {
+      await tuneMountVersion(deps.client, plan.pluginType, step.path, step.from);
+      log(`tuned ${step.path} back to ${step.from || '(unversioned)'}`);
+    },
+  );
+  const rollbackRecord = emptyRecord();
+  await reload(deps, paths, rollbackRecord);
+  const table = await waitForMounts(deps, paths, backward, 'rollback verification');
+  return plan.mounts.map((step) =>
+    paths.includes(step.path)
+      ? outcome(step, table.get(step.path), 'rolled-back', '')
+      : outcome(
+          step,
+          table.get(step.path),
+          step.action === 'none' ? 'unchanged' : 'not-started',
+          '',
+        ),
+  );
+}

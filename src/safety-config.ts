@@ -1,0 +1,34 @@
+import type { InputSource, PluginType } from './config.ts';
+import { booleanInput, pathList, wholeNumber } from './input-parsing.ts';
+import { ConfigError } from './errors.ts';
+
+export interface SafetyOptions {
+  dryRun: boolean;
+  rollbackOnFailure: boolean;
+  /** Path read under each mount after its reload; empty for none. */
+  probe: string;
+  canary: string[];
+  /** Mounts moved per batch after the canary; 0 moves them all at once. */
+  batchSize: number;
+  exclude: string[];
+  /** Tune calls in flight at once. */
+  concurrency: number;
+}
+
+export function readSafety(inputs: InputSource, pluginType: PluginType): SafetyOptions {
+  const probe = inputs.get('probe').replace(/^\/+/, '');
+  if (probe && (/\s/.test(probe) || probe.split('/').some((s) => s === '..' || s === '.'))) {
+    throw new ConfigError(
+      `probe: "${probe}" is not a path under the mount, such as info or config`,
+    );
+  }
+  return {
+    dryRun: booleanInput('dry-run', inputs.get('dry-run'), false),
+    rollbackOnFailure: booleanInput('rollback-on-failure', inputs.get('rollback-on-failure'), true),
+    probe,
+    canary: pathList('canary', inputs.get('canary'), pluginType, false),
+    batchSize: wholeNumber('batch-size', inputs.get('batch-size') || '0', 0, 10000),
+    exclude: pathList('exclude', inputs.get('exclude'), pluginType, false),
+    concurrency: wholeNumber('concurrency', inputs.get('concurrency') || '8', 1, 64),
+  };
+}

@@ -1,0 +1,21 @@
+import type { PluginType } from '../config.ts';
+import { VerificationError } from '../errors.ts';
+import type { VaultClient } from './client.ts';
+
+/** Reads a path served by the plugin itself: proof that the new process answers, not just that it is registered. */
+export async function probeMount(
+  client: VaultClient,
+  type: PluginType,
+  mount: string,
+  probe: string,
+): Promise<void> {
+  const path = `${type === 'auth' ? 'auth/' : ''}${mount}/${probe}`;
+  let answer: unknown;
+  try {
+    answer = await client.read(path);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new VerificationError(`probe: ${detail}`);
+  }
+  if (answer === null) throw new VerificationError(`probe: GET /v1/${path} answered 404`);
+}
