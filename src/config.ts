@@ -4,7 +4,9 @@ import { isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
 import { readSafety, type SafetyOptions } from './safety-config.ts';
 import { bareVersion, canonicalVersion } from './version.ts';
 
-export type PluginType = 'secret' | 'auth';
+export type PluginType = 'secret' | 'auth' | 'database';
+/** Plugin types whose instances are mounts; database plugins run as connections. */
+export type MountType = Exclude<PluginType, 'database'>;
 
 export type ArtifactSource =
   | {
@@ -57,7 +59,7 @@ export interface RunContext {
   mask(value: string): void;
 }
 
-const PLUGIN_TYPES: readonly PluginType[] = ['secret', 'auth'];
+const PLUGIN_TYPES: readonly PluginType[] = ['secret', 'auth', 'database'];
 const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const COMMAND = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -119,10 +121,7 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     artifact,
     pluginDirectory: inputs.get('plugin-directory'),
     command,
-    mounts:
-      inputs.get('mounts').trim() === 'all'
-        ? 'all'
-        : pathList('mounts', inputs.get('mounts'), pluginType, true),
+    mounts: targetList(inputs, pluginType),
     safety: readSafety(inputs, pluginType),
     reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
       'global',
@@ -135,6 +134,27 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       3600,
     ),
   };
+}
+
+/** Mounts for secret and auth plugins, `<db-mount>/<connection>` for database plugins. */
+function targetList(inputs: InputSource, pluginType: PluginType): string[] | 'all' {
+  const [used, unused] =
+    pluginType === 'database' ? ['connections', 'mounts'] : ['mounts', 'connections'];
+  if (inputs.get(unused)) {
+    throw new ConfigError(
+      `${unused}: not used with plugin-type ${pluginType}; list what to move in ${used}`,
+    );
+  }
+  const raw = inputs.get(used);
+  if (raw.trim() === 'all') return 'all';
+  const paths = pathList(used, raw, pluginType, true);
+  const bare = paths.find((path) => pluginType === 'database' && !path.includes('/'));
+  if (bare) {
+    throw new ConfigError(
+      `connections: "${bare}" is not <db-mount>/<connection>, such as database/orders`,
+    );
+  }
+  return paths;
 }
 
 function required(inputs: InputSource, name: string): string {

@@ -15,7 +15,7 @@ import { rollBack } from './rollout/rollback.ts';
 import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
 import { readCatalogEntry } from './vault/catalog.ts';
 import { VaultClient } from './vault/client.ts';
-import { readMountTable } from './vault/mounts.ts';
+import { readTargets } from './vault/targets.ts';
 
 const inputs: InputSource = {
   get: (name) => core.getInput(name),
@@ -152,7 +152,8 @@ function failureLine(report: RunReport): string {
 }
 
 async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
-  return assessMounts(deps.plan, await readMountTable(deps.client, deps.plan.pluginType));
+  const paths = deps.plan.mounts.map((m) => m.path);
+  return assessMounts(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
 }
 
 async function preflight(
@@ -162,7 +163,7 @@ async function preflight(
 ): Promise<Plan> {
   const [catalogEntry, mountTable] = await Promise.all([
     readCatalogEntry(client, config.pluginType, config.pluginName, config.version),
-    readMountTable(client, config.pluginType),
+    readTargets(client, config.pluginType, config.mounts),
   ]);
   const command = effectiveCommand(config.command, catalogEntry, artifact.sha256);
   const pluginFile = config.pluginDirectory

@@ -22,6 +22,11 @@ export function readSafety(inputs: InputSource, pluginType: PluginType): SafetyO
       `probe: "${probe}" is not a path under the mount, such as info or config`,
     );
   }
+  if (probe && pluginType === 'database') {
+    throw new ConfigError(
+      'probe: not available for database plugins; a connection is proven by its restart',
+    );
+  }
   return {
     dryRun: booleanInput('dry-run', inputs.get('dry-run'), false),
     rollbackOnFailure: booleanInput('rollback-on-failure', inputs.get('rollback-on-failure'), true),

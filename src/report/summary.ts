@@ -63,7 +63,12 @@ function errorBlock(report: RunReport): string {
 }
 
 function mountTable(report: RunReport): string {
-  const type = report.pluginType === 'auth' ? 'auth' : 'secret';
+  const type =
+    report.pluginType === 'database'
+      ? 'database'
+      : report.pluginType === 'auth'
+        ? 'auth'
+        : 'secret';
   const rows = report.mounts.map((m: MountOutcome) => [
     code(describeMount(type, m.path)),
     versionCell(m.previous),
@@ -72,7 +77,8 @@ function mountTable(report: RunReport): string {
     shortHash(m.runningSha256),
     m.problem ? `${RESULT_MARK[m.result]}: ${escapeText(m.problem)}` : RESULT_MARK[m.result],
   ]);
-  return table(['Mount', 'Before', 'Target', 'Running', 'Running SHA-256', 'Result'], rows);
+  const what = type === 'database' ? 'Connection' : 'Mount';
+  return table([what, 'Before', 'Target', 'Running', 'Running SHA-256', 'Result'], rows);
 }
 
 function versionCell(version: string): string {

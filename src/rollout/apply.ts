@@ -2,7 +2,8 @@ import { placePluginFile } from '../artifact/place.ts';
 import { forEachLimited } from '../concurrency.ts';
 import { registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { reloadName, tuneMountVersion } from '../vault/mounts.ts';
+import { reloadName } from '../vault/mounts.ts';
+import { moveTarget, needsReload } from '../vault/targets.ts';
 import { reloadMounts } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 
@@ -78,10 +79,10 @@ export async function moveBatch(
   const tunes = plan.mounts.filter((m) => batch.includes(m.path) && m.action === 'tune');
   await forEachLimited(tunes, deps.concurrency, async (step) => {
     record.tuned.push(step.path);
-    await tuneMountVersion(client, plan.pluginType, step.path, step.to);
+    await moveTarget(client, plan.pluginType, plan.pluginName, step.path, step.to);
     log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${step.to}`);
   });
-  await reload(deps, batch, record);
+  if (needsReload(plan.pluginType)) await reload(deps, batch, record);
 }
 
 export async function reload(

@@ -1,6 +1,6 @@
 import { forEachLimited } from '../concurrency.ts';
 import { VerificationError } from '../errors.ts';
-import { readMountTable } from '../vault/mounts.ts';
+import { readTargets } from '../vault/targets.ts';
 import { probeMount } from '../vault/probe.ts';
 import { moveBatch, prepareCatalog, type ApplyDeps, type ApplyRecord } from './apply.ts';
 import {
@@ -37,7 +37,8 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
       log(`${label}: ${deps.probe} answered on every mount`);
     }
   }
-  const outcomes = assessMounts(plan, await readMountTable(deps.client, plan.pluginType));
+  const paths = plan.mounts.map((m) => m.path);
+  const outcomes = assessMounts(plan, await readTargets(deps.client, plan.pluginType, paths));
   const failed = outcomes.filter((o) => o.result === 'failed');
   if (failed.length > 0) {
     throw new VerificationError(`verification failed: ${failed.map((o) => o.problem).join('; ')}`);

@@ -90,7 +90,9 @@ export function planRollout(input: PlanInput): Plan {
       : null;
   const selected = discovered ?? input.mounts;
   if (discovered?.length === 0) {
-    problems.push(`mounts: all, but no ${input.pluginType} mount runs plugin ${input.pluginName}`);
+    problems.push(
+      `${listInput(input.pluginType)}: all, but no ${input.pluginType} ${input.pluginType === 'database' ? 'connection' : 'mount'} runs plugin ${input.pluginName}`,
+    );
   }
   for (const path of input.canary) {
     if (!selected.includes(path)) {
@@ -103,12 +105,14 @@ export function planRollout(input: PlanInput): Plan {
   for (const path of selected) {
     const mount = input.mountTable.get(path);
     if (!mount) {
-      problems.push(`mounts: ${describeMount(input.pluginType, path)} does not exist`);
+      problems.push(
+        `${listInput(input.pluginType)}: ${describeMount(input.pluginType, path)} does not exist`,
+      );
       continue;
     }
     if (mount.plugin !== input.pluginName) {
       problems.push(
-        `mounts: ${describeMount(input.pluginType, path)} runs plugin ${mount.plugin || '(unknown)'}, not ${input.pluginName}`,
+        `${listInput(input.pluginType)}: ${describeMount(input.pluginType, path)} runs plugin ${mount.plugin || '(unknown)'}, not ${input.pluginName}`,
       );
       continue;
     }
@@ -161,6 +165,12 @@ function mountAction(mount: MountState, version: string, sha256: string): MountA
   return 'none';
 }
 
+/** The input that lists what a plugin type moves. */
+export function listInput(type: PluginType): 'mounts' | 'connections' {
+  return type === 'database' ? 'connections' : 'mounts';
+}
+
 export function describeMount(type: PluginType, path: string): string {
+  if (type === 'database') return path;
   return type === 'auth' ? `auth/${path}` : `${path}/`;
 }

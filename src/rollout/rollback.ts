@@ -1,5 +1,5 @@
 import { forEachLimited } from '../concurrency.ts';
-import { tuneMountVersion } from '../vault/mounts.ts';
+import { moveTarget, needsReload } from '../vault/targets.ts';
 import { reload, emptyRecord, type ApplyRecord } from './apply.ts';
 import type { ExecuteDeps } from './execute.ts';
 import { backward, outcome, waitForMounts, type MountOutcome } from './verify.ts';
@@ -20,12 +20,11 @@ export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<
     touched.filter((m) => m.from !== m.to),
     deps.concurrency,
     async (step) => {
-      await tuneMountVersion(deps.client, plan.pluginType, step.path, step.from);
+      await moveTarget(deps.client, plan.pluginType, plan.pluginName, step.path, step.from);
       log(`tuned ${step.path} back to ${step.from || '(unversioned)'}`);
     },
   );
-  const rollbackRecord = emptyRecord();
-  await reload(deps, paths, rollbackRecord);
+  if (needsReload(plan.pluginType)) await reload(deps, paths, emptyRecord());
   const table = await waitForMounts(deps, paths, backward, 'rollback verification');
   return plan.mounts.map((step) =>
     paths.includes(step.path)

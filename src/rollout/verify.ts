@@ -1,6 +1,7 @@
 import { VerificationError } from '../errors.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { readMountTable, type MountState } from '../vault/mounts.ts';
+import type { MountState } from '../vault/mounts.ts';
+import { readTargets } from '../vault/targets.ts';
 import { describeMount, type MountStep, type Plan } from './plan.ts';
 
 export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
@@ -23,7 +24,9 @@ export interface Expectation {
 }
 
 export function forward(plan: Plan): (step: MountStep) => Expectation {
-  return () => ({ version: plan.version, sha256: plan.sha256 });
+  // Connections report no running hash; their configured version is what the server restarted.
+  const sha256 = plan.pluginType === 'database' ? null : plan.sha256;
+  return () => ({ version: plan.version, sha256 });
 }
 
 /**
@@ -130,7 +133,7 @@ export async function waitForMounts(
   const steps = deps.plan.mounts.filter((m) => paths.includes(m.path));
   let pause = 250;
   for (;;) {
-    const table = await readMountTable(deps.client, deps.plan.pluginType);
+    const table = await readTargets(deps.client, deps.plan.pluginType, paths);
     const problems = steps
       .map((step) => mismatch(deps.plan.pluginType, step.path, table.get(step.path), expect(step)))
       .filter(Boolean);

@@ -1,4 +1,4 @@
-import type { PluginType } from '../config.ts';
+import type { MountType, PluginType } from '../config.ts';
 import type { VaultClient } from './client.ts';
 
 export interface MountState {
@@ -17,12 +17,12 @@ interface RawMount {
   running_sha256?: string;
 }
 
-const TABLE: Record<PluginType, string> = { secret: 'sys/mounts', auth: 'sys/auth' };
+const TABLE: Record<MountType, string> = { secret: 'sys/mounts', auth: 'sys/auth' };
 
 /** One read for the whole table, however many mounts the rollout lists. */
 export async function readMountTable(
   client: VaultClient,
-  type: PluginType,
+  type: MountType,
 ): Promise<Map<string, MountState>> {
   const response = await client.read<{ data?: Record<string, RawMount> }>(TABLE[type]);
   const table = new Map<string, MountState>();
@@ -41,7 +41,7 @@ export async function readMountTable(
 
 export async function tuneMountVersion(
   client: VaultClient,
-  type: PluginType,
+  type: MountType,
   path: string,
   version: string,
 ): Promise<void> {

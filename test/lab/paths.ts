@@ -7,7 +7,7 @@ export const LAB_DIR = join(ROOT, '.lab');
 export const BAO_BIN = join(LAB_DIR, 'venv', 'bin', 'bao');
 export const ACTION_ENTRY = join(ROOT, 'dist', 'index.js');
 
-export type FixtureKind = 'secrets' | 'auth' | 'broken';
+export type FixtureKind = 'secrets' | 'auth' | 'database' | 'broken';
 
 /** A fixture plugin built by test/lab/setup.sh; missing means the lab was not set up, which is an error. */
 export function fixtureBinary(kind: FixtureKind, version: string, flavor = ''): string {

@@ -4,7 +4,7 @@ import { sha256File } from '../../src/artifact/hash.ts';
 import type { BaoServer } from './bao.ts';
 import { fixtureBinary, type FixtureKind } from './paths.ts';
 
-export type CatalogType = 'secret' | 'auth';
+export type CatalogType = 'secret' | 'auth' | 'database';
 
 export interface Installed {
   command: string;
@@ -37,6 +37,40 @@ export async function enableMount(
 ): Promise<void> {
   const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
   await bao.api('POST', `${table}/${path}`, { type: plugin, plugin_version: version });
+}
+
+/** A database connection of the given plugin version; the lab plugin keeps its users in memory. */
+export async function createConnection(
+  bao: BaoServer,
+  path: string,
+  plugin: string,
+  version: string,
+): Promise<void> {
+  const cut = path.lastIndexOf('/');
+  await bao.api('POST', `${path.slice(0, cut)}/config/${path.slice(cut + 1)}`, {
+    plugin_name: plugin,
+    plugin_version: version,
+    connection_url: 'memory',
+    allowed_roles: '*',
+  });
+}
+
+export async function liveConnection(
+  bao: BaoServer,
+  path: string,
+): Promise<{ plugin: string; version: string; connectionUrl: string }> {
+  const cut = path.lastIndexOf('/');
+  const raw = await bao.api<{ data: Record<string, unknown> }>(
+    'GET',
+    `${path.slice(0, cut)}/config/${path.slice(cut + 1)}`,
+  );
+  if (!raw) throw new Error(`connection ${path} does not exist`);
+  const details = raw.data.connection_details as { connection_url?: string } | undefined;
+  return {
+    plugin: String(raw.data.plugin_name),
+    version: String(raw.data.plugin_version),
+    connectionUrl: details?.connection_url ?? '',
+  };
 }
 
 export interface LiveMount {

@@ -38,6 +38,8 @@ FIXTURES=(
   "secrets v1.1.0"
   "auth v1.0.0"
   "auth v1.0.1"
+  "database v1.0.0"
+  "database v1.0.1"
   "broken v1.0.2"
 )
 plugins=test/lab/plugins

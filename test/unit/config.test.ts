@@ -125,7 +125,34 @@ describe('readConfig', () => {
       'url: "https://u:p@vault" must be a plain server address, without credentials, query or fragment',
     ],
     [{ token: '' }, 'token: no token given; set the token input, VAULT_TOKEN or BAO_TOKEN'],
-    [{ 'plugin-type': 'database' }, 'plugin-type: "database" is not one of secret, auth'],
+    [{ 'plugin-type': 'kv' }, 'plugin-type: "kv" is not one of secret, auth, database'],
+    [
+      { 'plugin-type': 'database', mounts: '', connections: 'orders' },
+      'connections: "orders" is not <db-mount>/<connection>, such as database/orders',
+    ],
+    [
+      { connections: 'database/orders' },
+      'connections: not used with plugin-type secret; list what to move in mounts',
+    ],
+    [
+      { 'plugin-type': 'database', mounts: '', connections: 'database/orders', probe: 'info' },
+      'probe: not available for database plugins; a connection is proven by its restart',
+    ],
+    [
+      { probe: '../sys/seal' },
+      'probe: "../sys/seal" is not a path under the mount, such as info or config',
+    ],
+    [{ 'dry-run': 'yes' }, 'dry-run: "yes" is not a boolean; use true or false'],
+    [
+      { 'rollback-on-failure': '0' },
+      'rollback-on-failure: "0" is not a boolean; use true or false',
+    ],
+    [{ 'batch-size': '-1' }, 'batch-size: "-1" is not a whole number from 0 to 10000'],
+    [{ concurrency: '0' }, 'concurrency: "0" is not a whole number from 1 to 64'],
+    [
+      { canary: 'a b' },
+      'canary: "a b" is not a mount path; use paths like acme or team-a/acme, one a line',
+    ],
     [
       { 'plugin-name': '../acme' },
       'plugin-name: "../acme" is not a plugin name; use letters, digits, ".", "_" and "-"',
