@@ -29,7 +29,7 @@ export interface RolloutConfig {
   pluginName: string;
   version: string;
   platform: Platform;
-  artifact: ArtifactSource;
+  artifact: ArtifactSource | null;
   pluginDirectory: string;
   command: string;
   /** `all`: every mount of this plugin, found on the server, minus `safety.exclude`. */
@@ -83,6 +83,43 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       `plugin-name: "${pluginName}" is not a plugin name; use letters, digits, ".", "_" and "-"`,
     );
   }
+  const safety = readSafety(inputs, pluginType, namespace);
+  const release = safety.revertToBuiltin
+    ? revertTarget(inputs)
+    : releaseTarget(inputs, ctx, pluginName);
+  return {
+    url,
+    token,
+    namespace,
+    pluginType,
+    pluginName,
+    ...release,
+    pluginDirectory: inputs.get('plugin-directory'),
+    mounts: targetList(inputs, pluginType),
+    safety,
+    reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
+      'global',
+      'local',
+    ] as const),
+    verifyTimeoutSeconds: wholeNumber(
+      'verify-timeout',
+      inputs.get('verify-timeout') || '60',
+      1,
+      3600,
+    ),
+  };
+}
+
+interface ReleaseTarget {
+  /** Empty when reverting to the builtin, whose version the server tells. */
+  version: string;
+  platform: Platform;
+  /** `null` when reverting to the builtin: there is nothing to download. */
+  artifact: ArtifactSource | null;
+  command: string;
+}
+
+function releaseTarget(inputs: InputSource, ctx: RunContext, pluginName: string): ReleaseTarget {
   const explicitVersion = inputs.get('version');
   const derived = explicitVersion ? null : versionFromEvent(ctx);
   const rawVersion = explicitVersion || derived?.version || '';
@@ -110,30 +147,18 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       `command: "${command}" is not a file name in the plugin directory; use letters, digits, ".", "_", "+" and "-" with no "/"`,
     );
   }
-  return {
-    url,
-    token,
-    namespace,
-    pluginType,
-    pluginName,
-    version,
-    platform,
-    artifact,
-    pluginDirectory: inputs.get('plugin-directory'),
-    command,
-    mounts: targetList(inputs, pluginType),
-    safety: readSafety(inputs, pluginType),
-    reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
-      'global',
-      'local',
-    ] as const),
-    verifyTimeoutSeconds: wholeNumber(
-      'verify-timeout',
-      inputs.get('verify-timeout') || '60',
-      1,
-      3600,
-    ),
-  };
+  return { version, platform, artifact, command };
+}
+
+function revertTarget(inputs: InputSource): ReleaseTarget {
+  for (const name of ['artifact', 'version', 'command', 'plugin-directory']) {
+    if (inputs.get(name)) {
+      throw new ConfigError(
+        `${name}: not used with revert-to-builtin: true; the builtin plugin ships inside the server`,
+      );
+    }
+  }
+  return { version: '', platform: { os: 'linux', arch: 'amd64' }, artifact: null, command: '' };
 }
 
 /** Mounts for secret and auth plugins, `<db-mount>/<connection>` for database plugins. */

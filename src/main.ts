@@ -1,19 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
-import { fetchArtifact, type ArtifactFacts } from './artifact/fetch.ts';
-import { inspectPluginFile } from './artifact/place.ts';
-import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
+import { fetchArtifact } from './artifact/fetch.ts';
+import { readConfig, type InputSource, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
 import { outputsOf } from './report/outputs.ts';
 import { runStatus, type RunReport, type Stage } from './report/model.ts';
 import { renderSummary } from './report/summary.ts';
 import { emptyRecord, wroteAnything } from './rollout/apply.ts';
-import { executePlan, type ExecuteDeps } from './rollout/execute.ts';
-import { effectiveCommand, planRollout, type Plan } from './rollout/plan.ts';
+import { executePlan, pruneCatalog, type ExecuteDeps } from './rollout/execute.ts';
+import type { Plan } from './rollout/plan.ts';
+import { preflight } from './rollout/preflight.ts';
 import { rollBack } from './rollout/rollback.ts';
 import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
-import { readCatalogEntry } from './vault/catalog.ts';
 import { VaultClient } from './vault/client.ts';
 import { readTargets } from './vault/targets.ts';
 
@@ -60,7 +59,7 @@ export async function run(): Promise<void> {
     dryRun: false,
     rollback: null,
   };
-  let current: Stage = 'config';
+  let current = 'config' as Stage;
   const stage = async <T>(name: Stage, title: string, work: () => Promise<T>): Promise<T> => {
     current = name;
     const started = performance.now();
@@ -86,9 +85,12 @@ export async function run(): Promise<void> {
       dryRun: config.safety.dryRun,
     });
     rollbackOnFailure = config.safety.rollbackOnFailure;
-    const artifact = await stage('artifact', 'Fetch and verify the artifact', () =>
-      fetchArtifact(config.artifact, config.pluginName, core.info),
-    );
+    const source = config.artifact;
+    const artifact = source
+      ? await stage('artifact', 'Fetch and verify the artifact', () =>
+          fetchArtifact(source, config.pluginName, core.info),
+        )
+      : null;
     report.artifact = artifact;
     const vault = new VaultClient({
       address: config.url,
@@ -100,12 +102,14 @@ export async function run(): Promise<void> {
       preflight(vault, config, artifact),
     );
     report.plan = plan;
+    report.version = plan.version;
+    logPlan(plan);
     report.mounts = pendingOutcomes(plan);
     if (config.safety.dryRun) return;
     const deps: ExecuteDeps = {
       client: vault,
       plan,
-      binaryPath: artifact.binaryPath,
+      binaryPath: artifact?.binaryPath ?? '',
       pluginDirectory: config.pluginDirectory,
       reloadScope: config.reloadScope,
       concurrency: config.safety.concurrency,
@@ -119,10 +123,14 @@ export async function run(): Promise<void> {
     report.mounts = await stage('rollout', 'Roll out, batch by batch', () =>
       executePlan(deps, report.record),
     );
+    if (plan.prune.length > 0) {
+      await stage('prune', 'Deregister unused versions', () => pruneCatalog(deps, report.record));
+    }
   } catch (error) {
     report.error = { stage: current, message: oneLine(error) };
     const deps = execution;
-    if (deps && rollbackOnFailure && wroteAnything(report.record)) {
+    // A failed prune comes after every mount was verified: nothing to roll back.
+    if (deps && current === 'rollout' && rollbackOnFailure && wroteAnything(report.record)) {
       try {
         report.mounts = await stage('rollback', 'Roll back the touched mounts', () =>
           rollBack(deps, report.record),
@@ -132,7 +140,7 @@ export async function run(): Promise<void> {
         report.rollback = { error: oneLine(rollbackError) };
         report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
       }
-    } else if (deps && wroteAnything(report.record)) {
+    } else if (deps && current === 'rollout' && wroteAnything(report.record)) {
       report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
     }
     core.setFailed(failureLine(report));
@@ -156,38 +164,12 @@ async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
   return assessMounts(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
 }
 
-async function preflight(
-  client: VaultClient,
-  config: RolloutConfig,
-  artifact: ArtifactFacts,
-): Promise<Plan> {
-  const [catalogEntry, mountTable] = await Promise.all([
-    readCatalogEntry(client, config.pluginType, config.pluginName, config.version),
-    readTargets(client, config.pluginType, config.mounts),
-  ]);
-  const command = effectiveCommand(config.command, catalogEntry, artifact.sha256);
-  const pluginFile = config.pluginDirectory
-    ? await inspectPluginFile(config.pluginDirectory, command)
-    : null;
-  const plan = planRollout({
-    pluginType: config.pluginType,
-    pluginName: config.pluginName,
-    version: config.version,
-    sha256: artifact.sha256,
-    command,
-    mounts: config.mounts,
-    exclude: config.safety.exclude,
-    canary: config.safety.canary,
-    batchSize: config.safety.batchSize,
-    catalogEntry,
-    mountTable,
-    pluginFile,
-  });
-  if (plan.discovered) core.info(`mounts: all found ${plan.discovered.join(', ') || 'none'}`);
+function logPlan(plan: Plan): void {
+  if (plan.discovered) core.info(`found ${plan.discovered.join(', ') || 'nothing'}`);
+  const moving = plan.mounts.filter((m) => m.action !== 'none').length;
   core.info(
-    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${plan.mounts.filter((m) => m.action !== 'none').length} of ${plan.mounts.length} mounts to move in ${plan.batches.length} batch(es)`,
+    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.mounts.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
   );
-  return plan;
 }
 
 async function publish(report: RunReport): Promise<void> {

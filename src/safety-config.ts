@@ -13,9 +13,18 @@ export interface SafetyOptions {
   exclude: string[];
   /** Tune calls in flight at once. */
   concurrency: number;
+  /** Move a pin (Vault 1.16+) that holds another version. */
+  movePin: boolean;
+  /** Newest external versions to keep after a verified success; `null` prunes nothing. */
+  keepVersions: number | null;
+  revertToBuiltin: boolean;
 }
 
-export function readSafety(inputs: InputSource, pluginType: PluginType): SafetyOptions {
+export function readSafety(
+  inputs: InputSource,
+  pluginType: PluginType,
+  namespace: string,
+): SafetyOptions {
   const probe = inputs.get('probe').replace(/^\/+/, '');
   if (probe && (/\s/.test(probe) || probe.split('/').some((s) => s === '..' || s === '.'))) {
     throw new ConfigError(
@@ -27,6 +36,12 @@ export function readSafety(inputs: InputSource, pluginType: PluginType): SafetyO
       'probe: not available for database plugins; a connection is proven by its restart',
     );
   }
+  const keep = inputs.get('keep-versions');
+  if (keep && namespace) {
+    throw new ConfigError(
+      `keep-versions: the plugin catalog is shared by every namespace, but a run in namespace ${namespace} sees only that namespace's mounts; prune from a run without a namespace`,
+    );
+  }
   return {
     dryRun: booleanInput('dry-run', inputs.get('dry-run'), false),
     rollbackOnFailure: booleanInput('rollback-on-failure', inputs.get('rollback-on-failure'), true),
@@ -35,5 +50,8 @@ export function readSafety(inputs: InputSource, pluginType: PluginType): SafetyO
     batchSize: wholeNumber('batch-size', inputs.get('batch-size') || '0', 0, 10000),
     exclude: pathList('exclude', inputs.get('exclude'), pluginType, false),
     concurrency: wholeNumber('concurrency', inputs.get('concurrency') || '8', 1, 64),
+    movePin: booleanInput('pin', inputs.get('pin'), false),
+    keepVersions: keep ? wholeNumber('keep-versions', keep, 1, 1000) : null,
+    revertToBuiltin: booleanInput('revert-to-builtin', inputs.get('revert-to-builtin'), false),
   };
 }

@@ -27,3 +27,24 @@ export function canonicalVersion(raw: string, inputName = 'version'): string {
 export function bareVersion(canonical: string): string {
   return canonical.replace(/^v/, '');
 }
+
+const PARTS = /^v(\d+)\.(\d+)\.(\d+)(?:-([^+]+))?/;
+
+/**
+ * Orders canonical versions as semantic versioning does: numbers first, a
+ * pre-release below its release. Build metadata does not order.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = PARTS.exec(a);
+  const pb = PARTS.exec(b);
+  if (!pa || !pb) return a.localeCompare(b);
+  for (let i = 1; i <= 3; i++) {
+    const diff = Number(pa[i]) - Number(pb[i]);
+    if (diff !== 0) return diff;
+  }
+  const [preA, preB] = [pa[4], pb[4]];
+  if (preA === preB) return 0;
+  if (preA === undefined) return 1;
+  if (preB === undefined) return -1;
+  return preA.localeCompare(preB, 'en', { numeric: true });
+}

@@ -3,7 +3,7 @@ import type { ApplyRecord } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
 import type { MountOutcome } from '../rollout/verify.ts';
 
-export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'rollback';
+export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'prune' | 'rollback';
 export type RunStatus = 'rolled-out' | 'unchanged' | 'dry-run' | 'rolled-back' | 'failed';
 
 /** Everything a run learned, in the order it learned it; the summary and outputs are views of it. */

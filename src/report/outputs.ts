@@ -39,5 +39,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     mounts: plan.mounts.map((m) => ({ mount: m.path, from: m.from, to: m.to, action: m.action })),
     batches: plan.batches,
     canary: plan.canary,
+    pin: plan.pin,
+    prune: plan.prune,
   };
 }

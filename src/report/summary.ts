@@ -144,6 +144,17 @@ function planTable(plan: Plan): string {
       'catalog',
       plan.catalog === 'register' ? `register ${code(plan.version)}` : 'already registered',
     ],
+    ...(plan.pin
+      ? [
+          [
+            'pin',
+            `move ${code(plan.pin.from)} → ${code(plan.pin.to)} (rolled back with the mounts)`,
+          ],
+        ]
+      : []),
+    ...(plan.prune.length > 0
+      ? [['prune', `after every mount is verified, deregister ${plan.prune.map(code).join(', ')}`]]
+      : []),
     ...plan.mounts.map((m) => [
       code(describeMount(plan.pluginType, m.path)),
       m.action === 'tune'

@@ -3,6 +3,7 @@ import { forEachLimited } from '../concurrency.ts';
 import { registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { reloadName } from '../vault/mounts.ts';
+import { writePin } from '../vault/pins.ts';
 import { moveTarget, needsReload } from '../vault/targets.ts';
 import { reloadMounts } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
@@ -17,6 +18,9 @@ export interface ApplyRecord {
   tuned: string[];
   reloaded: string[];
   reloadIds: string[];
+  /** The version a moved pin held before; empty when no pin was moved. */
+  pinFrom: string;
+  deregistered: string[];
 }
 
 export interface ApplyDeps {
@@ -28,13 +32,23 @@ export interface ApplyDeps {
 }
 
 export function emptyRecord(): ApplyRecord {
-  return { placedFile: '', registered: false, tuned: [], reloaded: [], reloadIds: [] };
+  return {
+    placedFile: '',
+    registered: false,
+    tuned: [],
+    reloaded: [],
+    reloadIds: [],
+    pinFrom: '',
+    deregistered: [],
+  };
 }
 
 export function wroteAnything(record: ApplyRecord): boolean {
   return (
     record.placedFile !== '' ||
     record.registered ||
+    record.pinFrom !== '' ||
+    record.deregistered.length > 0 ||
     record.tuned.length > 0 ||
     record.reloaded.length > 0
   );
@@ -66,6 +80,11 @@ export async function prepareCatalog(
     log(
       `${plan.pluginName} ${plan.version} is already in the catalog with this sha256; not registering again`,
     );
+  }
+  if (plan.pin) {
+    record.pinFrom = plan.pin.from;
+    await writePin(client, plan.pluginType, plan.pluginName, plan.pin.to);
+    log(`moved the pin of ${plan.pluginName} from ${plan.pin.from} to ${plan.pin.to}`);
   }
 }
 

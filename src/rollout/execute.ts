@@ -1,5 +1,6 @@
 import { forEachLimited } from '../concurrency.ts';
 import { VerificationError } from '../errors.ts';
+import { deregisterVersion } from '../vault/catalog.ts';
 import { readTargets } from '../vault/targets.ts';
 import { probeMount } from '../vault/probe.ts';
 import { moveBatch, prepareCatalog, type ApplyDeps, type ApplyRecord } from './apply.ts';
@@ -44,4 +45,29 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
     throw new VerificationError(`verification failed: ${failed.map((o) => o.problem).join('; ')}`);
   }
   return outcomes;
+}
+
+/**
+ * Deregisters the planned versions only after every mount is verified, and
+ * only those that nothing runs at that moment: the state is read again,
+ * because the server deregisters a version even while mounts use it.
+ */
+export async function pruneCatalog(deps: ExecuteDeps, record: ApplyRecord): Promise<void> {
+  const { client, plan, log } = deps;
+  const live = await readTargets(client, plan.pluginType, 'all');
+  const inUse = new Set<string>();
+  for (const target of live.values()) {
+    if (target.plugin !== plan.pluginName) continue;
+    inUse.add(target.version);
+    inUse.add(target.runningVersion);
+  }
+  for (const version of plan.prune) {
+    if (inUse.has(version)) {
+      log(`kept ${version}: a mount started using it during the rollout`);
+      continue;
+    }
+    record.deregistered.push(version);
+    await deregisterVersion(client, plan.pluginType, plan.pluginName, version);
+    log(`deregistered ${plan.pluginType} plugin ${plan.pluginName} ${version}`);
+  }
 }

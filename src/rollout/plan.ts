@@ -1,7 +1,8 @@
 import type { PluginType } from '../config.ts';
 import { PreflightError } from '../errors.ts';
 import type { PluginFileState } from '../artifact/place.ts';
-import type { CatalogEntry } from '../vault/catalog.ts';
+import type { CatalogEntry, CatalogVersion } from '../vault/catalog.ts';
+import { prunableVersions } from './prune.ts';
 import type { MountState } from '../vault/mounts.ts';
 
 export interface PlanInput {
@@ -18,6 +19,15 @@ export interface PlanInput {
   mountTable: ReadonlyMap<string, MountState>;
   /** `null` when the action does not manage the plugin directory. */
   pluginFile: PluginFileState | null;
+  /** The version a pin holds the plugin at (Vault 1.16+), or `null`. */
+  pin: string | null;
+  movePin: boolean;
+  /** Every version of the plugin in the catalog, for pruning. */
+  catalogVersions: readonly CatalogVersion[];
+  /** Newest external versions to keep after success; `null` prunes nothing. */
+  keepVersions: number | null;
+  /** Every mount or connection in the namespace, to see which versions stay in use. */
+  allTargets: ReadonlyMap<string, MountState>;
 }
 
 /** `tune` moves the configured version; `reload` restarts a mount already configured but not running it. */
@@ -51,6 +61,10 @@ export interface Plan {
   batches: string[][];
   /** Whether the first batch is the canary. */
   canary: boolean;
+  /** The pin to move before the first reload, and back on rollback. */
+  pin: { from: string; to: string } | null;
+  /** Catalog versions to deregister once every mount is verified. */
+  prune: string[];
   changes: boolean;
 }
 
@@ -125,7 +139,28 @@ export function planRollout(input: PlanInput): Plan {
       action: mountAction(mount, input.version, input.sha256),
     });
   }
+  if (input.pin !== null && input.pin !== input.version && !input.movePin) {
+    problems.push(
+      `a pin holds ${input.pluginType} plugin ${input.pluginName} at ${input.pin}, and every reload starts the pinned version whatever the mounts say; set pin: true to move the pin to ${input.version}, or delete the pin`,
+    );
+  }
   if (problems.length > 0) throw new PreflightError(problems.join('; '));
+  const pin =
+    input.pin !== null && input.pin !== input.version
+      ? { from: input.pin, to: input.version }
+      : null;
+  const prune =
+    input.keepVersions === null
+      ? []
+      : prunableVersions({
+          // The target counts among the newest even before this run registers it.
+          versions: input.catalogVersions.some((v) => v.version === input.version)
+            ? input.catalogVersions
+            : [...input.catalogVersions, { version: input.version, builtin: false }],
+          inUse: versionsInUse(input, steps),
+          keep: input.keepVersions,
+          protect: [input.version, ...(input.pin === null ? [] : [input.pin])],
+        });
   const pluginFile = file === null ? 'unmanaged' : file.present ? 'present' : 'copy';
   const catalog = entry ? 'present' : 'register';
   return {
@@ -140,9 +175,31 @@ export function planRollout(input: PlanInput): Plan {
     discovered,
     batches: batchesOf(steps, input.canary, input.batchSize),
     canary: steps.some((s) => s.action !== 'none' && input.canary.includes(s.path)),
+    pin,
+    prune,
     changes:
-      pluginFile === 'copy' || catalog === 'register' || steps.some((s) => s.action !== 'none'),
+      pluginFile === 'copy' ||
+      catalog === 'register' ||
+      pin !== null ||
+      prune.length > 0 ||
+      steps.some((s) => s.action !== 'none'),
   };
+}
+
+/** What every mount or connection of the plugin will be configured for, or run, after the rollout. */
+function versionsInUse(input: PlanInput, steps: readonly MountStep[]): Set<string> {
+  const moving = new Set(steps.map((s) => s.path));
+  const inUse = new Set<string>();
+  for (const target of input.allTargets.values()) {
+    if (target.plugin !== input.pluginName) continue;
+    if (moving.has(target.path)) {
+      inUse.add(input.version);
+    } else {
+      inUse.add(target.version);
+      inUse.add(target.runningVersion);
+    }
+  }
+  return inUse;
 }
 
 function batchesOf(

@@ -1,4 +1,5 @@
 import { forEachLimited } from '../concurrency.ts';
+import { writePin } from '../vault/pins.ts';
 import { moveTarget, needsReload } from '../vault/targets.ts';
 import { reload, emptyRecord, type ApplyRecord } from './apply.ts';
 import type { ExecuteDeps } from './execute.ts';
@@ -15,6 +16,10 @@ export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<
     (m) => record.tuned.includes(m.path) || record.reloaded.includes(m.path),
   );
   const paths = touched.map((m) => m.path);
+  if (record.pinFrom) {
+    await writePin(deps.client, plan.pluginType, plan.pluginName, record.pinFrom);
+    log(`moved the pin of ${plan.pluginName} back to ${record.pinFrom}`);
+  }
   log(`rolling back ${paths.join(', ')}`);
   await forEachLimited(
     touched.filter((m) => m.from !== m.to),

@@ -43,3 +43,34 @@ export async function registerPlugin(
     version: entry.version,
   });
 }
+
+export interface CatalogVersion {
+  version: string;
+  builtin: boolean;
+}
+
+/** Every version of one plugin in the catalog, builtin included, from the detailed listing. */
+export async function listCatalogVersions(
+  client: VaultClient,
+  type: PluginType,
+  name: string,
+): Promise<CatalogVersion[]> {
+  const response = await client.read<{
+    data?: { detailed?: { type?: string; name?: string; version?: string; builtin?: boolean }[] };
+  }>('sys/plugins/catalog');
+  return (response?.data?.detailed ?? [])
+    .filter((p) => p.type === type && p.name === name)
+    .map((p) => ({ version: p.version ?? '', builtin: p.builtin ?? false }));
+}
+
+export async function deregisterVersion(
+  client: VaultClient,
+  type: PluginType,
+  name: string,
+  version: string,
+): Promise<void> {
+  await client.write(
+    'DELETE',
+    `sys/plugins/catalog/${type}/${name}?version=${encodeURIComponent(version)}`,
+  );
+}

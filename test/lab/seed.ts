@@ -36,7 +36,7 @@ export async function enableMount(
   version: string,
 ): Promise<void> {
   const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
-  await bao.api('POST', `${table}/${path}`, { type: plugin, plugin_version: version });
+  await bao.api('POST', `${table}/${path}`, { type: plugin, config: { plugin_version: version } });
 }
 
 /** A database connection of the given plugin version; the lab plugin keeps its users in memory. */

@@ -63,7 +63,7 @@ describe('readConfig', () => {
       }),
     );
     expect(config.version).toBe('v1.2.0');
-    expect(config.artifact.kind === 'release' && config.artifact.tags).toEqual([
+    expect(config.artifact?.kind === 'release' && config.artifact.tags).toEqual([
       'v1.2.0',
       '1.2',
       '1.2.0',

@@ -11,7 +11,7 @@ function mount(path: string, version: string, sha256: string, plugin = 'acme'): 
 }
 
 function input(overrides: Partial<PlanInput> = {}): PlanInput {
-  return {
+  const merged: Omit<PlanInput, 'allTargets'> = {
     pluginType: 'secret',
     pluginName: 'acme',
     version: 'v1.0.1',
@@ -29,8 +29,13 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
       ['secret', mount('secret', '', '', 'kv')],
     ]),
     pluginFile: { present: false },
+    pin: null,
+    movePin: false,
+    catalogVersions: [],
+    keepVersions: null,
     ...overrides,
   };
+  return { allTargets: merged.mountTable, ...merged };
 }
 
 const entry = (sha256: string) => ({
@@ -138,6 +143,53 @@ describe('planRollout', () => {
       'acme-v1.0.1',
     );
     expect(effectiveCommand('acme-v1.0.1', null, NEW)).toBe('acme-v1.0.1');
+  });
+});
+
+describe('pins', () => {
+  it('refuses a pin that holds another version unless asked to move it', () => {
+    expect(() => planRollout(input({ pin: 'v1.0.0' }))).toThrow(
+      'a pin holds secret plugin acme at v1.0.0, and every reload starts the pinned version whatever the mounts say; set pin: true to move the pin to v1.0.1, or delete the pin',
+    );
+    expect(planRollout(input({ pin: 'v1.0.0', movePin: true })).pin).toEqual({
+      from: 'v1.0.0',
+      to: 'v1.0.1',
+    });
+  });
+
+  it('leaves a pin that already holds the target alone', () => {
+    expect(planRollout(input({ pin: 'v1.0.1' })).pin).toBeNull();
+  });
+});
+
+describe('pruning', () => {
+  const versions = ['v0.9.0', 'v1.0.0', 'v1.0.1', 'v0.8.0', 'v1.0.0-rc.1'].map((version) => ({
+    version,
+    builtin: false,
+  }));
+
+  it('keeps the newest N, the target and every version still in use', () => {
+    const plan = planRollout(
+      input({
+        keepVersions: 1,
+        catalogVersions: [...versions, { version: 'v2.7.2+builtin.bao', builtin: true }],
+        allTargets: new Map([
+          ['acme', mount('acme', 'v1.0.0', OLD)],
+          ['team-a/acme', mount('team-a/acme', 'v1.0.0', OLD)],
+          ['legacy', mount('legacy', 'v0.8.0', OLD)],
+          ['kv', mount('kv', 'v0.9.0', OLD, 'kv')],
+        ]),
+      }),
+    );
+    expect(plan.prune).toEqual(['v0.9.0', 'v1.0.0-rc.1', 'v1.0.0']);
+    expect(plan.changes).toBe(true);
+  });
+
+  it('never prunes the pinned version', () => {
+    const plan = planRollout(
+      input({ keepVersions: 1, catalogVersions: versions, pin: 'v0.9.0', movePin: true }),
+    );
+    expect(plan.prune).not.toContain('v0.9.0');
   });
 });
 

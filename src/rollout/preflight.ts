@@ -1,0 +1,74 @@
+import type { ArtifactFacts } from '../artifact/fetch.ts';
+import { inspectPluginFile } from '../artifact/place.ts';
+import type { RolloutConfig } from '../config.ts';
+import { PreflightError } from '../errors.ts';
+import { listCatalogVersions, readCatalogEntry, type CatalogEntry } from '../vault/catalog.ts';
+import type { VaultClient } from '../vault/client.ts';
+import { readPin } from '../vault/pins.ts';
+import { readTargets } from '../vault/targets.ts';
+import { effectiveCommand, planRollout, type Plan } from './plan.ts';
+
+/**
+ * Reads everything the plan depends on — catalog, pin, mounts or
+ * connections, the plugin directory — and plans. Nothing here writes.
+ * `artifact` is `null` when reverting to the builtin.
+ */
+export async function preflight(
+  client: VaultClient,
+  config: RolloutConfig,
+  artifact: ArtifactFacts | null,
+): Promise<Plan> {
+  const { pluginType: type, pluginName: name, safety } = config;
+  const revert = safety.revertToBuiltin;
+  const prunes = revert || safety.keepVersions !== null;
+  const [catalogVersions, pin, mountTable] = await Promise.all([
+    prunes ? listCatalogVersions(client, type, name) : Promise.resolve([]),
+    readPin(client, type, name),
+    readTargets(client, type, config.mounts),
+  ]);
+  let version = config.version;
+  let sha256 = artifact?.sha256 ?? '';
+  let catalogEntry: CatalogEntry | null;
+  if (revert) {
+    const builtin = catalogVersions.find((v) => v.builtin);
+    if (!builtin) {
+      throw new PreflightError(
+        `revert-to-builtin: ${type} plugin ${name} has no builtin version on this server`,
+      );
+    }
+    version = builtin.version;
+    // Builtins run inside the server: no file, no hash.
+    sha256 = '';
+    catalogEntry = { name, version, sha256, command: '', builtin: true };
+  } else {
+    catalogEntry = await readCatalogEntry(client, type, name, version);
+  }
+  const allTargets =
+    prunes && type === 'database' && config.mounts !== 'all'
+      ? await readTargets(client, type, 'all')
+      : mountTable;
+  const command = revert ? '' : effectiveCommand(config.command, catalogEntry, sha256);
+  const pluginFile =
+    config.pluginDirectory && !revert
+      ? await inspectPluginFile(config.pluginDirectory, command)
+      : null;
+  return planRollout({
+    pluginType: type,
+    pluginName: name,
+    version,
+    sha256,
+    command,
+    mounts: config.mounts,
+    exclude: safety.exclude,
+    canary: safety.canary,
+    batchSize: safety.batchSize,
+    catalogEntry,
+    mountTable,
+    pluginFile,
+    pin,
+    movePin: safety.movePin,
+    catalogVersions,
+    keepVersions: revert ? 0 : safety.keepVersions,
+    allTargets,
+  });
+}
