@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
@@ -11,8 +12,12 @@ import { renderSummary } from './report/summary.ts';
 import { applyPlan, emptyRecord } from './rollout/apply.ts';
 import { effectiveCommand, planRollout, type Plan } from './rollout/plan.ts';
 import { VerificationFailure, pendingOutcomes, verifyRollout } from './rollout/verify.ts';
+import { authenticate, revokeSession, type Session } from './vault/auth.ts';
+import { readRequirements, requireCapabilities, writeRequirements } from './vault/capabilities.ts';
 import { readCatalogEntry } from './vault/catalog.ts';
-import { VaultClient } from './vault/client.ts';
+import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
+import { loadTls, openConnection } from './vault/connection.ts';
+import { describeIdentity, readIdentity } from './vault/identity.ts';
 import { readMountTable } from './vault/mounts.ts';
 
 const inputs: InputSource = {
@@ -49,6 +54,8 @@ export async function run(): Promise<void> {
     version: '',
     server: '',
     namespace: '',
+    serverIdentity: '',
+    login: '',
     artifact: null,
     plan: null,
     record: emptyRecord(),
@@ -66,7 +73,11 @@ export async function run(): Promise<void> {
       report.timings.push({ stage: name, ms: performance.now() - started });
     }
   };
-  let client: VaultClient | null = null;
+  // Filled in inside stages; read again in `finally` to revoke and close.
+  const live: { connection: VaultClient | null; session: Session | null } = {
+    connection: null,
+    session: null,
+  };
   try {
     const config = await stage('config', 'Read inputs', () =>
       Promise.resolve(readConfig(inputs, runContext())),
@@ -82,14 +93,28 @@ export async function run(): Promise<void> {
       fetchArtifact(config.artifact, config.pluginName, core.info),
     );
     report.artifact = artifact;
-    const vault = new VaultClient({
-      address: config.url,
-      token: config.token,
-      namespace: config.namespace,
-    });
-    client = vault;
-    const plan = await stage('preflight', 'Read the server and plan', () =>
-      preflight(vault, config, artifact),
+    const { vault, plan } = await stage(
+      'preflight',
+      'Connect, read the server and plan',
+      async () => {
+        const connection = connect(config);
+        live.connection = connection;
+        const session = await authenticate(connection, config.auth, {
+          mask: (value) => {
+            core.setSecret(value);
+          },
+          getIDToken: (audience) => core.getIDToken(audience),
+          readFile: (path) => readFile(path, 'utf8'),
+          env: process.env,
+          clock: SYSTEM_CLOCK,
+        });
+        report.login = session.description;
+        core.info(`logged in: ${session.description}`);
+        report.serverIdentity = describeIdentity(await readIdentity(session.client));
+        core.info(`server: ${report.serverIdentity}`);
+        live.session = session;
+        return { vault: session.client, plan: await preflight(session.client, config, artifact) };
+      },
     );
     report.plan = plan;
     report.mounts = pendingOutcomes(plan);
@@ -120,9 +145,32 @@ export async function run(): Promise<void> {
     report.error = { stage: current, message: oneLine(error) };
     core.setFailed(oneLine(error));
   } finally {
-    await client?.close();
+    if (live.session) {
+      const problem = await revokeSession(live.session);
+      if (problem) core.warning(problem);
+      else if (live.session.loggedIn) report.login += '; token revoked at the end';
+    }
+    await live.connection?.close();
     await publish(report);
   }
+}
+
+function connect(config: RolloutConfig): VaultClient {
+  const tls = loadTls(config.connection);
+  if (!tls.rejectUnauthorized) {
+    core.warning(
+      'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
+    );
+  }
+  const { dispatcher, proxy } = openConnection(config.url, tls, process.env);
+  if (proxy) core.info(`connecting through the proxy at ${proxy}`);
+  return new VaultClient({
+    address: config.url,
+    token: '',
+    namespace: config.namespace,
+    dispatcher,
+    callTimeoutMs: config.connection.timeoutSeconds * 1000,
+  });
 }
 
 async function preflight(
@@ -130,6 +178,10 @@ async function preflight(
   config: RolloutConfig,
   artifact: ArtifactFacts,
 ): Promise<Plan> {
+  await requireCapabilities(
+    client,
+    readRequirements(config.pluginType, config.pluginName, config.namespace),
+  );
   const [catalogEntry, mountTable] = await Promise.all([
     readCatalogEntry(client, config.pluginType, config.pluginName, config.version),
     readMountTable(client, config.pluginType),
@@ -149,6 +201,7 @@ async function preflight(
     mountTable,
     pluginFile,
   });
+  await requireCapabilities(client, writeRequirements(plan, config.namespace));
   core.info(
     `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${plan.mounts.filter((m) => m.action !== 'none').length} of ${plan.mounts.length} mounts to move`,
   );

@@ -19,9 +19,11 @@ export async function readCatalogEntry(
   name: string,
   version: string,
 ): Promise<CatalogEntry | null> {
-  const response = await client.read<CatalogResponse>(`sys/plugins/catalog/${type}/${name}`, {
-    version,
-  });
+  const response = await client.read<CatalogResponse>(
+    `sys/plugins/catalog/${type}/${name}`,
+    { version },
+    { root: true },
+  );
   if (!response) return null;
   const data = response.data;
   return {
@@ -37,9 +39,16 @@ export async function registerPlugin(
   client: VaultClient,
   entry: { type: PluginType; name: string; version: string; sha256: string; command: string },
 ): Promise<void> {
-  await client.write('PUT', `sys/plugins/catalog/${entry.type}/${entry.name}`, {
-    sha256: entry.sha256,
-    command: entry.command,
-    version: entry.version,
-  });
+  await client.write(
+    'PUT',
+    `sys/plugins/catalog/${entry.type}/${entry.name}`,
+    { sha256: entry.sha256, command: entry.command, version: entry.version },
+    {
+      root: true,
+      confirm: async () => {
+        const stored = await readCatalogEntry(client, entry.type, entry.name, entry.version);
+        return stored?.sha256 === entry.sha256 && stored.command === entry.command;
+      },
+    },
+  );
 }
