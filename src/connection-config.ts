@@ -70,20 +70,31 @@ export function readAuthConfig(inputs: InputSource, ctx: RunContext): AuthConfig
 export function readConnectionConfig(inputs: InputSource, ctx: RunContext): ConnectionConfig {
   const skipRaw = inputs.get('tls-skip-verify') || ctx.env.VAULT_SKIP_VERIFY || '';
   return {
-    ca: pem(inputs, 'ca-certificate', ctx.env.VAULT_CACERT || ctx.env.BAO_CACERT),
+    ca: pem(inputs, ctx, 'ca-certificate', ctx.env.VAULT_CACERT || ctx.env.BAO_CACERT),
     clientCert: pem(
       inputs,
+      ctx,
       'client-certificate',
       ctx.env.VAULT_CLIENT_CERT || ctx.env.BAO_CLIENT_CERT,
     ),
-    clientKey: pem(inputs, 'client-key', ctx.env.VAULT_CLIENT_KEY || ctx.env.BAO_CLIENT_KEY),
+    clientKey: pem(inputs, ctx, 'client-key', ctx.env.VAULT_CLIENT_KEY || ctx.env.BAO_CLIENT_KEY),
     skipVerify: flag('tls-skip-verify', skipRaw),
     timeoutSeconds: seconds('timeout', inputs.get('timeout') || '120'),
   };
 }
 
-function pem(inputs: InputSource, name: string, fallback: string | undefined): PemSource | null {
-  const value = (name === 'client-key' ? inputs.secret(name) : inputs.get(name)) || fallback || '';
+function pem(
+  inputs: InputSource,
+  ctx: RunContext,
+  name: string,
+  fallback: string | undefined,
+): PemSource | null {
+  const isKey = name === 'client-key';
+  const value = (isKey ? inputs.secret(name) : inputs.get(name)) || fallback || '';
+  // The runner masks line by line, so a key given as PEM text is masked a line at a time too.
+  if (isKey && value.includes('-----BEGIN')) {
+    for (const line of value.split(/\r?\n/)) if (line.trim()) ctx.mask(line.trim());
+  }
   return value.trim() ? { input: name, value: value.trim() } : null;
 }
 

@@ -43,7 +43,7 @@ export async function authenticate(
       break;
     case 'jwt':
       body = { role: auth.role, jwt: await githubIdToken(auth.audience, deps) };
-      description = `GitHub OIDC (jwt) at auth/${auth.mount}, role ${auth.role}`;
+      description = `jwt with the GitHub OIDC token at auth/${auth.mount}, role ${auth.role}`;
       break;
     case 'kubernetes':
       body = { role: auth.role, jwt: await serviceAccountToken(auth.tokenFile, deps) };
