@@ -1,3 +1,9 @@
+import {
+  readAuthConfig,
+  readConnectionConfig,
+  type AuthConfig,
+  type ConnectionConfig,
+} from './connection-config.ts';
 import { ConfigError } from './errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from './platform.ts';
 import { isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
@@ -23,7 +29,8 @@ export type ArtifactSource =
 
 export interface RolloutConfig {
   url: string;
-  token: string;
+  auth: AuthConfig;
+  connection: ConnectionConfig;
   namespace: string;
   pluginType: PluginType;
   pluginName: string;
@@ -68,11 +75,8 @@ const PLACEHOLDERS = ['version', 'os', 'arch'] as const;
 
 export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig {
   const url = serverUrl(inputs.get('url') || ctx.env.VAULT_ADDR || ctx.env.BAO_ADDR || '');
-  const token =
-    inputs.secret('token') || envSecret(ctx, 'VAULT_TOKEN') || envSecret(ctx, 'BAO_TOKEN');
-  if (!token) {
-    throw new ConfigError('token: no token given; set the token input, VAULT_TOKEN or BAO_TOKEN');
-  }
+  const auth = readAuthConfig(inputs, ctx);
+  const connection = readConnectionConfig(inputs, ctx);
   const namespace = namespacePath(
     inputs.get('namespace') || ctx.env.VAULT_NAMESPACE || ctx.env.BAO_NAMESPACE || '',
   );
@@ -89,7 +93,8 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     : releaseTarget(inputs, ctx, pluginName);
   return {
     url,
-    token,
+    auth,
+    connection,
     namespace,
     pluginType,
     pluginName,
@@ -185,12 +190,6 @@ function targetList(inputs: InputSource, pluginType: PluginType): string[] | 'al
 function required(inputs: InputSource, name: string): string {
   const value = inputs.get(name);
   if (!value) throw new ConfigError(`${name}: required, but empty`);
-  return value;
-}
-
-function envSecret(ctx: RunContext, name: string): string {
-  const value = ctx.env[name]?.trim() ?? '';
-  if (value) ctx.mask(value);
   return value;
 }
 

@@ -26,9 +26,15 @@ export class VaultError extends Error {
   readonly status: number;
   readonly serverErrors: readonly string[];
 
-  constructor(method: string, path: string, status: number, serverErrors: readonly string[]) {
+  constructor(
+    method: string,
+    path: string,
+    status: number,
+    serverErrors: readonly string[],
+    note = '',
+  ) {
     const said = serverErrors.length > 0 ? `: ${serverErrors.join('; ')}` : '';
-    super(`${method} /v1/${path} answered ${status}${said}`);
+    super(`${method} /v1/${path} answered ${status}${said}${note ? ` (${note})` : ''}`);
     this.method = method;
     this.path = path;
     this.status = status;
@@ -40,4 +46,9 @@ export class VaultError extends Error {
 export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The action could not log in to the server, or obtain what it logs in with. */
+export class AuthError extends Error {
+  override name = 'AuthError';
 }

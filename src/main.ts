@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
 import { fetchArtifact } from './artifact/fetch.ts';
-import { readConfig, type InputSource, type RunContext } from './config.ts';
+import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
 import { outputsOf } from './report/outputs.ts';
 import { runStatus, type RunReport, type Stage } from './report/model.ts';
@@ -13,7 +14,10 @@ import type { Plan } from './rollout/plan.ts';
 import { preflight } from './rollout/preflight.ts';
 import { rollBack } from './rollout/rollback.ts';
 import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
-import { VaultClient } from './vault/client.ts';
+import { authenticate, revokeSession, type Session } from './vault/auth.ts';
+import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
+import { loadTls, openConnection } from './vault/connection.ts';
+import { describeIdentity, readIdentity } from './vault/identity.ts';
 import { readTargets } from './vault/targets.ts';
 
 const inputs: InputSource = {
@@ -50,6 +54,8 @@ export async function run(): Promise<void> {
     version: '',
     server: '',
     namespace: '',
+    serverIdentity: '',
+    login: '',
     artifact: null,
     plan: null,
     record: emptyRecord(),
@@ -69,7 +75,11 @@ export async function run(): Promise<void> {
       report.timings.push({ stage: name, ms: performance.now() - started });
     }
   };
-  let client: VaultClient | null = null;
+  // Filled in inside stages; read again in `finally` to revoke and close.
+  const live: { connection: VaultClient | null; session: Session | null } = {
+    connection: null,
+    session: null,
+  };
   let execution: ExecuteDeps | null = null;
   let rollbackOnFailure = false;
   try {
@@ -92,14 +102,32 @@ export async function run(): Promise<void> {
         )
       : null;
     report.artifact = artifact;
-    const vault = new VaultClient({
-      address: config.url,
-      token: config.token,
-      namespace: config.namespace,
-    });
-    client = vault;
-    const plan = await stage('preflight', 'Read the server and plan', () =>
-      preflight(vault, config, artifact),
+    const { vault, plan } = await stage(
+      'preflight',
+      'Connect, read the server and plan',
+      async () => {
+        const connection = connect(config);
+        live.connection = connection;
+        const session = await authenticate(connection, config.auth, {
+          mask: (value) => {
+            core.setSecret(value);
+          },
+          getIDToken: (audience) => core.getIDToken(audience),
+          readFile: (path) => readFile(path, 'utf8'),
+          env: process.env,
+          clock: SYSTEM_CLOCK,
+        });
+        report.login = session.description;
+        core.info(`logged in: ${session.description}`);
+        live.session = session;
+        const identity = await readIdentity(session.client);
+        report.serverIdentity = describeIdentity(identity);
+        core.info(`server: ${report.serverIdentity}`);
+        return {
+          vault: session.client,
+          plan: await preflight(session.client, config, artifact, identity),
+        };
+      },
     );
     report.plan = plan;
     report.version = plan.version;
@@ -145,7 +173,12 @@ export async function run(): Promise<void> {
     }
     core.setFailed(failureLine(report));
   } finally {
-    await client?.close();
+    if (live.session) {
+      const problem = await revokeSession(live.session);
+      if (problem) core.warning(problem);
+      else if (live.session.loggedIn) report.login += '; token revoked at the end';
+    }
+    await live.connection?.close();
     await publish(report);
   }
 }
@@ -162,6 +195,24 @@ function failureLine(report: RunReport): string {
 async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
   const paths = deps.plan.mounts.map((m) => m.path);
   return assessMounts(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
+}
+
+function connect(config: RolloutConfig): VaultClient {
+  const tls = loadTls(config.connection);
+  if (!tls.rejectUnauthorized) {
+    core.warning(
+      'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
+    );
+  }
+  const { dispatcher, proxy } = openConnection(config.url, tls, process.env);
+  if (proxy) core.info(`connecting through the proxy at ${proxy}`);
+  return new VaultClient({
+    address: config.url,
+    token: '',
+    namespace: config.namespace,
+    dispatcher,
+    callTimeoutMs: config.connection.timeoutSeconds * 1000,
+  });
 }
 
 function logPlan(plan: Plan): void {

@@ -13,6 +13,10 @@ export interface RunReport {
   version: string;
   server: string;
   namespace: string;
+  /** e.g. `OpenBao 2.7.2 community, single node`; empty until the server was reached. */
+  serverIdentity: string;
+  /** How the action authenticated, without any secret. */
+  login: string;
   artifact: ArtifactFacts | null;
   plan: Plan | null;
   record: ApplyRecord;

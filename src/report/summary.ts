@@ -19,6 +19,7 @@ export function renderSummary(report: RunReport): string {
   if (report.error) parts.push(errorBlock(report));
   if (report.mounts.length > 0) parts.push(mountTable(report));
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
+  parts.push(serverSection(report));
   parts.push(provenance(report));
   parts.push(details('Plan, writes and timings', planDetails(report)));
   return `${parts.filter(Boolean).join('\n\n')}\n`;
@@ -83,6 +84,14 @@ function mountTable(report: RunReport): string {
 
 function versionCell(version: string): string {
   return version ? code(version) : '—';
+}
+
+function serverSection(report: RunReport): string {
+  if (!report.serverIdentity && !report.login) return '';
+  const lines = ['### Server'];
+  if (report.serverIdentity) lines.push(`- ${escapeText(report.serverIdentity)}`);
+  if (report.login) lines.push(`- Login: ${escapeText(report.login)}`);
+  return lines.join('\n');
 }
 
 function provenance(report: RunReport): string {

@@ -4,6 +4,8 @@ import type { RolloutConfig } from '../config.ts';
 import { PreflightError } from '../errors.ts';
 import { listCatalogVersions, readCatalogEntry, type CatalogEntry } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
+import { readRequirements, requireCapabilities, writeRequirements } from '../vault/capabilities.ts';
+import type { ServerIdentity } from '../vault/identity.ts';
 import { readPin } from '../vault/pins.ts';
 import { readTargets } from '../vault/targets.ts';
 import { effectiveCommand, planRollout, type Plan } from './plan.ts';
@@ -17,13 +19,26 @@ export async function preflight(
   client: VaultClient,
   config: RolloutConfig,
   artifact: ArtifactFacts | null,
+  identity: ServerIdentity,
 ): Promise<Plan> {
   const { pluginType: type, pluginName: name, safety } = config;
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
+  const pins = identity.product === 'Vault';
+  await requireCapabilities(
+    client,
+    readRequirements({
+      type,
+      name,
+      namespace: config.namespace,
+      targets: config.mounts,
+      pins,
+      listsCatalog: prunes,
+    }),
+  );
   const [catalogVersions, pin, mountTable] = await Promise.all([
     prunes ? listCatalogVersions(client, type, name) : Promise.resolve([]),
-    readPin(client, type, name),
+    pins ? readPin(client, type, name) : Promise.resolve(null),
     readTargets(client, type, config.mounts),
   ]);
   let version = config.version;
@@ -52,7 +67,7 @@ export async function preflight(
     config.pluginDirectory && !revert
       ? await inspectPluginFile(config.pluginDirectory, command)
       : null;
-  return planRollout({
+  const plan = planRollout({
     pluginType: type,
     pluginName: name,
     version,
@@ -71,4 +86,6 @@ export async function preflight(
     keepVersions: revert ? 0 : safety.keepVersions,
     allTargets,
   });
+  await requireCapabilities(client, writeRequirements(plan, config.namespace, safety.probe));
+  return plan;
 }

@@ -19,9 +19,11 @@ export async function readCatalogEntry(
   name: string,
   version: string,
 ): Promise<CatalogEntry | null> {
-  const response = await client.read<CatalogResponse>(`sys/plugins/catalog/${type}/${name}`, {
-    version,
-  });
+  const response = await client.read<CatalogResponse>(
+    `sys/plugins/catalog/${type}/${name}`,
+    { version },
+    { root: true },
+  );
   if (!response) return null;
   const data = response.data;
   return {
@@ -37,11 +39,18 @@ export async function registerPlugin(
   client: VaultClient,
   entry: { type: PluginType; name: string; version: string; sha256: string; command: string },
 ): Promise<void> {
-  await client.write('PUT', `sys/plugins/catalog/${entry.type}/${entry.name}`, {
-    sha256: entry.sha256,
-    command: entry.command,
-    version: entry.version,
-  });
+  await client.write(
+    'PUT',
+    `sys/plugins/catalog/${entry.type}/${entry.name}`,
+    { sha256: entry.sha256, command: entry.command, version: entry.version },
+    {
+      root: true,
+      confirm: async () => {
+        const stored = await readCatalogEntry(client, entry.type, entry.name, entry.version);
+        return stored?.sha256 === entry.sha256 && stored.command === entry.command;
+      },
+    },
+  );
 }
 
 export interface CatalogVersion {
@@ -57,7 +66,7 @@ export async function listCatalogVersions(
 ): Promise<CatalogVersion[]> {
   const response = await client.read<{
     data?: { detailed?: { type?: string; name?: string; version?: string; builtin?: boolean }[] };
-  }>('sys/plugins/catalog');
+  }>('sys/plugins/catalog', {}, { root: true });
   return (response?.data?.detailed ?? [])
     .filter((p) => p.type === type && p.name === name)
     .map((p) => ({ version: p.version ?? '', builtin: p.builtin ?? false }));
@@ -72,5 +81,10 @@ export async function deregisterVersion(
   await client.write(
     'DELETE',
     `sys/plugins/catalog/${type}/${name}?version=${encodeURIComponent(version)}`,
+    undefined,
+    {
+      root: true,
+      confirm: async () => (await readCatalogEntry(client, type, name, version)) === null,
+    },
   );
 }

@@ -1,14 +1,74 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { VaultError } from '../errors.ts';
+import {
+  DEFAULT_RETRY,
+  RETRY_STATUSES,
+  appliedAfterStatus,
+  backoffMs,
+  classifyNetworkError,
+  type Applied,
+  type RetryPolicy,
+} from './retry.ts';
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
 
 export interface VaultClientOptions {
   address: string;
   token: string;
   namespace: string;
   dispatcher?: Dispatcher;
+  retry?: RetryPolicy;
+  /** The longest one attempt may take. */
+  requestTimeoutMs?: number;
+  /** The longest one call may take, its retries included. */
+  callTimeoutMs?: number;
+  clock?: Clock;
+}
+
+export interface CallOptions {
+  /** Sent without X-Vault-Namespace: the plugin catalog, logins and server identity live in the root namespace. */
+  root?: boolean;
+}
+
+export interface WriteOptions extends CallOptions {
+  /**
+   * When a response is lost the write may or may not have happened. `repeatable`
+   * writes are sent again; otherwise `confirm` re-reads the server and says whether
+   * the write took effect; without either the call fails rather than guess.
+   */
+  repeatable?: boolean;
+  confirm?: () => Promise<boolean>;
 }
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([307, 308]);
+const MAX_REDIRECTS = 5;
+
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => sleep(ms),
+  random: () => Math.random(),
+};
+
+interface Shared {
+  address: string;
+  namespace: string;
+  dispatcher: Dispatcher;
+  retry: RetryPolicy;
+  requestTimeoutMs: number;
+  callTimeoutMs: number;
+  clock: Clock;
+}
+
+type Attempt =
+  | { kind: 'response'; status: number; text: string; location: string }
+  | { kind: 'error'; error: unknown };
 
 /**
  * The one place that speaks HTTP to Vault or OpenBao. Paths are relative to
@@ -16,29 +76,50 @@ type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
  */
 export class VaultClient {
   readonly address: string;
-  readonly #headers: Record<string, string>;
-  readonly #dispatcher: Dispatcher;
+  readonly #shared: Shared;
+  readonly #token: string;
 
   constructor(options: VaultClientOptions) {
     this.address = options.address;
-    this.#headers = { 'x-vault-token': options.token, 'x-vault-request': 'true' };
-    if (options.namespace) this.#headers['x-vault-namespace'] = options.namespace;
-    this.#dispatcher =
-      options.dispatcher ??
-      new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000, connect: { timeout: 10_000 } });
+    this.#token = options.token;
+    this.#shared = {
+      address: options.address,
+      namespace: options.namespace,
+      dispatcher:
+        options.dispatcher ??
+        new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000, connect: { timeout: 10_000 } }),
+      retry: options.retry ?? DEFAULT_RETRY,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      callTimeoutMs: options.callTimeoutMs ?? 120_000,
+      clock: options.clock ?? SYSTEM_CLOCK,
+    };
+  }
+
+  /** The same connection, acting with another token (after a login). */
+  withToken(token: string): VaultClient {
+    return new VaultClient({ ...this.#shared, token });
   }
 
   /** A read; `null` when the server answers 404. */
-  async read<T>(path: string, query: Record<string, string> = {}): Promise<T | null> {
-    return this.#call<T>('GET', path, undefined, query, true);
+  async read<T>(
+    path: string,
+    query: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<T | null> {
+    return this.#call<T>('GET', path, undefined, query, { ...options, repeatable: true });
   }
 
-  async write<T>(method: Exclude<Method, 'GET'>, path: string, body?: unknown): Promise<T | null> {
-    return this.#call<T>(method, path, body, {}, false);
+  async write<T>(
+    method: Exclude<Method, 'GET'>,
+    path: string,
+    body?: unknown,
+    options: WriteOptions = {},
+  ): Promise<T | null> {
+    return this.#call<T>(method, path, body, {}, options);
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    await this.#shared.dispatcher.close();
   }
 
   async #call<T>(
@@ -46,31 +127,110 @@ export class VaultClient {
     path: string,
     body: unknown,
     query: Record<string, string>,
-    notFoundIsNull: boolean,
+    options: WriteOptions,
   ): Promise<T | null> {
-    const url = new URL(`${this.address}/v1/${path}`);
+    const { clock, retry, callTimeoutMs } = this.#shared;
+    const started = clock.now();
+    const deadline = started + callTimeoutMs;
+    let url = new URL(`${this.address}/v1/${path}`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    const headers =
-      body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' };
-    let response: Dispatcher.ResponseData;
+    let redirects = 0;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#attempt(method, url, body, options, deadline);
+      let error: VaultError;
+      let applied: Applied;
+      if (outcome.kind === 'response') {
+        const { status, text, location } = outcome;
+        if (REDIRECT_STATUSES.has(status) && location && redirects < MAX_REDIRECTS) {
+          // A standby pointing at the active node: follow it, keeping method and body.
+          redirects++;
+          url = new URL(location, url);
+          attempt--;
+          continue;
+        }
+        if (status === 404 && method === 'GET') return null;
+        if (status < 400) return text ? (JSON.parse(text) as T) : null;
+        error = new VaultError(method, path, status, serverErrors(text), tries(attempt));
+        if (!RETRY_STATUSES.has(status)) throw error;
+        applied = appliedAfterStatus(status);
+      } else {
+        const failure = classifyNetworkError(outcome.error);
+        error = new VaultError(
+          method,
+          path,
+          0,
+          [`no answer from ${url.origin}: ${failure.detail}`],
+          tries(attempt),
+        );
+        if (!failure.retry) throw error;
+        applied = failure.applied;
+      }
+      if (applied === 'unknown' && !options.repeatable) {
+        if (!options.confirm) {
+          throw new VaultError(
+            method,
+            path,
+            error.status,
+            [
+              ...error.serverErrors,
+              'the response was lost, so the write may or may not have happened; it was not sent again',
+            ],
+            tries(attempt),
+          );
+        }
+        if (await options.confirm()) return null;
+      }
+      const wait = backoffMs(retry, attempt, () => clock.random());
+      if (attempt >= retry.attempts || clock.now() + wait >= deadline) {
+        throw new VaultError(
+          method,
+          path,
+          error.status,
+          error.serverErrors,
+          `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`,
+        );
+      }
+      await clock.sleep(wait);
+    }
+  }
+
+  async #attempt(
+    method: Method,
+    url: URL,
+    body: unknown,
+    options: CallOptions,
+    deadline: number,
+  ): Promise<Attempt> {
+    const { requestTimeoutMs, clock, dispatcher, namespace } = this.#shared;
+    const headers: Record<string, string> = { 'x-vault-request': 'true' };
+    if (this.#token) headers['x-vault-token'] = this.#token;
+    if (namespace && !options.root) headers['x-vault-namespace'] = namespace;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const budget = Math.max(1, Math.min(requestTimeoutMs, deadline - clock.now()));
     try {
-      response = await request(url, {
+      const response = await request(url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        dispatcher: this.#dispatcher,
+        dispatcher,
+        signal: AbortSignal.timeout(budget),
       });
+      const text = await response.body.text();
+      const location = response.headers.location;
+      return {
+        kind: 'response',
+        status: response.statusCode,
+        text,
+        location: typeof location === 'string' ? location : '',
+      };
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new VaultError(method, path, 0, [`no answer from ${this.address}: ${detail}`]);
+      return { kind: 'error', error };
     }
-    const text = await response.body.text();
-    if (response.statusCode === 404 && notFoundIsNull) return null;
-    if (response.statusCode >= 400) {
-      throw new VaultError(method, path, response.statusCode, serverErrors(text));
-    }
-    return text ? (JSON.parse(text) as T) : null;
   }
+}
+
+function tries(attempt: number): string {
+  return attempt === 1 ? '' : `${attempt} attempts`;
 }
 
 function serverErrors(text: string): string[] {

@@ -45,7 +45,17 @@ export async function tuneMountVersion(
   path: string,
   version: string,
 ): Promise<void> {
-  await client.write('POST', `${TABLE[type]}/${path}/tune`, { plugin_version: version });
+  await client.write(
+    'POST',
+    `${TABLE[type]}/${path}/tune`,
+    { plugin_version: version },
+    {
+      confirm: async () => {
+        const table = await readMountTable(client, type);
+        return table.get(path)?.version === version;
+      },
+    },
+  );
 }
 
 /** The name a reload request and the CLI use for a mount: auth mounts carry `auth/`. */

@@ -16,6 +16,8 @@ export async function readPin(
 ): Promise<string | null> {
   const response = await client.read<{ data?: { version?: string } }>(
     `sys/plugins/pins/${type}/${name}`,
+    {},
+    { root: true },
   );
   return response?.data?.version ?? null;
 }
@@ -26,5 +28,10 @@ export async function writePin(
   name: string,
   version: string,
 ): Promise<void> {
-  await client.write('POST', `sys/plugins/pins/${type}/${name}`, { version });
+  await client.write(
+    'POST',
+    `sys/plugins/pins/${type}/${name}`,
+    { version },
+    { root: true, confirm: async () => (await readPin(client, type, name)) === version },
+  );
 }

@@ -19,6 +19,8 @@ export async function reloadMounts(
     'PUT',
     'sys/plugins/reload/backend',
     body,
+    // A second reload of the same mounts only restarts them again.
+    { repeatable: true },
   );
   return { reloadId: response?.data?.reload_id ?? '' };
 }

@@ -13,8 +13,22 @@ export interface AuditRequest {
   path: string;
 }
 
+/** An extra `listener "tcp"` with TLS; `clientCaFile` makes it demand a client certificate (mTLS). */
+export interface TlsListener {
+  certFile: string;
+  keyFile: string;
+  clientCaFile?: string;
+}
+
+export interface BaoOptions {
+  tlsListeners?: TlsListener[];
+}
+
 export interface BaoServer {
+  /** The dev listener, plain HTTP, which the root helper `api` uses. */
   address: string;
+  /** One `https://127.0.0.1:port` per requested TLS listener, in order. */
+  tlsAddresses: string[];
   token: string;
   pluginDir: string;
   /** Calls the HTTP API as root; throws on any status >= 400 except a 404 on GET, which returns null. */
@@ -26,6 +40,8 @@ export interface BaoServer {
 }
 
 const READY_TRIES = 100;
+/** POSTs that the audit log records as updates but that change nothing. */
+const ASKS_ONLY: ReadonlySet<string> = new Set(['sys/capabilities-self']);
 const START_TRIES = 3;
 
 async function freePort(): Promise<number> {
@@ -41,18 +57,23 @@ async function freePort(): Promise<number> {
  * A real `bao server -dev` on a free loopback port, with its own plugin
  * directory and a file audit device, so tests can prove what was written.
  */
-export async function startBao(): Promise<BaoServer> {
+export async function startBao(options: BaoOptions = {}): Promise<BaoServer> {
   const bao = requireBao();
   const dir = await mkdtemp(join(tmpdir(), 'lab-bao-'));
   const pluginDir = join(dir, 'plugins');
   const auditLog = join(dir, 'audit.log');
   await mkdir(pluginDir);
-  await writeFile(
-    join(dir, 'config.hcl'),
-    `plugin_directory = "${pluginDir}"\naudit "file" "lab" {\n  options {\n    file_path = "${auditLog}"\n  }\n}\n`,
-  );
   const token = `lab-root-${randomBytes(12).toString('hex')}`;
   for (let attempt = 1; ; attempt++) {
+    const tlsPorts: number[] = [];
+    for (const _ of options.tlsListeners ?? []) tlsPorts.push(await freePort());
+    await writeFile(
+      join(dir, 'config.hcl'),
+      `plugin_directory = "${pluginDir}"\naudit "file" "lab" {\n  options {\n    file_path = "${auditLog}"\n  }\n}\n` +
+        (options.tlsListeners ?? [])
+          .map((listener, i) => tlsStanza(listener, tlsPorts[i] ?? 0))
+          .join(''),
+    );
     const port = await freePort();
     const address = `http://127.0.0.1:${port}`;
     const child = spawn(
@@ -75,6 +96,7 @@ export async function startBao(): Promise<BaoServer> {
     if (await becameReady(address, child)) {
       return {
         address,
+        tlsAddresses: tlsPorts.map((p) => `https://127.0.0.1:${p}`),
         token,
         pluginDir,
         api,
@@ -82,7 +104,9 @@ export async function startBao(): Promise<BaoServer> {
         writesSince: async (mark) =>
           (await auditEntries(auditLog))
             .slice(mark)
-            .filter((e) => ['create', 'update', 'delete'].includes(e.operation)),
+            .filter(
+              (e) => ['create', 'update', 'delete'].includes(e.operation) && !ASKS_ONLY.has(e.path),
+            ),
         stop: async () => {
           await stop(child);
           await rm(dir, { recursive: true, force: true });
@@ -93,6 +117,19 @@ export async function startBao(): Promise<BaoServer> {
     if (attempt >= START_TRIES)
       throw new Error(`bao server did not start on ${address}: ${stderr}`);
   }
+}
+
+function tlsStanza(listener: TlsListener, port: number): string {
+  const lines = [
+    `  address = "127.0.0.1:${port}"`,
+    `  tls_cert_file = "${listener.certFile}"`,
+    `  tls_key_file = "${listener.keyFile}"`,
+  ];
+  if (listener.clientCaFile) {
+    lines.push(`  tls_client_ca_file = "${listener.clientCaFile}"`);
+    lines.push('  tls_require_and_verify_client_cert = true');
+  }
+  return `listener "tcp" {\n${lines.join('\n')}\n}\n`;
 }
 
 async function becameReady(address: string, child: ReturnType<typeof spawn>): Promise<boolean> {

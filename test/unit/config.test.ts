@@ -93,7 +93,7 @@ describe('readConfig', () => {
     );
     expect(config).toMatchObject({
       url: 'http://127.0.0.1:8200',
-      token: 'env-token',
+      auth: { method: 'token', token: 'env-token' },
       namespace: 'team-a',
     });
     expect(masked).toContain('env-token');

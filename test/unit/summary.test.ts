@@ -13,6 +13,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     version: 'v1.0.1',
     server: 'https://vault.example.com',
     namespace: '',
+    serverIdentity: '',
+    login: '',
     artifact: null,
     plan: null,
     record: emptyRecord(),

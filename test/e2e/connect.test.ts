@@ -1,0 +1,264 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/artifact/hash.ts';
+import { startBao, type BaoServer } from '../lab/bao.ts';
+import { makePki, type Pki } from '../lab/certs.ts';
+import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
+import { fixtureBinary } from '../lab/paths.ts';
+import { startProxy, type Proxy } from '../lab/proxy.ts';
+import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
+import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const PLUGIN = 'acme-secrets';
+const AUDIENCE = 'https://vault.acme.internal';
+
+let pki: Pki;
+let bao: BaoServer;
+let github: ReleaseServer;
+let issuer: OidcIssuer;
+let proxy: Proxy;
+let readmePolicy: string;
+
+/** The policy exactly as the README prints it, so the two cannot drift apart. */
+async function policyFromReadme(): Promise<string> {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.split('## Least-privilege policy')[1] ?? '';
+  const policy = /```hcl\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!policy) throw new Error('README.md has no hcl block under "## Least-privilege policy"');
+  return policy;
+}
+
+async function tokenWithPolicy(name: string, policy: string): Promise<string> {
+  await bao.api('PUT', `sys/policies/acl/${name}`, { policy });
+  const created = await bao.api<{ auth: { client_token: string } }>('POST', 'auth/token/create', {
+    policies: [name],
+    ttl: '10m',
+  });
+  return created?.auth.client_token ?? '';
+}
+
+beforeAll(async () => {
+  pki = await makePki();
+  [bao, github, issuer, proxy] = await Promise.all([
+    startBao({
+      tlsListeners: [{ ...pki.server }, { ...pki.server, clientCaFile: pki.caFile }],
+    }),
+    startReleaseServer(),
+    startOidcIssuer({
+      sub: 'repo:acme/acme-secrets:ref:refs/tags/v1.1.0',
+      repository: 'acme/acme-secrets',
+    }),
+    startProxy(),
+  ]);
+  readmePolicy = await policyFromReadme();
+  await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
+  for (const path of ['acme', 'team-a/acme']) {
+    await enableMount(bao, 'secret', path, PLUGIN, 'v1.0.0');
+  }
+  for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
+    github.publish(
+      pluginRelease({ repo: PLUGIN, name: PLUGIN, kind: 'secrets', version, format: 'zip' }),
+    );
+  }
+  await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: readmePolicy });
+  await bao.api('POST', 'sys/auth/approle', { type: 'approle' });
+  await bao.api('POST', 'auth/approle/role/deployer', { token_policies: ['plugin-rollout'] });
+  await bao.api('POST', 'sys/auth/github-actions', { type: 'jwt' });
+  await bao.api('POST', 'auth/github-actions/config', {
+    jwt_validation_pubkeys: [issuer.publicKeyPem],
+    bound_issuer: 'https://token.actions.githubusercontent.com',
+  });
+  await bao.api('POST', 'auth/github-actions/role/plugin-deployer', {
+    role_type: 'jwt',
+    user_claim: 'repository',
+    bound_audiences: [AUDIENCE],
+    bound_claims: { repository: 'acme/acme-secrets' },
+    token_policies: ['plugin-rollout'],
+    token_ttl: '10m',
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([bao.stop(), github.close(), issuer.close(), proxy.close()]);
+  await pki.remove();
+});
+
+function rollout(
+  version: string,
+  inputs: Record<string, string>,
+  options: Partial<RunOptions> = {},
+): RunOptions {
+  return {
+    ref: `refs/tags/${version}`,
+    repository: `acme/${PLUGIN}`,
+    apiUrl: github.apiUrl,
+    ...options,
+    inputs: {
+      'plugin-name': PLUGIN,
+      'github-token': 'ghs_connecttest0123456789',
+      artifact: assetTemplate(PLUGIN, 'zip'),
+      'plugin-directory': bao.pluginDir,
+      mounts: 'acme\nteam-a/acme',
+      ...inputs,
+    },
+  };
+}
+
+/** Every place a runner shows or keeps: none may hold a secret. */
+function expectNoSecrets(run: RunResult, secrets: string[]): void {
+  for (const secret of secrets) {
+    expect(secret.length).toBeGreaterThan(8);
+    for (const text of [run.log, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(run.masked).toContain(secret);
+  }
+}
+
+async function expectMountsAt(version: string): Promise<void> {
+  const sha = await sha256File(fixtureBinary('secrets', version));
+  for (const path of ['acme', 'team-a/acme']) {
+    expect(await liveMount(bao, 'secret', path)).toMatchObject({
+      version,
+      runningVersion: version,
+      runningSha256: sha,
+    });
+  }
+}
+
+describe('connecting and logging in like a production workflow', () => {
+  it('logs in with AppRole, completes a rollout with exactly the README policy, and revokes its token', async () => {
+    const roleId =
+      (await bao.api<{ data: { role_id: string } }>('GET', 'auth/approle/role/deployer/role-id'))
+        ?.data.role_id ?? '';
+    const secretId =
+      (
+        await bao.api<{ data: { secret_id: string } }>(
+          'POST',
+          'auth/approle/role/deployer/secret-id',
+        )
+      )?.data.secret_id ?? '';
+    const mark = await bao.auditMark();
+
+    const run = await runAction(
+      rollout('v1.0.1', {
+        url: bao.address,
+        method: 'approle',
+        'role-id': roleId,
+        'secret-id': secretId,
+      }),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    await expectMountsAt('v1.0.1');
+    const writes = (await bao.writesSince(mark)).map((w) => w.path);
+    expect(writes[0]).toBe('auth/approle/login');
+    expect(writes.at(-1)).toBe('auth/token/revoke-self');
+    expect(writes).toContain(`sys/plugins/catalog/secret/${PLUGIN}`);
+    expect(run.summary).toContain('- OpenBao 2.7.2 community, single node');
+    expect(run.summary).toContain('- Login: approle at auth/approle; token revoked at the end');
+    expectNoSecrets(run, [secretId, roleId]);
+  });
+
+  it('refuses a token without sudo, naming the capability and path, and writes nothing', async () => {
+    const token = await tokenWithPolicy('no-sudo', readmePolicy.replace(/, "sudo"/g, ''));
+    const mark = await bao.auditMark();
+
+    const run = await runAction(rollout('v1.1.0', { url: bao.address, token }));
+
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toContain(
+      `::error::permission: the token lacks "sudo" on sys/plugins/catalog/secret/${PLUGIN} (needed to read the catalog entry; it has read, update)`,
+    );
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await catalogEntry(bao, 'secret', PLUGIN, 'v1.1.0')).toBeNull();
+    await expectMountsAt('v1.0.1');
+    expectNoSecrets(run, [token]);
+  });
+
+  it('logs in with the GitHub OIDC token over TLS through an HTTPS proxy', async () => {
+    const [tlsAddress = ''] = bao.tlsAddresses;
+    const run = await runAction(
+      rollout(
+        'v1.1.0',
+        {
+          url: tlsAddress,
+          method: 'jwt',
+          'auth-path': 'github-actions',
+          role: 'plugin-deployer',
+          'jwt-audience': AUDIENCE,
+          'ca-certificate': pki.caPem,
+        },
+        { env: { ...issuer.env, HTTPS_PROXY: proxy.url } },
+      ),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    await expectMountsAt('v1.1.0');
+    expect(issuer.audiences.at(-1)).toBe(AUDIENCE);
+    expect(proxy.tunnels).toContain(new URL(tlsAddress).host);
+    expect(run.summary).toContain(
+      '- Login: jwt with the GitHub OIDC token at auth/github-actions, role plugin-deployer',
+    );
+    expect(issuer.issued.length).toBeGreaterThan(0);
+    expectNoSecrets(run, issuer.issued);
+    expect(run.stdout).not.toContain(issuer.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+  });
+
+  it('says how to fix a job without the id-token permission, before any write', async () => {
+    const mark = await bao.auditMark();
+    const run = await runAction(
+      rollout('v1.0.1', { url: bao.address, method: 'jwt', role: 'plugin-deployer' }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toContain(
+      '::error::method jwt: this job cannot request a GitHub OIDC token; add "permissions: id-token: write" to the job',
+    );
+    expect(await bao.writesSince(mark)).toEqual([]);
+  });
+
+  it('connects with mTLS from the VAULT_* environment, and fails clearly without a client certificate', async () => {
+    const [, mtlsAddress = ''] = bao.tlsAddresses;
+    const env = { VAULT_ADDR: mtlsAddress, VAULT_CACERT: pki.caFile, VAULT_TOKEN: bao.token };
+    const refused = await runAction(rollout('v1.0.0', {}, { env }));
+    expect(refused.exitCode).toBe(1);
+    // OpenBao completes the TLS 1.3 handshake and then drops the connection, so the client sees a close.
+    expect(refused.log).toMatch(
+      /::error::GET \/v1\/sys\/(health|leader) answered 0: no answer from https:\/\/127\.0\.0\.1:\d+: other side closed \(gave up after 6 attempts/,
+    );
+    await expectMountsAt('v1.1.0');
+
+    const run = await runAction(
+      rollout(
+        'v1.0.0',
+        { 'client-certificate': pki.client.certFile, 'client-key': pki.client.keyPem },
+        { env },
+      ),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    await expectMountsAt('v1.0.0');
+    expectNoSecrets(run, [bao.token, pki.client.keyPem.split('\n')[1] ?? '']);
+  });
+
+  it('rolls mounts inside a namespace, with the catalog in the root namespace', async () => {
+    await bao.api('POST', 'sys/namespaces/ns1', {});
+    await bao.api('POST', 'ns1/sys/mounts/acme', { type: PLUGIN, plugin_version: 'v1.0.0' });
+    const run = await runAction(
+      rollout('v1.0.1', { url: bao.address, token: bao.token, namespace: 'ns1', mounts: 'acme' }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    const inNamespace = await bao.api<{ data: Record<string, string> }>(
+      'GET',
+      'ns1/sys/mounts/acme',
+    );
+    expect(inNamespace?.data).toMatchObject({
+      plugin_version: 'v1.0.1',
+      running_plugin_version: 'v1.0.1',
+      running_sha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+    });
+    await expectMountsAt('v1.0.0');
+    expect(run.summary).toContain('(namespace `ns1`)');
+  });
+});
