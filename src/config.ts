@@ -1,5 +1,7 @@
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from './platform.ts';
+import { readTrustPolicy, type TrustPolicy } from './trust-config.ts';
 import { bareVersion, canonicalVersion } from './version.ts';
 
 export type PluginType = 'secret' | 'auth';
@@ -15,7 +17,8 @@ export type ArtifactSource =
       asset: string;
       githubToken: string;
     }
-  | { kind: 'url'; url: string; githubToken: string };
+  | { kind: 'url'; url: string; githubToken: string }
+  | { kind: 'file'; path: string; githubToken: string };
 
 export interface RolloutConfig {
   url: string;
@@ -26,6 +29,7 @@ export interface RolloutConfig {
   version: string;
   platform: Platform;
   artifact: ArtifactSource;
+  trust: TrustPolicy;
   pluginDirectory: string;
   command: string;
   mounts: string[];
@@ -113,6 +117,12 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     version,
     platform,
     artifact,
+    trust: readTrustPolicy({
+      get: (name) =>
+        name === 'checksums' && inputs.get(name)
+          ? expandTemplate(inputs.get(name), { version, platform })
+          : inputs.get(name),
+    }),
     pluginDirectory: inputs.get('plugin-directory'),
     command,
     mounts: mountList(inputs.get('mounts'), pluginType),
@@ -224,9 +234,10 @@ function artifactSource(
     return { kind: 'url', url: parsed.href, githubToken: values.githubToken };
   }
   if (expanded.includes('/')) {
-    throw new ConfigError(
-      `artifact: "${template}" is neither a URL nor a release asset name (asset names have no "/")`,
-    );
+    // Asset names never hold a "/", so this is a file an earlier step built.
+    const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
+    const path = isAbsolute(expanded) ? expanded : resolve(workspace, expanded);
+    return { kind: 'file', path, githubToken: values.githubToken };
   }
   const repository = inputs.get('release-repository') || ctx.repository;
   if (!REPOSITORY.test(repository)) {

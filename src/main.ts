@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
@@ -79,7 +80,15 @@ export async function run(): Promise<void> {
       namespace: config.namespace,
     });
     const artifact = await stage('artifact', 'Fetch and verify the artifact', () =>
-      fetchArtifact(config.artifact, config.pluginName, core.info),
+      fetchArtifact(config.artifact, config.trust, {
+        pluginName: config.pluginName,
+        version: config.version,
+        platform: config.platform,
+        workDirectory: process.env.RUNNER_TEMP || tmpdir(),
+        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+        toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
+        log: core.info,
+      }),
     );
     report.artifact = artifact;
     const vault = new VaultClient({

@@ -1,5 +1,6 @@
 import { wroteAnything } from '../rollout/apply.ts';
 import type { RunReport } from './model.ts';
+import { provenanceRecord, registerCommand, registrationOf } from './provenance.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
 export function outputsOf(report: RunReport): Record<string, string> {
@@ -13,6 +14,7 @@ export function outputsOf(report: RunReport): Record<string, string> {
     running_sha256: m.runningSha256,
     result: m.result,
   }));
+  const registration = registrationOf(report);
   return {
     version: report.version,
     sha256: report.artifact?.sha256 ?? '',
@@ -20,5 +22,7 @@ export function outputsOf(report: RunReport): Record<string, string> {
     changed: String(wroteAnything(report.record)),
     result: JSON.stringify(result),
     'reload-id': report.record.reloadId,
+    provenance: report.artifact ? JSON.stringify(provenanceRecord(report.artifact)) : '',
+    'register-command': registration ? registerCommand(registration) : '',
   };
 }

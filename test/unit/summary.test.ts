@@ -72,6 +72,8 @@ describe('outputsOf', () => {
       changed: 'false',
       result: '[]',
       'reload-id': '',
+      provenance: '',
+      'register-command': '',
     });
   });
 });
