@@ -70,9 +70,9 @@ export function checkPlatform(name: string, head: Buffer, target: Platform): voi
     kind.os === target.os ||
     (kind.os === 'unix' && (target.os === 'linux' || target.os === 'freebsd'));
   if (!osMatches || kind.arch !== target.arch) {
-    const os = kind.os === 'unix' ? 'ELF (linux)' : kind.os;
+    const os = kind.os === 'unix' ? 'linux' : kind.os;
     throw new ArtifactError(
-      `${name} is a ${os}/${kind.arch} executable, but the servers are ${want}; pick the asset for ${want} or set platform`,
+      `${name} is built for ${os}/${kind.arch}, but the servers are ${want}; pick the asset for ${want} or set platform`,
     );
   }
 }
