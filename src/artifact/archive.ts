@@ -153,8 +153,13 @@ function unpackZipMember(
       // The declared size may lie; inflating stops one byte past it.
       data = inflateRawSync(packed, { maxOutputLength: Math.min(size, maxBytes) + 1 });
     } catch (error) {
-      if (error instanceof RangeError) throw tooBig(maxBytes);
-      throw new ArtifactError(`the zip archive is damaged: ${name} does not inflate`);
+      if (!(error instanceof RangeError)) {
+        throw new ArtifactError(`the zip archive is damaged: ${name} does not inflate`);
+      }
+      if (size >= maxBytes) throw tooBig(maxBytes);
+      throw new ArtifactError(
+        `the zip archive is damaged: ${name} unpacks to more than the ${size} bytes it declares`,
+      );
     }
   } else {
     throw new ArtifactError(
