@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import {
   readAuthConfig,
   readConnectionConfig,
@@ -8,6 +9,7 @@ import { ConfigError } from './errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from './platform.ts';
 import { isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
 import { readSafety, type SafetyOptions } from './safety-config.ts';
+import { readTrustPolicy, type TrustPolicy } from './trust-config.ts';
 import { bareVersion, canonicalVersion } from './version.ts';
 
 export type PluginType = 'secret' | 'auth' | 'database';
@@ -25,7 +27,8 @@ export type ArtifactSource =
       asset: string;
       githubToken: string;
     }
-  | { kind: 'url'; url: string; githubToken: string };
+  | { kind: 'url'; url: string; githubToken: string }
+  | { kind: 'file'; path: string; githubToken: string };
 
 export interface RolloutConfig {
   url: string;
@@ -37,6 +40,7 @@ export interface RolloutConfig {
   version: string;
   platform: Platform;
   artifact: ArtifactSource | null;
+  trust: TrustPolicy;
   pluginDirectory: string;
   command: string;
   /** `all`: every mount of this plugin, found on the server, minus `safety.exclude`. */
@@ -121,6 +125,7 @@ interface ReleaseTarget {
   platform: Platform;
   /** `null` when reverting to the builtin: there is nothing to download. */
   artifact: ArtifactSource | null;
+  trust: TrustPolicy;
   command: string;
 }
 
@@ -152,7 +157,13 @@ function releaseTarget(inputs: InputSource, ctx: RunContext, pluginName: string)
       `command: "${command}" is not a file name in the plugin directory; use letters, digits, ".", "_", "+" and "-" with no "/"`,
     );
   }
-  return { version, platform, artifact, command };
+  const trust = readTrustPolicy({
+    get: (name) =>
+      name === 'checksums' && inputs.get(name)
+        ? expandTemplate(inputs.get(name), { version, platform })
+        : inputs.get(name),
+  });
+  return { version, platform, artifact, trust, command };
 }
 
 function revertTarget(inputs: InputSource): ReleaseTarget {
@@ -163,7 +174,13 @@ function revertTarget(inputs: InputSource): ReleaseTarget {
       );
     }
   }
-  return { version: '', platform: { os: 'linux', arch: 'amd64' }, artifact: null, command: '' };
+  return {
+    version: '',
+    platform: { os: 'linux', arch: 'amd64' },
+    artifact: null,
+    trust: readTrustPolicy({ get: () => '' }),
+    command: '',
+  };
 }
 
 /** Mounts for secret and auth plugins, `<db-mount>/<connection>` for database plugins. */
@@ -261,9 +278,10 @@ function artifactSource(
     return { kind: 'url', url: parsed.href, githubToken: values.githubToken };
   }
   if (expanded.includes('/')) {
-    throw new ConfigError(
-      `artifact: "${template}" is neither a URL nor a release asset name (asset names have no "/")`,
-    );
+    // Asset names never hold a "/", so this is a file an earlier step built.
+    const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
+    const path = isAbsolute(expanded) ? expanded : resolve(workspace, expanded);
+    return { kind: 'file', path, githubToken: values.githubToken };
   }
   const repository = inputs.get('release-repository') || ctx.repository;
   if (!REPOSITORY.test(repository)) {

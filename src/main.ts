@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
@@ -98,7 +99,15 @@ export async function run(): Promise<void> {
     const source = config.artifact;
     const artifact = source
       ? await stage('artifact', 'Fetch and verify the artifact', () =>
-          fetchArtifact(source, config.pluginName, core.info),
+          fetchArtifact(source, config.trust, {
+            pluginName: config.pluginName,
+            version: config.version,
+            platform: config.platform,
+            workDirectory: process.env.RUNNER_TEMP || tmpdir(),
+            workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+            toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
+            log: core.info,
+          }),
         )
       : null;
     report.artifact = artifact;

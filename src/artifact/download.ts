@@ -1,5 +1,9 @@
-import { stat } from 'node:fs/promises';
-import * as tc from '@actions/tool-cache';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.ts';
 
 export interface DownloadRequest {
@@ -8,20 +12,109 @@ export interface DownloadRequest {
   label: string;
   githubToken?: string;
   accept?: string;
+  maxBytes: number;
+  directory: string;
 }
 
-export async function download(request: DownloadRequest): Promise<string> {
-  const headers = request.accept ? { accept: request.accept } : undefined;
-  const auth = request.githubToken ? `Bearer ${request.githubToken}` : undefined;
-  let path: string;
+export interface Downloaded {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * Streams a file to disk, hashing it and counting bytes on the way. Redirects
+ * are followed by hand: the token goes only to the origin it was meant for
+ * (GitHub redirects assets to signed storage URLs), and a redirect from
+ * https to plain http is refused, since it would drop the transport's integrity.
+ */
+export async function download(request: DownloadRequest): Promise<Downloaded> {
+  const response = await follow(request);
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (declared > request.maxBytes) throw tooLarge(request);
+  const path = join(request.directory, `download-${randomUUID()}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > request.maxBytes) {
+        done(tooLarge(request));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
   try {
-    path = await tc.downloadTool(request.url, undefined, auth, headers);
+    if (!response.body) throw new ArtifactError(`download of ${request.label} is empty (0 bytes)`);
+    await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(path));
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ArtifactError(`download of ${request.label} failed: ${detail}`);
+    await rm(path, { force: true });
+    if (error instanceof ArtifactError) throw error;
+    throw new ArtifactError(`download of ${request.label} failed: ${messageOf(error)}`);
   }
-  if ((await stat(path)).size === 0) {
+  if (size === 0) {
+    await rm(path, { force: true });
     throw new ArtifactError(`download of ${request.label} is empty (0 bytes)`);
   }
-  return path;
+  return { path, sha256: hash.digest('hex'), size };
+}
+
+async function follow(request: DownloadRequest): Promise<Response> {
+  let url = new URL(request.url);
+  const origin = url.origin;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const headers: Record<string, string> = {};
+    if (request.accept) headers.accept = request.accept;
+    if (request.githubToken && url.origin === origin) {
+      headers.authorization = `Bearer ${request.githubToken}`;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, redirect: 'manual' });
+    } catch (error) {
+      throw new ArtifactError(`download of ${request.label} failed: ${causeOf(error)}`);
+    }
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new ArtifactError(
+          `download of ${request.label} was redirected from https to ${next.protocol}//${next.host}; refusing an unencrypted download`,
+        );
+      }
+      url = next;
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new ArtifactError(
+        `download of ${request.label} failed: HTTP ${response.status} from ${url.host}`,
+      );
+    }
+    return response;
+  }
+  throw new ArtifactError(
+    `download of ${request.label} failed: more than ${MAX_REDIRECTS} redirects`,
+  );
+}
+
+function tooLarge(request: DownloadRequest): ArtifactError {
+  return new ArtifactError(
+    `download of ${request.label} is larger than max-size (${request.maxBytes} bytes); raise max-size if this plugin is really that large`,
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** fetch reports "fetch failed" and hides the reason (refused, TLS, DNS) in `cause`. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof Error ? cause.message : messageOf(error);
 }

@@ -1,21 +1,24 @@
-import { open, readFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactSource } from '../config.ts';
 import { ArtifactError } from '../errors.ts';
+import type { Platform } from '../platform.ts';
+import type { TrustPolicy } from '../trust-config.ts';
+import { readArchive } from './archive.ts';
+import { BinaryCache, type CachedFacts } from './cache.ts';
 import {
-  checksumFileCandidates,
   parseChecksums,
   verifyAgainstChecksums,
+  type ChecksumEntry,
   type ChecksumVerdict,
 } from './checksums.ts';
-import { download } from './download.ts';
-import { findRelease, type Release } from './github-release.ts';
-import { sha256File } from './hash.ts';
-import { detectFormat, extract, listMembers, pickBinary, type ArchiveFormat } from './unpack.ts';
+import { checkPlatform, EXECUTABLE_HEAD_BYTES } from './executable.ts';
+import { locate, type ArtifactOrigin, type Located } from './locate.ts';
+import { verifyDetachedSignature, type SignatureVerdict } from './signature.ts';
+import { detectFormat, fileMembers, pickBinary, type ArchiveFormat } from './unpack.ts';
 
-export type ArtifactOrigin =
-  | { kind: 'release'; repository: string; tag: string; htmlUrl: string }
-  | { kind: 'url'; url: string };
+export type { ArtifactOrigin } from './locate.ts';
 
 export interface ArtifactFacts {
   origin: ArtifactOrigin;
@@ -27,135 +30,191 @@ export interface ArtifactFacts {
   binaryPath: string;
   sha256: string;
   checksums: ChecksumVerdict | null;
+  signature: SignatureVerdict | null;
+  /** The `sha256` input was given and matched. */
+  pinned: boolean;
+  /** Taken from the tool cache instead of downloaded. */
+  cached: boolean;
 }
 
-interface Fetched {
-  origin: ArtifactOrigin;
-  asset: string;
-  file: string;
-  sums: { name: string; text: string } | null;
+export interface FetchContext {
+  pluginName: string;
+  version: string;
+  platform: Platform;
+  workDirectory: string;
+  workspace: string;
+  /** The runner's tool cache; empty disables caching. */
+  toolCache: string;
+  log: (line: string) => void;
 }
 
-const OCTET_STREAM = 'application/octet-stream';
-
+/**
+ * Finds, downloads, checks and unpacks the artifact. Every check — signature,
+ * checksums, the `sha256` input, archive safety, the binary's platform —
+ * happens here, before the caller talks to the server at all.
+ */
 export async function fetchArtifact(
   source: ArtifactSource,
-  pluginName: string,
-  log: (line: string) => void,
+  trust: TrustPolicy,
+  ctx: FetchContext,
 ): Promise<ArtifactFacts> {
-  const fetched =
-    source.kind === 'release' ? await fetchReleaseAsset(source, log) : await fetchUrl(source, log);
-  const assetSha256 = await sha256File(fetched.file);
-  const format = await detectFormat(fetched.file);
-  if (format === 'raw') await refuseErrorPage(fetched.file, fetched.asset);
-  let binaryName = fetched.asset;
-  let binaryPath = fetched.file;
-  let sha256 = assetSha256;
-  if (format !== 'raw') {
-    const root = await extract(fetched.file, format);
-    const member = pickBinary(await listMembers(root), pluginName, '');
-    binaryName = member.path;
-    binaryPath = join(root, member.path);
-    sha256 = await sha256File(binaryPath);
-  }
-  log(`${fetched.asset}: ${format}, sha256 ${assetSha256}; binary ${binaryName}: sha256 ${sha256}`);
-  let checksums: ChecksumVerdict | null = null;
-  if (fetched.sums) {
-    checksums = verifyAgainstChecksums(
-      fetched.sums.name,
-      parseChecksums(fetched.sums.text, fetched.asset),
-      { name: fetched.asset, sha256: assetSha256 },
-      { name: binaryName.replace(/^.*\//, ''), sha256 },
-    );
-    log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
-  }
-  return {
-    origin: fetched.origin,
-    asset: fetched.asset,
-    format,
-    assetSha256,
-    binaryName,
-    binaryPath,
-    sha256,
-    checksums,
-  };
-}
-
-async function fetchReleaseAsset(
-  source: Extract<ArtifactSource, { kind: 'release' }>,
-  log: (line: string) => void,
-): Promise<Fetched> {
-  const release = await findRelease(source);
-  const repository = `${source.owner}/${source.repo}`;
-  const asset = assetNamed(release, source.asset, repository);
-  log(`release ${repository}@${release.tag}: asset ${asset.name} (${asset.size} bytes)`);
-  const file = await download({
-    url: asset.apiUrl,
-    label: asset.name,
-    githubToken: source.githubToken,
-    accept: OCTET_STREAM,
+  const located = await locate(source, trust, ctx);
+  const signature = await checkSignature(located, trust, ctx);
+  const entries = located.sums
+    ? parseChecksums(located.sums.data.toString('utf8'), located.asset)
+    : [];
+  const cache = ctx.toolCache ? new BinaryCache(ctx.toolCache, ctx.pluginName, ctx.version) : null;
+  const hit = await cache?.find({
+    sha256: trust.sha256 || undefined,
+    assetSha256: entries.find((e) => e.name === located.asset)?.sha256,
   });
-  const sumsName = checksumFileCandidates(
-    release.assets.map((a) => a.name),
-    asset.name,
-  )[0];
-  let sums: Fetched['sums'] = null;
-  if (sumsName) {
-    const sumsAsset = assetNamed(release, sumsName, repository);
-    const sumsFile = await download({
-      url: sumsAsset.apiUrl,
-      label: sumsName,
-      githubToken: source.githubToken,
-      accept: OCTET_STREAM,
-    });
-    sums = { name: sumsName, text: await readFile(sumsFile, 'utf8') };
+  let facts: CachedFacts & { binaryPath: string };
+  if (hit) {
+    ctx.log(
+      `tool cache: ${ctx.pluginName} ${ctx.version} with binary sha256 ${hit.sha256} is already verified on this runner; not downloading ${located.asset} again`,
+    );
+    facts = hit;
   } else {
-    log(
-      `release ${repository}@${release.tag} publishes no checksums file; relying on the hash alone`,
+    facts = await downloadAndUnpack(located, trust, ctx);
+  }
+  const checksums = located.sums
+    ? checkSums(located.sums.name, entries, located.asset, facts)
+    : null;
+  if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
+  if (trust.sha256 && trust.sha256 !== facts.sha256) {
+    throw new ArtifactError(
+      `sha256: the binary ${facts.binaryName} has sha256 ${facts.sha256}, not the ${trust.sha256} given`,
     );
   }
+  if (trust.sha256) ctx.log(`sha256 input matches the binary`);
+  if (!checksums && !trust.sha256) {
+    ctx.log('no checksums file and no sha256 input: the binary is trusted on the transport alone');
+  }
+  const binaryPath = !hit && cache ? await storeInCache(cache, facts, ctx) : facts.binaryPath;
   return {
-    origin: { kind: 'release', repository, tag: release.tag, htmlUrl: release.htmlUrl },
-    asset: asset.name,
-    file,
-    sums,
+    origin: located.origin,
+    asset: located.asset,
+    format: facts.format,
+    assetSha256: facts.assetSha256,
+    binaryName: facts.binaryName,
+    binaryPath,
+    sha256: facts.sha256,
+    checksums,
+    signature,
+    pinned: trust.sha256 !== '',
+    cached: hit !== null && hit !== undefined,
   };
 }
 
-async function fetchUrl(
-  source: Extract<ArtifactSource, { kind: 'url' }>,
-  log: (line: string) => void,
-): Promise<Fetched> {
-  const asset = decodeURIComponent(new URL(source.url).pathname.replace(/^.*\//, '')) || 'artifact';
-  log(`downloading ${source.url}`);
-  const file = await download({ url: source.url, label: asset });
-  return { origin: { kind: 'url', url: source.url }, asset, file, sums: null };
-}
-
-function assetNamed(release: Release, name: string, repository: string): Release['assets'][number] {
-  const asset = release.assets.find((a) => a.name === name);
-  if (!asset) {
-    const names = release.assets.map((a) => a.name).join(', ') || 'none';
+async function checkSignature(
+  located: Located,
+  trust: TrustPolicy,
+  ctx: FetchContext,
+): Promise<SignatureVerdict | null> {
+  if (!trust.gpgPublicKey) {
+    if (located.signature) {
+      ctx.log(`${located.signature.name} not checked: no gpg-public-key given`);
+    }
+    return null;
+  }
+  if (!located.sums) {
     throw new ArtifactError(
-      `artifact: release ${repository}@${release.tag} has no asset named ${name}; it has: ${names}`,
+      `gpg-public-key: given, but ${located.asset} comes with no checksums file to check a signature on; name one with checksums`,
     );
   }
-  return asset;
+  if (!located.signature) {
+    throw new ArtifactError(
+      `gpg-public-key: given, but there is no signature ${located.sums.name}.sig (or .asc) beside the checksums file`,
+    );
+  }
+  const verdict = await verifyDetachedSignature({
+    publicKey: trust.gpgPublicKey,
+    signed: located.sums,
+    signature: located.signature,
+    workDirectory: ctx.workDirectory,
+  });
+  ctx.log(`${verdict.file}: good signature of ${located.sums.name} by key ${verdict.fingerprint}`);
+  return verdict;
+}
+
+async function downloadAndUnpack(
+  located: Located,
+  trust: TrustPolicy,
+  ctx: FetchContext,
+): Promise<CachedFacts & { binaryPath: string }> {
+  const data = await located.fetchAsset();
+  const assetSha256 = sha256(data);
+  const format = detectFormat(data.subarray(0, 4));
+  let binaryName = located.asset;
+  let binary = data;
+  if (format === 'raw') {
+    refuseErrorPage(data, located.asset);
+  } else {
+    const members = fileMembers(readArchive(data, format, trust.maxBytes));
+    const member = pickBinary(members, ctx.pluginName, trust.binary);
+    binaryName = member.path;
+    binary = member.data;
+  }
+  checkPlatform(binaryName, binary.subarray(0, EXECUTABLE_HEAD_BYTES), ctx.platform);
+  const binarySha256 = format === 'raw' ? assetSha256 : sha256(binary);
+  ctx.log(
+    `${located.asset}: ${format}, ${data.length} bytes, sha256 ${assetSha256}; binary ${binaryName}: sha256 ${binarySha256}`,
+  );
+  const binaryPath = join(ctx.workDirectory, `binary-${randomUUID()}`);
+  await writeFile(binaryPath, binary);
+  await chmod(binaryPath, 0o755);
+  return {
+    asset: located.asset,
+    assetSha256,
+    format,
+    binaryName,
+    sha256: binarySha256,
+    binaryPath,
+  };
+}
+
+function checkSums(
+  file: string,
+  entries: readonly ChecksumEntry[],
+  asset: string,
+  facts: CachedFacts,
+): ChecksumVerdict {
+  return verifyAgainstChecksums(
+    file,
+    entries,
+    { name: asset, sha256: facts.assetSha256 },
+    { name: facts.binaryName.replace(/^.*\//, ''), sha256: facts.sha256 },
+  );
+}
+
+async function storeInCache(
+  cache: BinaryCache,
+  facts: CachedFacts & { binaryPath: string },
+  ctx: FetchContext,
+): Promise<string> {
+  const { binaryPath, ...kept } = facts;
+  try {
+    const cached = await cache.store(binaryPath, kept);
+    ctx.log(`tool cache: kept the verified binary for the next run of ${ctx.version}`);
+    return cached;
+  } catch (error) {
+    ctx.log(
+      `tool cache: could not keep the binary (${error instanceof Error ? error.message : String(error)})`,
+    );
+    return binaryPath;
+  }
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** A proxy or a wrong URL often answers 200 with an HTML page; that is never a plugin. */
-async function refuseErrorPage(file: string, asset: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(256);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const text = head.subarray(0, bytesRead).toString('latin1').trimStart().toLowerCase();
-    if (text.startsWith('<!doctype html') || text.startsWith('<html')) {
-      throw new ArtifactError(
-        `${asset}: the download is an HTML page, not a plugin binary or archive`,
-      );
-    }
-  } finally {
-    await handle.close();
+function refuseErrorPage(data: Buffer, asset: string): void {
+  const text = data.subarray(0, 256).toString('latin1').trimStart().toLowerCase();
+  if (text.startsWith('<!doctype html') || text.startsWith('<html')) {
+    throw new ArtifactError(
+      `${asset}: the download is an HTML page, not a plugin binary or archive`,
+    );
   }
 }

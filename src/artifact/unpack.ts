@@ -1,7 +1,5 @@
-import { open, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import * as tc from '@actions/tool-cache';
 import { ArtifactError } from '../errors.ts';
+import type { ArchiveEntry } from './archive.ts';
 import { baseName } from './checksums.ts';
 
 export type ArchiveFormat = 'zip' | 'tar.gz' | 'raw';
@@ -13,40 +11,34 @@ export interface ArchiveMember {
 }
 
 /** Asset names lie (`.zip` served as an HTML error page); the first bytes do not. */
-export async function detectFormat(file: string): Promise<ArchiveFormat> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    await handle.read(head, 0, 4, 0);
-    if (head.readUInt32BE(0) === 0x504b0304) return 'zip';
-    if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
-    return 'raw';
-  } finally {
-    await handle.close();
-  }
+export function detectFormat(head: Buffer): ArchiveFormat {
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x504b0304) return 'zip';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+  return 'raw';
 }
 
-export async function extract(
-  file: string,
-  format: Exclude<ArchiveFormat, 'raw'>,
-): Promise<string> {
-  try {
-    return format === 'zip' ? await tc.extractZip(file) : await tc.extractTar(file);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ArtifactError(`unpacking the ${format} archive failed: ${detail}`);
-  }
-}
-
-export async function listMembers(root: string): Promise<ArchiveMember[]> {
-  const members: ArchiveMember[] = [];
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = join(entry.parentPath, entry.name);
-    const mode = (await stat(full)).mode;
+/**
+ * The regular files of an archive, with hard links standing for the file
+ * they name. Symbolic links inside the archive are left out: the binary
+ * they point at is a member itself.
+ */
+export function fileMembers(
+  entries: readonly ArchiveEntry[],
+): (ArchiveMember & { data: Buffer })[] {
+  const files = new Map(entries.filter((e) => e.kind === 'file').map((e) => [e.path, e]));
+  const members: (ArchiveMember & { data: Buffer })[] = [];
+  for (const entry of entries) {
+    const target = entry.kind === 'hardlink' ? files.get(entry.link) : entry;
+    if (entry.kind === 'hardlink' && !target) {
+      throw new ArtifactError(
+        `archive member "${entry.path}" is a hard link to "${entry.link}", which the archive does not hold`,
+      );
+    }
+    if (!target || target.kind !== 'file') continue;
     members.push({
-      path: relative(root, full).split('\\').join('/'),
-      executable: (mode & 0o111) !== 0,
+      path: entry.path,
+      executable: ((entry.kind === 'hardlink' ? target.mode : entry.mode) & 0o111) !== 0,
+      data: target.data,
     });
   }
   return members.sort((a, b) => a.path.localeCompare(b.path));
@@ -60,11 +52,11 @@ const NOT_A_PLUGIN =
  * file named after the plugin, else the only executable, else the only file
  * that is not documentation. Anything else is ambiguous and must be named.
  */
-export function pickBinary(
-  members: readonly ArchiveMember[],
+export function pickBinary<T extends ArchiveMember>(
+  members: readonly T[],
   pluginName: string,
   binary: string,
-): ArchiveMember {
+): T {
   if (binary) {
     const named = members.find((m) => m.path === binary || baseName(m.path) === binary);
     if (!named) {

@@ -1,6 +1,7 @@
 import { wroteAnything } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
 import { runStatus, type RunReport } from './model.ts';
+import { provenanceRecord, registerCommand, registrationOf } from './provenance.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
 export function outputsOf(report: RunReport): Record<string, string> {
@@ -14,6 +15,7 @@ export function outputsOf(report: RunReport): Record<string, string> {
     running_sha256: m.runningSha256,
     result: m.result,
   }));
+  const registration = registrationOf(report);
   return {
     version: report.version,
     sha256: report.artifact?.sha256 ?? '',
@@ -23,6 +25,8 @@ export function outputsOf(report: RunReport): Record<string, string> {
     plan: report.plan ? JSON.stringify(planJson(report.plan)) : '',
     'reload-id': report.record.reloadIds.join(','),
     'rolled-back': String(runStatus(report) === 'rolled-back'),
+    provenance: report.artifact ? JSON.stringify(provenanceRecord(report.artifact)) : '',
+    'register-command': registration ? registerCommand(registration) : '',
   };
 }
 

@@ -4,6 +4,7 @@ import type { MountOutcome, MountResult } from '../rollout/verify.ts';
 import { wroteAnything } from '../rollout/apply.ts';
 import { code, details, escapeText, shortHash, table } from './markdown.ts';
 import { runStatus, type RunReport } from './model.ts';
+import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
 
 const RESULT_MARK: Record<MountResult, string> = {
   updated: '✅ updated',
@@ -99,11 +100,14 @@ function provenance(report: RunReport): string {
   if (!a) return '';
   const lines = ['### Artifact'];
   if (a.origin.kind === 'release') {
+    const pre = a.origin.prerelease ? ' (pre-release)' : '';
     lines.push(
-      `- Release: [${escapeText(`${a.origin.repository}@${a.origin.tag}`)}](${a.origin.htmlUrl}), asset ${code(a.asset)} (${a.format})`,
+      `- Release: [${escapeText(`${a.origin.repository}@${a.origin.tag}`)}](${a.origin.htmlUrl})${pre}, asset ${code(a.asset)} (${a.format})`,
     );
-  } else {
+  } else if (a.origin.kind === 'url') {
     lines.push(`- Downloaded from ${code(a.origin.url)} (${a.format})`);
+  } else {
+    lines.push(`- Local file ${code(a.origin.path)} (${a.format})`);
   }
   if (a.format !== 'raw') lines.push(`- Asset SHA-256: ${code(a.assetSha256)}`);
   lines.push(`- Binary ${code(a.binaryName)} SHA-256: ${code(a.sha256)}`);
@@ -112,12 +116,30 @@ function provenance(report: RunReport): string {
       ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
       : '- Checksums: none published with the release',
   );
+  if (a.signature) {
+    lines.push(
+      `- Signature: ${code(a.signature.file)}, good, by key ${code(a.signature.fingerprint)}`,
+    );
+  }
+  if (a.pinned) lines.push('- The `sha256` input matches the binary');
+  if (a.cached)
+    lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');
   if (report.plan) {
     const catalog =
       report.plan.catalog === 'register'
         ? 'registered by this run'
         : 'already registered with this SHA-256';
     lines.push(`- Catalog: ${catalog}, command ${code(report.plan.command)}`);
+  }
+  const registration = registrationOf(report);
+  if (registration) {
+    lines.push(
+      '',
+      details(
+        'Register it yourself',
+        `Vault or OpenBao CLI:\n\n\`\`\`sh\n${registerCommand(registration)}\n\`\`\`\n\nOpenBao server configuration:\n\n\`\`\`hcl\n${openBaoPluginBlock(registration)}\n\`\`\``,
+      ),
+    );
   }
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
-/** One member of a lab archive; `link` makes a symbolic link to that target. */
+/** One member of a lab archive; `link` makes a symbolic link, `hardLink` (tar only) a hard link. */
 export interface Member {
   name: string;
   data?: Buffer;
   mode?: number;
   link?: string;
+  hardLink?: string;
 }
 
 const FILE = 0o100000;
@@ -69,7 +70,8 @@ export function makeZip(members: readonly Member[]): Buffer {
 export function makeTarGz(members: readonly Member[]): Buffer {
   const blocks: Buffer[] = [];
   for (const member of members) {
-    const data = member.link === undefined ? content(member) : Buffer.alloc(0);
+    const linked = member.link ?? member.hardLink;
+    const data = linked === undefined ? content(member) : Buffer.alloc(0);
     const header = Buffer.alloc(512);
     header.write(member.name, 0, 100);
     header.write(octal(member.mode ?? 0o755, 8), 100);
@@ -78,8 +80,8 @@ export function makeTarGz(members: readonly Member[]): Buffer {
     header.write(octal(data.length, 12), 124);
     header.write(octal(1_700_000_000, 12), 136);
     header.write(' '.repeat(8), 148);
-    header.write(member.link === undefined ? '0' : '2', 156);
-    if (member.link !== undefined) header.write(member.link, 157, 100);
+    header.write(member.hardLink !== undefined ? '1' : member.link !== undefined ? '2' : '0', 156);
+    if (linked !== undefined) header.write(linked, 157, 100);
     header.write('ustar\u000000', 257);
     let sum = 0;
     for (const byte of header) sum += byte;

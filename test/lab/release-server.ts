@@ -12,6 +12,7 @@ export interface ReleaseSpec {
   tag: string;
   assets: ReleaseAsset[];
   prerelease?: boolean;
+  draft?: boolean;
 }
 
 export interface SeenRequest {
@@ -25,6 +26,8 @@ export interface ReleaseServer {
   /** Base URL of the REST API, as `GITHUB_API_URL` gives it. */
   apiUrl: string;
   requests: SeenRequest[];
+  /** The direct download URL of a published asset, as a browser_download_url redirect ends. */
+  fileUrl(name: string): string;
   publish(release: ReleaseSpec): void;
   close(): Promise<void>;
 }
@@ -39,7 +42,10 @@ interface StoredAsset extends ReleaseAsset {
  * the file as github.com does. With `token` set, the repository is private:
  * any request without that token gets the 404 GitHub gives.
  */
-export async function startReleaseServer(options: { token?: string } = {}): Promise<ReleaseServer> {
+export async function startReleaseServer(
+  options: { token?: string; basePath?: string } = {},
+): Promise<ReleaseServer> {
+  const basePath = options.basePath ?? '';
   const releases = new Map<
     string,
     Omit<ReleaseSpec, 'assets'> & { id: number; assets: StoredAsset[] }
@@ -65,33 +71,32 @@ export async function startReleaseServer(options: { token?: string } = {}): Prom
       authorization: req.headers.authorization ?? '',
       accept: req.headers.accept ?? '',
     });
-    const byTag = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/(.+)$/.exec(url.pathname);
-    const byAsset = /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(url.pathname);
+    // GitHub Enterprise Server serves the REST API under /api/v3; assets stay at the host's root.
+    const apiPath = url.pathname.startsWith(`${basePath}/`)
+      ? url.pathname.slice(basePath.length)
+      : '';
+    const byTag = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/(.+)$/.exec(apiPath);
+    const list = /^\/repos\/([^/]+)\/([^/]+)\/releases$/.exec(apiPath);
+    const byAsset = /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(apiPath);
     const file = /^\/files\/(\d+)\/([^/]+)$/.exec(url.pathname);
     if (byTag && authorized(req)) {
       const release = releases.get(
         key(byTag[1] ?? '', byTag[2] ?? '', decodeURIComponent(byTag[3] ?? '')),
       );
-      if (!release) return notFound(res);
-      const owner = release.owner;
-      const repo = release.repo;
-      return json(res, 200, {
-        id: release.id,
-        tag_name: release.tag,
-        name: release.tag,
-        draft: false,
-        prerelease: release.prerelease ?? false,
-        html_url: `${base}/${owner}/${repo}/releases/tag/${release.tag}`,
-        assets: release.assets.map((a) => ({
-          id: a.id,
-          name: a.name,
-          size: a.data.length,
-          state: 'uploaded',
-          content_type: 'application/octet-stream',
-          url: `${base}/repos/${owner}/${repo}/releases/assets/${a.id}`,
-          browser_download_url: `${base}/${owner}/${repo}/releases/download/${release.tag}/${a.name}`,
-        })),
-      });
+      // As on github.com, a draft is never found by its tag.
+      if (!release || release.draft) return notFound(res);
+      return json(res, 200, releaseJson(release));
+    }
+    if (list && authorized(req)) {
+      const owner = (list[1] ?? '').toLowerCase();
+      const repo = (list[2] ?? '').toLowerCase();
+      return json(
+        res,
+        200,
+        [...releases.values()]
+          .filter((r) => r.owner.toLowerCase() === owner && r.repo.toLowerCase() === repo)
+          .map(releaseJson),
+      );
     }
     if (byAsset && authorized(req)) {
       const asset = assets.get(Number(byAsset[3]));
@@ -115,10 +120,38 @@ export async function startReleaseServer(options: { token?: string } = {}): Prom
     }
     return notFound(res);
   });
+  const releaseJson = (
+    release: Omit<ReleaseSpec, 'assets'> & { id: number; assets: StoredAsset[] },
+  ) => {
+    const api = `${base}${basePath}`;
+    const { owner, repo } = release;
+    return {
+      id: release.id,
+      tag_name: release.tag,
+      name: release.tag,
+      draft: release.draft ?? false,
+      prerelease: release.prerelease ?? false,
+      html_url: `${base}/${owner}/${repo}/releases/tag/${release.tag}`,
+      assets: release.assets.map((a) => ({
+        id: a.id,
+        name: a.name,
+        size: a.data.length,
+        state: 'uploaded',
+        content_type: 'application/octet-stream',
+        url: `${api}/repos/${owner}/${repo}/releases/assets/${a.id}`,
+        browser_download_url: `${base}/${owner}/${repo}/releases/download/${release.tag}/${a.name}`,
+      })),
+    };
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    apiUrl: base,
+    apiUrl: `${base}${basePath}`,
+    fileUrl: (name) => {
+      const asset = [...assets.values()].find((a) => a.name === name);
+      if (!asset) throw new Error(`no asset ${name} published`);
+      return `${base}/files/${asset.id}/${encodeURIComponent(name)}`;
+    },
     requests,
     publish(release) {
       const stored = release.assets.map((a) => ({ ...a, id: nextId++ }));

@@ -53,3 +53,68 @@ export function pluginRelease(options: PluginReleaseOptions): ReleaseSpec {
 export function assetTemplate(name: string, format: ReleaseFormat): string {
   return `${name}_{version}_{os}_{arch}${format === 'raw' ? '' : `.${format}`}`;
 }
+
+export type Layout = 'hashicorp' | 'openbao' | 'raw-sums' | 'binary-sums' | 'no-sums';
+
+/**
+ * The release layouts plugin authors publish, each with the fixture binary:
+ * - hashicorp: `<name>_<ver>_linux_amd64.zip` + `<name>_<ver>_SHA256SUMS` (+ `.sig` when a signer is given);
+ * - openbao: `<name>_<ver>_linux_amd64.tar.gz` + `checksums-linux.txt`;
+ * - raw-sums: `<name>-linux-amd64` raw binaries for two platforms + `SHA256SUMS`;
+ * - binary-sums: a zip + `checksums.txt` listing the binary inside, not the archive;
+ * - no-sums: a zip alone.
+ */
+export function layoutRelease(options: {
+  repo: string;
+  name: string;
+  version: string;
+  layout: Layout;
+  sign?: (data: Buffer) => Buffer;
+}): ReleaseSpec {
+  const bare = options.version.replace(/^v/, '');
+  const binary = readFileSync(fixtureBinary('secrets', options.version));
+  const members = [
+    { name: options.name, data: binary, mode: 0o755 },
+    { name: 'LICENSE', data: Buffer.from('MIT\n'), mode: 0o644 },
+  ];
+  const stem = `${options.name}_${bare}_linux_amd64`;
+  const assets: ReleaseAsset[] = [];
+  switch (options.layout) {
+    case 'hashicorp': {
+      const zip = { name: `${stem}.zip`, data: makeZip(members) };
+      const sums = { name: `${options.name}_${bare}_SHA256SUMS`, data: sha256sums([zip]) };
+      assets.push(zip, sums);
+      if (options.sign) assets.push({ name: `${sums.name}.sig`, data: options.sign(sums.data) });
+      break;
+    }
+    case 'openbao': {
+      const tgz = { name: `${stem}.tar.gz`, data: makeTarGz(members) };
+      assets.push(tgz, { name: 'checksums-linux.txt', data: sha256sums([tgz]) });
+      break;
+    }
+    case 'raw-sums': {
+      const amd64 = { name: `${options.name}-linux-amd64`, data: binary };
+      const arm64 = { name: `${options.name}-linux-arm64`, data: withElfMachine(binary, 183) };
+      assets.push(amd64, arm64, { name: 'SHA256SUMS', data: sha256sums([amd64, arm64]) });
+      break;
+    }
+    case 'binary-sums': {
+      assets.push(
+        { name: `${stem}.zip`, data: makeZip(members) },
+        { name: 'checksums.txt', data: sha256sums([{ name: options.name, data: binary }]) },
+      );
+      break;
+    }
+    case 'no-sums':
+      assets.push({ name: `${stem}.zip`, data: makeZip(members) });
+      break;
+  }
+  return { owner: 'acme', repo: options.repo, tag: options.version, assets };
+}
+
+/** The same ELF binary relabelled for another machine (62 = x86-64, 183 = aarch64). */
+export function withElfMachine(binary: Buffer, machine: number): Buffer {
+  const copy = Buffer.from(binary);
+  copy.writeUInt16LE(machine, 18);
+  return copy;
+}

@@ -37,6 +37,36 @@ const minimal = {
 };
 
 describe('readConfig', () => {
+  it('reads an artifact path with a "/" as a file on the runner, relative to the workspace', () => {
+    const config = readConfig(
+      source({ ...minimal, artifact: 'dist/acme_{os}_{arch}/acme' }),
+      context({ env: { GITHUB_WORKSPACE: '/home/runner/work/acme' } }),
+    );
+    expect(config.artifact).toMatchObject({
+      kind: 'file',
+      path: '/home/runner/work/acme/dist/acme_linux_amd64/acme',
+    });
+  });
+
+  it('reads the verification inputs, with a templated checksums file and sizes with units', () => {
+    const config = readConfig(
+      source({
+        ...minimal,
+        checksums: 'acme_{version}_SHA256SUMS',
+        sha256: `SHA256:${'AB'.repeat(32)}`,
+        'max-size': '1.5GiB',
+      }),
+      context(),
+    );
+    expect(config.trust).toMatchObject({
+      checksums: 'acme_1.4.0_SHA256SUMS',
+      sha256: 'ab'.repeat(32),
+      maxBytes: 1.5 * 1024 ** 3,
+      allowDraft: false,
+    });
+    expect(readConfig(source(minimal), context()).trust.maxBytes).toBe(512 * 1024 ** 2);
+  });
+
   it('takes the version and release tag from a tag push', () => {
     const config = readConfig(source(minimal), context());
     expect(config.version).toBe('v1.4.0');
@@ -170,8 +200,21 @@ describe('readConfig', () => {
       'artifact: unknown placeholder {ver} in "acme_{ver}.zip"; valid: {version}, {os}, {arch}',
     ],
     [
-      { artifact: 'dist/acme.zip' },
-      'artifact: "dist/acme.zip" is neither a URL nor a release asset name (asset names have no "/")',
+      { sha256: 'abc' },
+      'sha256: "abc" is not a SHA-256; give the plugin binary\'s hash as 64 hex digits',
+    ],
+    [
+      { 'max-size': 'huge' },
+      'max-size: "huge" is not a size; use bytes or a unit, e.g. 512MiB, 200MB, 1GiB',
+    ],
+    [{ 'allow-draft': 'yes' }, 'allow-draft: "yes" is not true or false'],
+    [
+      { 'gpg-public-key': 'ssh-ed25519 AAAA' },
+      'gpg-public-key: not an armored public key; paste the block starting with -----BEGIN PGP PUBLIC KEY BLOCK-----',
+    ],
+    [
+      { binary: '../acme' },
+      'binary: "../acme" is not a path inside the archive; give the member\'s name, e.g. acme or bin/acme',
     ],
     [
       { artifact: 'ftp://x/acme' },

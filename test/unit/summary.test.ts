@@ -78,6 +78,8 @@ describe('outputsOf', () => {
       plan: '',
       'reload-id': '',
       'rolled-back': 'false',
+      provenance: '',
+      'register-command': '',
     });
   });
 });

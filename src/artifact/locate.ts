@@ -1,0 +1,203 @@
+import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, isAbsolute, resolve } from 'node:path';
+import type { ArtifactSource } from '../config.ts';
+import { ArtifactError } from '../errors.ts';
+import type { TrustPolicy } from '../trust-config.ts';
+import { checksumFileCandidates } from './checksums.ts';
+import { download } from './download.ts';
+import { findRelease, type Release } from './github-release.ts';
+import { selectAsset } from './select-asset.ts';
+
+export type ArtifactOrigin =
+  | { kind: 'release'; repository: string; tag: string; htmlUrl: string; prerelease: boolean }
+  | { kind: 'url'; url: string }
+  | { kind: 'file'; path: string };
+
+export interface NamedFile {
+  name: string;
+  data: Buffer;
+}
+
+/** The artifact found but not yet downloaded, with its checksums file and signature already read. */
+export interface Located {
+  origin: ArtifactOrigin;
+  asset: string;
+  fetchAsset(): Promise<Buffer>;
+  sums: NamedFile | null;
+  signature: NamedFile | null;
+}
+
+export interface LocateContext {
+  workDirectory: string;
+  workspace: string;
+  log: (line: string) => void;
+}
+
+const OCTET_STREAM = 'application/octet-stream';
+
+export async function locate(
+  source: ArtifactSource,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<Located> {
+  if (source.kind === 'release') return locateInRelease(source, trust, ctx);
+  const asset =
+    source.kind === 'url'
+      ? decodeURIComponent(new URL(source.url).pathname.replace(/^.*\//, '')) || 'artifact'
+      : basename(source.path);
+  const origin: ArtifactOrigin =
+    source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'file', path: source.path };
+  const fetchAsset = (): Promise<Buffer> =>
+    source.kind === 'url'
+      ? fetchUrl(source.url, asset, trust, ctx)
+      : readLocal(source.path, 'artifact', trust.maxBytes);
+  const sums = trust.checksums ? await readReference(trust.checksums, null, trust, ctx) : null;
+  const signature =
+    sums && trust.gpgPublicKey ? await readSignatureBeside(trust.checksums, trust, ctx) : null;
+  return { origin, asset, fetchAsset, sums, signature };
+}
+
+async function locateInRelease(
+  source: Extract<ArtifactSource, { kind: 'release' }>,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<Located> {
+  const release = await findRelease({ ...source, allowDraft: trust.allowDraft });
+  const repository = `${source.owner}/${source.repo}`;
+  const where = `release ${repository}@${release.tag}`;
+  const names = release.assets.map((a) => a.name);
+  const asset = selectAsset(names, source.asset, where);
+  const marks = [release.prerelease ? 'pre-release' : '', release.draft ? 'draft' : '']
+    .filter(Boolean)
+    .join(', ');
+  ctx.log(`${where}${marks ? ` (${marks})` : ''}: asset ${asset}`);
+  const fromRelease = { release, githubToken: source.githubToken, where };
+  const sumsName = trust.checksums || checksumFileCandidates(names, asset)[0] || '';
+  let sums: NamedFile | null = null;
+  let signature: NamedFile | null = null;
+  if (sumsName) {
+    sums = await readReference(sumsName, fromRelease, trust, ctx);
+    const signatureName = names.find((n) =>
+      [`${sums?.name ?? ''}.sig`, `${sums?.name ?? ''}.asc`].includes(n),
+    );
+    if (signatureName) signature = await readReference(signatureName, fromRelease, trust, ctx);
+  } else {
+    ctx.log(`${where} publishes no checksums file`);
+  }
+  return {
+    origin: {
+      kind: 'release',
+      repository,
+      tag: release.tag,
+      htmlUrl: release.htmlUrl,
+      prerelease: release.prerelease,
+    },
+    asset,
+    fetchAsset: () => fetchReleaseAsset(fromRelease, asset, trust, ctx),
+    sums,
+    signature,
+  };
+}
+
+interface FromRelease {
+  release: Release;
+  githubToken: string;
+  where: string;
+}
+
+/** A checksums file or signature: a release asset name, a URL, or a path on the runner. */
+async function readReference(
+  reference: string,
+  fromRelease: FromRelease | null,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<NamedFile> {
+  if (/^https?:\/\//i.test(reference)) {
+    const name = basename(new URL(reference).pathname);
+    return { name, data: await fetchUrl(reference, name, trust, ctx) };
+  }
+  if (reference.includes('/') || !fromRelease) {
+    const path = isAbsolute(reference) ? reference : resolve(ctx.workspace, reference);
+    return { name: basename(path), data: await readLocal(path, 'checksums', trust.maxBytes) };
+  }
+  const name = selectAsset(
+    fromRelease.release.assets.map((a) => a.name),
+    reference,
+    fromRelease.where,
+  );
+  return { name, data: await fetchReleaseAsset(fromRelease, name, trust, ctx) };
+}
+
+/** Outside a release, a signature sits beside its checksums file as `<sums>.sig` or `.asc`. */
+async function readSignatureBeside(
+  sumsReference: string,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<NamedFile | null> {
+  for (const suffix of ['.sig', '.asc']) {
+    try {
+      return await readReference(`${sumsReference}${suffix}`, null, trust, ctx);
+    } catch {
+      // Try the other spelling; a missing signature is judged by the caller.
+    }
+  }
+  return null;
+}
+
+async function fetchReleaseAsset(
+  from: FromRelease,
+  name: string,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<Buffer> {
+  const asset = from.release.assets.find((a) => a.name === name);
+  if (!asset) throw new ArtifactError(`artifact: ${from.where} has no asset named ${name}`);
+  return readDownload(
+    await download({
+      url: asset.apiUrl,
+      label: name,
+      githubToken: from.githubToken,
+      accept: OCTET_STREAM,
+      maxBytes: trust.maxBytes,
+      directory: ctx.workDirectory,
+    }),
+  );
+}
+
+async function fetchUrl(
+  url: string,
+  label: string,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+): Promise<Buffer> {
+  ctx.log(`downloading ${url}`);
+  return readDownload(
+    await download({ url, label, maxBytes: trust.maxBytes, directory: ctx.workDirectory }),
+  );
+}
+
+async function readDownload(file: { path: string }): Promise<Buffer> {
+  try {
+    return await readFile(file.path);
+  } finally {
+    await rm(file.path, { force: true });
+  }
+}
+
+async function readLocal(path: string, input: string, maxBytes: number): Promise<Buffer> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error('not a file');
+    size = info.size;
+  } catch {
+    throw new ArtifactError(`${input}: "${path}" is not a file on the runner`);
+  }
+  if (size === 0) throw new ArtifactError(`${input}: "${path}" is empty (0 bytes)`);
+  if (size > maxBytes) {
+    throw new ArtifactError(
+      `${input}: "${path}" is larger than max-size (${maxBytes} bytes); raise max-size if this plugin is really that large`,
+    );
+  }
+  return readFile(path);
+}

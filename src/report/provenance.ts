@@ -1,0 +1,61 @@
+import type { ArtifactFacts } from '../artifact/fetch.ts';
+import type { RunReport } from './model.ts';
+
+export interface Registration {
+  pluginType: string;
+  pluginName: string;
+  version: string;
+  command: string;
+  sha256: string;
+}
+
+/** For users who deliver the binary another way and register it themselves. */
+export function registerCommand(r: Registration): string {
+  return `vault plugin register -sha256=${r.sha256} -command=${r.command} -version=${r.version} ${r.pluginType} ${r.pluginName}`;
+}
+
+/** OpenBao's declarative `plugin` block for a binary already in the plugin directory. */
+export function openBaoPluginBlock(r: Registration): string {
+  return [
+    `plugin "${r.pluginType}" "${r.pluginName}" {`,
+    `  command     = "${r.command}"`,
+    `  version     = "${r.version}"`,
+    `  binary_name = "${r.command}"`,
+    `  sha256sum   = "${r.sha256}"`,
+    '}',
+  ].join('\n');
+}
+
+/** Where the binary came from and what vouched for it, as the `provenance` output. */
+export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
+  return {
+    source: a.origin.kind,
+    repository: a.origin.kind === 'release' ? a.origin.repository : '',
+    tag: a.origin.kind === 'release' ? a.origin.tag : '',
+    url: a.origin.kind === 'url' ? a.origin.url : '',
+    path: a.origin.kind === 'file' ? a.origin.path : '',
+    asset: a.asset,
+    format: a.format,
+    asset_sha256: a.assetSha256,
+    binary: a.binaryName,
+    sha256: a.sha256,
+    checksums_file: a.checksums?.file ?? '',
+    checksums_cover: a.checksums?.covers ?? [],
+    signature: a.signature?.file ?? '',
+    signing_key: a.signature?.fingerprint ?? '',
+    sha256_input_matched: a.pinned,
+    cached: a.cached,
+  };
+}
+
+/** What to register, once the binary is known; the plan's command when there is one. */
+export function registrationOf(report: RunReport): Registration | null {
+  if (!report.artifact || !report.version) return null;
+  return {
+    pluginType: report.pluginType,
+    pluginName: report.pluginName,
+    version: report.version,
+    command: report.plan?.command ?? `${report.pluginName}-${report.version}`,
+    sha256: report.artifact.sha256,
+  };
+}

@@ -1,0 +1,467 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/artifact/hash.ts';
+import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
+import { startBao, type BaoServer } from '../lab/bao.ts';
+import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
+import { fixtureBinary } from '../lab/paths.ts';
+import {
+  startReleaseServer,
+  type ReleaseAsset,
+  type ReleaseServer,
+} from '../lab/release-server.ts';
+import { layoutRelease, withElfMachine } from '../lab/releases.ts';
+import { runAction, type RunOptions } from '../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { startRedirectingHttps, type RedirectingHttps } from '../lab/tls.ts';
+
+const GITHUB_TOKEN = 'ghs_artifacttoken0123456789';
+
+let bao: BaoServer;
+let github: ReleaseServer;
+let ghes: ReleaseServer;
+let author: SigningKey;
+let stranger: SigningKey;
+let mirror: RedirectingHttps;
+let work: string;
+let v101 = '';
+let v110: Buffer = Buffer.alloc(0);
+
+beforeAll(async () => {
+  [bao, github, ghes] = await Promise.all([
+    startBao(),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+    startReleaseServer({ token: GITHUB_TOKEN, basePath: '/api/v3' }),
+  ]);
+  author = makeSigningKey('Plugin Author <author@example.test>');
+  stranger = makeSigningKey('Someone Else <else@example.test>');
+  work = await mkdtemp(join(tmpdir(), 'lab-artifacts-'));
+  v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  // Headers are all the bad cases need; a whole binary per case would only slow the suite.
+  v110 = (await readFile(fixtureBinary('secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
+  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
+  github.publish(
+    layoutRelease({
+      repo: 'hashicorp-style',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'hashicorp',
+      sign: (d) => author.sign(d),
+    }),
+  );
+  github.publish({
+    ...layoutRelease({ repo: 'openbao-style', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    prerelease: true,
+  });
+  github.publish(
+    layoutRelease({ repo: 'raw-style', name: 'acme', version: 'v1.0.1', layout: 'raw-sums' }),
+  );
+  github.publish(
+    layoutRelease({ repo: 'binary-sums', name: 'acme', version: 'v1.0.1', layout: 'binary-sums' }),
+  );
+  github.publish(
+    layoutRelease({ repo: 'no-sums', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+  );
+  github.publish({
+    ...layoutRelease({ repo: 'drafted', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    draft: true,
+  });
+  ghes.publish(
+    layoutRelease({ repo: 'on-ghes', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+  );
+  for (const bad of BAD) {
+    github.publish({
+      owner: 'acme',
+      repo: bad.repo,
+      tag: 'v1.1.0',
+      assets: bad.assets(),
+      draft: bad.draft ?? false,
+    });
+  }
+  mirror = await startRedirectingHttps(github.fileUrl('acme_1.1.0_linux_amd64.zip'));
+}, 60_000);
+
+afterAll(async () => {
+  author.close();
+  stranger.close();
+  await Promise.all([bao.stop(), github.close(), ghes.close(), mirror.close()]);
+  await rm(work, { recursive: true, force: true });
+});
+
+function rollout(
+  repo: string,
+  inputs: Record<string, string> = {},
+  extra: Partial<RunOptions> = {},
+): RunOptions {
+  return {
+    ref: 'refs/tags/v1.0.1',
+    apiUrl: github.apiUrl,
+    repository: `acme/${repo}`,
+    ...extra,
+    inputs: {
+      url: bao.address,
+      token: bao.token,
+      'github-token': GITHUB_TOKEN,
+      'plugin-name': 'acme',
+      artifact: 'acme_{version}_{os}_{arch}.zip',
+      'plugin-directory': bao.pluginDir,
+      mounts: 'acme',
+      platform: 'linux/amd64',
+      ...inputs,
+    },
+  };
+}
+
+function provenance(outputs: Record<string, string>): Record<string, unknown> {
+  return JSON.parse(outputs.provenance ?? '{}') as Record<string, unknown>;
+}
+
+describe('release layouts plugin authors publish', () => {
+  it('HashiCorp style: zip and signed SHA256SUMS, rolled out to the server', async () => {
+    const run = await runAction(rollout('hashicorp-style', { 'gpg-public-key': author.publicKey }));
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
+      version: 'v1.0.1',
+      runningSha256: v101,
+    });
+    expect(provenance(run.outputs)).toMatchObject({
+      repository: 'acme/hashicorp-style',
+      tag: 'v1.0.1',
+      asset: 'acme_1.0.1_linux_amd64.zip',
+      binary: 'acme',
+      sha256: v101,
+      checksums_file: 'acme_1.0.1_SHA256SUMS',
+      checksums_cover: ['archive'],
+      signature: 'acme_1.0.1_SHA256SUMS.sig',
+    });
+    expect(provenance(run.outputs).signing_key).toMatch(/^[0-9A-F]{40}$/);
+    expect(run.summary).toContain('- Signature: `acme_1.0.1_SHA256SUMS.sig`, good, by key');
+    expect(run.outputs['register-command']).toBe(
+      `vault plugin register -sha256=${v101} -command=acme-v1.0.1 -version=v1.0.1 secret acme`,
+    );
+    expect(run.summary).toContain(
+      `plugin "secret" "acme" {\n  command     = "acme-v1.0.1"\n  version     = "v1.0.1"\n  binary_name = "acme-v1.0.1"\n  sha256sum   = "${v101}"\n}`,
+    );
+  });
+
+  it.each([
+    [
+      'OpenBao style: tar.gz, checksums-linux.txt, a pre-release',
+      'openbao-style',
+      {
+        artifact: 'acme_{version}_{os}_{arch}.tar.gz',
+      },
+      { checksums_file: 'checksums-linux.txt', checksums_cover: ['archive'] },
+    ],
+    [
+      'raw binaries per platform with SHA256SUMS',
+      'raw-style',
+      {
+        artifact: 'acme-{os}-{arch}',
+      },
+      { checksums_file: 'SHA256SUMS', format: 'raw' },
+    ],
+    [
+      'a checksums.txt over the binary, not the archive',
+      'binary-sums',
+      {},
+      {
+        checksums_file: 'checksums.txt',
+        checksums_cover: ['binary'],
+      },
+    ],
+    [
+      'no checksums, with the sha256 input',
+      'no-sums',
+      { sha256: '' },
+      {
+        checksums_file: '',
+        sha256_input_matched: true,
+      },
+    ],
+    [
+      'a glob for the asset',
+      'hashicorp-style',
+      { artifact: 'acme_*_linux_*.zip' },
+      {
+        asset: 'acme_1.0.1_linux_amd64.zip',
+      },
+    ],
+  ])('%s gives the same binary', async (_title, repo, inputs, expected) => {
+    const given = 'sha256' in inputs ? { ...inputs, sha256: v101 } : inputs;
+    const mark = await bao.auditMark();
+    const run = await runAction(rollout(repo, given));
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.sha256).toBe(v101);
+    expect(provenance(run.outputs)).toMatchObject(expected);
+    expect(await bao.writesSince(mark)).toEqual([]);
+    if (repo === 'openbao-style') expect(run.summary).toContain('(pre-release)');
+  });
+
+  it('reads a private repository only with its token', async () => {
+    const denied = await runAction(
+      rollout('no-sums', { 'github-token': 'ghs_wrong', sha256: v101 }),
+    );
+    expect(denied.exitCode).toBe(1);
+    expect(denied.stdout).toContain(
+      '::error::release: no release tagged v1.0.1 in acme/no-sums (or the github-token cannot see it)\n',
+    );
+    const allowed = await runAction(rollout('no-sums', { sha256: v101 }));
+    expect(allowed.exitCode, allowed.stdout).toBe(0);
+    expect(allowed.masked).toContain(GITHUB_TOKEN);
+    expect(allowed.log).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('finds the release through a GitHub Enterprise Server API base (/api/v3)', async () => {
+    const run = await runAction(
+      rollout(
+        'on-ghes',
+        { artifact: 'acme_{version}_{os}_{arch}.tar.gz' },
+        { apiUrl: ghes.apiUrl },
+      ),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.sha256).toBe(v101);
+    expect(ghes.requests.map((r) => r.path)).toContain(
+      '/api/v3/repos/acme/on-ghes/releases/tags/v1.0.1',
+    );
+  });
+
+  it('deploys a draft only when allow-draft is true', async () => {
+    const run = await runAction(
+      rollout('drafted', { artifact: 'acme_{version}_{os}_{arch}.tar.gz', 'allow-draft': 'true' }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.sha256).toBe(v101);
+  });
+
+  it('takes a binary an earlier step built, from the workspace', async () => {
+    const workspace = join(work, 'workspace');
+    await mkdir(join(workspace, 'dist', 'acme_linux_amd64'), { recursive: true });
+    await writeFile(
+      join(workspace, 'dist', 'acme_linux_amd64', 'acme'),
+      await readFile(fixtureBinary('secrets', 'v1.0.1')),
+    );
+    const run = await runAction(
+      rollout(
+        'no-sums',
+        { artifact: 'dist/acme_{os}_{arch}/acme', sha256: v101 },
+        {
+          env: { GITHUB_WORKSPACE: workspace },
+        },
+      ),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(provenance(run.outputs)).toMatchObject({
+      source: 'file',
+      path: join(workspace, 'dist', 'acme_linux_amd64', 'acme'),
+      sha256: v101,
+    });
+  });
+
+  it('keeps the verified binary in the tool cache and does not download it again', async () => {
+    const toolCache = join(work, 'tool-cache');
+    const first = await runAction(
+      rollout('openbao-style', { artifact: 'acme_{version}_{os}_{arch}.tar.gz' }, { toolCache }),
+    );
+    expect(first.exitCode, first.stdout).toBe(0);
+    const downloadsBefore = github.requests.filter((r) => r.path.startsWith('/files/')).length;
+
+    const second = await runAction(
+      rollout('openbao-style', { artifact: 'acme_{version}_{os}_{arch}.tar.gz' }, { toolCache }),
+    );
+
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.log).toContain(
+      `tool cache: acme v1.0.1 with binary sha256 ${v101} is already verified on this runner; not downloading acme_1.0.1_linux_amd64.tar.gz again`,
+    );
+    // Only the small checksums file is fetched again.
+    expect(
+      github.requests.filter((r) => r.path.startsWith('/files/')).length - downloadsBefore,
+    ).toBe(1);
+    expect(provenance(second.outputs)).toMatchObject({ cached: true, sha256: v101 });
+  });
+});
+
+interface BadCase {
+  title: string;
+  repo: string;
+  assets: () => ReleaseAsset[];
+  inputs?: () => Record<string, string>;
+  extra?: () => Partial<RunOptions>;
+  error: () => string;
+  draft?: boolean;
+}
+
+const ZIP = 'acme_1.1.0_linux_amd64.zip';
+const TGZ = 'acme_1.1.0_linux_amd64.tar.gz';
+const tgz = (members: Parameters<typeof makeTarGz>[0]): ReleaseAsset[] => [
+  { name: TGZ, data: makeTarGz(members) },
+];
+const zip = (members: Parameters<typeof makeZip>[0]): ReleaseAsset[] => [
+  { name: ZIP, data: makeZip(members) },
+];
+const TGZ_INPUT = (): Record<string, string> => ({ artifact: 'acme_{version}_{os}_{arch}.tar.gz' });
+
+const BAD: BadCase[] = [
+  {
+    title: 'a member named ../acme',
+    repo: 'bad-traversal',
+    assets: () => zip([{ name: '../acme', data: v110 }]),
+    error: () => 'archive member "../acme" points outside the archive',
+  },
+  {
+    title: 'an absolute member path',
+    repo: 'bad-absolute',
+    assets: () => tgz([{ name: '/usr/local/bin/acme', data: v110 }]),
+    inputs: TGZ_INPUT,
+    error: () => 'archive member "/usr/local/bin/acme" points outside the archive',
+  },
+  {
+    title: 'a symbolic link out of the archive',
+    repo: 'bad-symlink',
+    assets: () =>
+      tgz([
+        { name: 'acme', data: v110 },
+        { name: 'lib/x', link: '../../etc/passwd' },
+      ]),
+    inputs: TGZ_INPUT,
+    error: () =>
+      'archive member "lib/x" is a symbolic link to "../../etc/passwd", outside the archive',
+  },
+  {
+    title: 'a hard link out of the archive',
+    repo: 'bad-hardlink',
+    assets: () => tgz([{ name: 'acme', hardLink: '../outside/acme' }]),
+    inputs: TGZ_INPUT,
+    error: () => 'archive member "acme" is a hard link to "../outside/acme", outside the archive',
+  },
+  {
+    title: 'a decompression bomb',
+    repo: 'bad-bomb',
+    assets: () => zip([{ name: 'acme', data: Buffer.alloc(8 * 1024 * 1024) }]),
+    inputs: () => ({ 'max-size': '4MiB' }),
+    error: () =>
+      'the archive unpacks to more than max-size (4194304 bytes); raise max-size if this plugin is really that large',
+  },
+  {
+    title: 'an empty download',
+    repo: 'bad-empty',
+    assets: () => [{ name: ZIP, data: Buffer.alloc(0) }],
+    error: () => `download of ${ZIP} is empty (0 bytes)`,
+  },
+  {
+    title: 'an HTML error page served as the asset',
+    repo: 'bad-html',
+    assets: () => [
+      { name: ZIP, data: Buffer.from('<!DOCTYPE html><html><body>Rate limited</body></html>') },
+    ],
+    error: () => `${ZIP}: the download is an HTML page, not a plugin binary or archive`,
+  },
+  {
+    title: 'a binary for another platform',
+    repo: 'bad-platform',
+    assets: () => zip([{ name: 'acme', data: withElfMachine(v110, 183) }]),
+    error: () =>
+      'acme is built for linux/arm64, but the servers are linux/amd64; pick the asset for linux/amd64 or set platform',
+  },
+  {
+    title: 'a file that is no executable',
+    repo: 'bad-script',
+    assets: () => zip([{ name: 'acme', data: Buffer.from('#!/bin/sh\necho hi\n') }]),
+    error: () =>
+      'acme is not an executable (no ELF, Mach-O or PE header); the servers need a linux/amd64 plugin binary',
+  },
+  {
+    title: 'an archive with two candidate binaries',
+    repo: 'bad-ambiguous',
+    assets: () =>
+      zip([
+        { name: 'plugin-a', data: v110 },
+        { name: 'plugin-b', data: v110 },
+      ]),
+    error: () =>
+      'the archive holds several candidate binaries (plugin-a, plugin-b); name one with the binary input',
+  },
+  {
+    title: 'a checksums file that disagrees',
+    repo: 'bad-sums',
+    assets: () => {
+      const asset = { name: ZIP, data: makeZip([{ name: 'acme', data: v110 }]) };
+      return [asset, { name: 'SHA256SUMS', data: Buffer.from(`${'0'.repeat(64)}  ${ZIP}\n`) }];
+    },
+    error: () => {
+      const actual = sha256(makeZip([{ name: 'acme', data: v110 }]));
+      return `checksum mismatch: SHA256SUMS lists ${ZIP} as sha256 ${'0'.repeat(64)}, but the downloaded archive is ${actual}`;
+    },
+  },
+  {
+    title: 'a sha256 input that does not match',
+    repo: 'bad-pin',
+    assets: () => zip([{ name: 'acme', data: v110 }]),
+    inputs: () => ({ sha256: 'f'.repeat(64) }),
+    error: () =>
+      `sha256: the binary acme has sha256 ${sha256(v110)}, not the ${'f'.repeat(64)} given`,
+  },
+  {
+    title: 'checksums signed by another key',
+    repo: 'bad-signer',
+    assets: () => {
+      const asset = { name: ZIP, data: makeZip([{ name: 'acme', data: v110 }]) };
+      const sums = { name: 'acme_1.1.0_SHA256SUMS', data: sha256sums([asset]) };
+      return [asset, sums, { name: `${sums.name}.sig`, data: stranger.sign(sums.data) }];
+    },
+    inputs: () => ({ 'gpg-public-key': author.publicKey }),
+    error: () =>
+      'signature: acme_1.1.0_SHA256SUMS.sig is not a valid signature of acme_1.1.0_SHA256SUMS by the key in gpg-public-key',
+  },
+  {
+    title: 'a signature missing when a key is given',
+    repo: 'bad-unsigned',
+    assets: () => {
+      const asset = { name: ZIP, data: makeZip([{ name: 'acme', data: v110 }]) };
+      return [asset, { name: 'acme_1.1.0_SHA256SUMS', data: sha256sums([asset]) }];
+    },
+    inputs: () => ({ 'gpg-public-key': author.publicKey }),
+    error: () =>
+      'gpg-public-key: given, but there is no signature acme_1.1.0_SHA256SUMS.sig (or .asc) beside the checksums file',
+  },
+  {
+    title: 'a draft release without allow-draft',
+    repo: 'bad-draft',
+    draft: true,
+    assets: () => zip([{ name: 'acme', data: v110 }]),
+    error: () =>
+      'release acme/bad-draft@v1.1.0 is a draft; set allow-draft: true to deploy from an unpublished release',
+  },
+  {
+    title: 'a redirect from https to plain http',
+    repo: 'bad-downgrade',
+    assets: () => zip([{ name: 'acme', data: v110 }]),
+    inputs: () => ({ artifact: `${mirror.url}/acme_{version}_{os}_{arch}.zip` }),
+    extra: () => ({ env: { NODE_EXTRA_CA_CERTS: mirror.caFile } }),
+    error: () =>
+      `download of ${ZIP} was redirected from https to http://${new URL(github.apiUrl).host}; refusing an unencrypted download`,
+  },
+];
+
+describe('bad artifacts stop the run before any write', () => {
+  it.each(BAD.map((c) => [c.title, c] as const))('%s', async (_title, bad) => {
+    const mark = await bao.auditMark();
+    const run = await runAction(
+      rollout(bad.repo, bad.inputs?.() ?? {}, { ref: 'refs/tags/v1.1.0', ...bad.extra?.() }),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(1);
+    expect(run.stdout).toContain(`::error::${bad.error()}\n`);
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
+  });
+});
