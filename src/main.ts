@@ -19,6 +19,7 @@ import { authenticate, revokeSession, type Session } from './vault/auth.ts';
 import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
 import { loadTls, openConnection } from './vault/connection.ts';
 import { describeIdentity, readIdentity } from './vault/identity.ts';
+import { countClusterNodes } from './vault/reload.ts';
 import { readTargets } from './vault/targets.ts';
 
 const inputs: InputSource = {
@@ -111,7 +112,7 @@ export async function run(): Promise<void> {
         )
       : null;
     report.artifact = artifact;
-    const { vault, plan } = await stage(
+    const { vault, plan, clusterNodes } = await stage(
       'preflight',
       'Connect, read the server and plan',
       async () => {
@@ -132,9 +133,14 @@ export async function run(): Promise<void> {
         const identity = await readIdentity(session.client);
         report.serverIdentity = describeIdentity(identity);
         core.info(`server: ${report.serverIdentity}`);
+        const followsReload =
+          identity.product === 'Vault' &&
+          identity.edition === 'Enterprise' &&
+          config.reloadScope === 'global';
         return {
           vault: session.client,
           plan: await preflight(session.client, config, artifact, identity),
+          clusterNodes: followsReload ? await countClusterNodes(session.client) : null,
         };
       },
     );
@@ -149,6 +155,7 @@ export async function run(): Promise<void> {
       binaryPath: artifact?.binaryPath ?? '',
       pluginDirectory: config.pluginDirectory,
       reloadScope: config.reloadScope,
+      clusterNodes,
       concurrency: config.safety.concurrency,
       probe: config.safety.probe,
       timeoutSeconds: config.verifyTimeoutSeconds,

@@ -5,7 +5,7 @@ import type { VaultClient } from '../vault/client.ts';
 import { reloadName } from '../vault/mounts.ts';
 import { writePin } from '../vault/pins.ts';
 import { moveTarget, needsReload } from '../vault/targets.ts';
-import { reloadMounts } from '../vault/reload.ts';
+import { reloadMounts, waitForGlobalReload } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 
 /**
@@ -27,6 +27,11 @@ export interface ApplyDeps {
   client: VaultClient;
   plan: Plan;
   reloadScope: 'global' | 'local';
+  /** Vault Enterprise: follow each global reload until this many nodes reported; `null` elsewhere. */
+  clusterNodes: number | null;
+  timeoutSeconds: number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
   concurrency: number;
   log: (line: string) => void;
 }
@@ -116,4 +121,12 @@ export async function reload(
   deps.log(
     `reloaded ${names.join(', ')} (scope ${deps.reloadScope}${outcome.reloadId ? `, reload id ${outcome.reloadId}` : ''})`,
   );
+  if (deps.clusterNodes !== null && outcome.reloadId) {
+    const reports = await waitForGlobalReload({
+      ...deps,
+      reloadId: outcome.reloadId,
+      nodes: deps.clusterNodes,
+    });
+    deps.log(`reload ${outcome.reloadId} finished on ${reports.map((r) => r.node).join(', ')}`);
+  }
 }
