@@ -47,6 +47,8 @@ export interface BaoCluster {
 
 export interface ClusterOptions {
   nodes: number;
+  /** `false` sets `disable_standby_reads`, so standbys hand every request to the active node. */
+  standbyReads?: boolean;
 }
 
 const START_TRIES = 3;
@@ -86,7 +88,11 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
   };
   try {
     const names = Array.from({ length: options.nodes }, (_, i) => `node-${String(i + 1)}`);
-    started.push(...(await Promise.all(names.map((name) => startNode(root, name)))));
+    started.push(
+      ...(await Promise.all(
+        names.map((name) => startNode(root, name, options.standbyReads ?? true)),
+      )),
+    );
     const [leader, ...followers] = started;
     if (!leader) throw new Error('a cluster needs at least one node');
     const init = await rootApi(leader.address, '')<{ keys_base64: string[]; root_token: string }>(
@@ -112,7 +118,7 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
   }
 }
 
-async function startNode(root: string, name: string): Promise<Started> {
+async function startNode(root: string, name: string, standbyReads: boolean): Promise<Started> {
   const dir = join(root, name);
   const pluginDir = join(dir, 'plugins');
   const auditLog = join(dir, AUDIT_FILE);
@@ -122,7 +128,10 @@ async function startNode(root: string, name: string): Promise<Started> {
     const [apiPort, clusterPort] = await Promise.all([freePort(), freePort()]);
     const address = `http://127.0.0.1:${String(apiPort)}`;
     const config = join(dir, 'config.hcl');
-    await writeFile(config, nodeConfig(dir, name, apiPort, clusterPort, pluginDir));
+    await writeFile(
+      config,
+      nodeConfig({ dir, name, apiPort, clusterPort, pluginDir, standbyReads }),
+    );
     const process = spawnBao(['server', `-config=${config}`], dir);
     if (await healthReached(address, process.child, (s) => s === HEALTH_UNINITIALISED)) {
       return { name, dir, address, pluginDir, auditLog, process };
@@ -134,26 +143,30 @@ async function startNode(root: string, name: string): Promise<Started> {
   }
 }
 
-function nodeConfig(
-  dir: string,
-  name: string,
-  apiPort: number,
-  clusterPort: number,
-  pluginDir: string,
-): string {
+interface NodeConfig {
+  dir: string;
+  name: string;
+  apiPort: number;
+  clusterPort: number;
+  pluginDir: string;
+  standbyReads: boolean;
+}
+
+function nodeConfig(c: NodeConfig): string {
   return `ui = false
 disable_mlock = true
-api_addr = "http://127.0.0.1:${String(apiPort)}"
-cluster_addr = "https://127.0.0.1:${String(clusterPort)}"
-plugin_directory = "${pluginDir}"
+disable_standby_reads = ${String(!c.standbyReads)}
+api_addr = "http://127.0.0.1:${String(c.apiPort)}"
+cluster_addr = "https://127.0.0.1:${String(c.clusterPort)}"
+plugin_directory = "${c.pluginDir}"
 storage "raft" {
-  path = "${join(dir, 'data')}"
-  node_id = "${name}"
+  path = "${join(c.dir, 'data')}"
+  node_id = "${c.name}"
   performance_multiplier = 1
 }
 listener "tcp" {
-  address = "127.0.0.1:${String(apiPort)}"
-  cluster_address = "127.0.0.1:${String(clusterPort)}"
+  address = "127.0.0.1:${String(c.apiPort)}"
+  cluster_address = "127.0.0.1:${String(c.clusterPort)}"
   tls_disable = true
 }
 ${auditStanza(AUDIT_FILE)}`;
