@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { auditRequests, auditStanza, type AuditRequest } from './audit-log.ts';
 import { rawCall, rootApi, type ApiCall, type RawResponse } from './bao-http.ts';
 import { freePort, healthReached, spawnBao, type BaoProcess } from './bao-process.ts';
-import { stop } from './processes.ts';
+import { killProcessesUnder, stop } from './processes.ts';
 
 export interface ClusterNode {
   name: string;
@@ -83,7 +83,11 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
   const root = await mkdtemp(join(tmpdir(), 'lab-cluster-'));
   const started: Started[] = [];
   const stopAll = async (): Promise<void> => {
-    await Promise.all(started.map((node) => stop(node.process.child)));
+    // Standbys first: with the active node gone first, they would elect a new one while going down.
+    const [first, ...rest] = started;
+    await Promise.all(rest.map((node) => stop(node.process.child)));
+    if (first) await stop(first.process.child);
+    await killProcessesUnder(root);
     await rm(root, { recursive: true, force: true });
   };
   try {
