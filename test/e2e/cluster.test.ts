@@ -175,6 +175,10 @@ describe('with standby reads (the default)', () => {
           'sys/mounts',
         ]);
         expect(await auditLength(active)).toBe(activeMark);
+        const unforwarded = await cluster.raw(node, 'GET', 'sys/mounts/acme', undefined, {
+          'X-Vault-No-Request-Forwarding': 'true',
+        });
+        expect(unforwarded.status).toBe(200);
       }
     });
 
