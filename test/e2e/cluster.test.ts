@@ -37,7 +37,10 @@ function withCluster(options: ClusterOptions): void {
     }
     await enableMount(seed, 'secret', 'acme', 'acme', 'v1.0.0');
     await enableMount(seed, 'secret', 'other', 'acme', 'v1.0.0');
-    await everyNode(async (node) => (await mountOn(node, 'other')).runningSha256 === sha('v1.0.0'));
+    await everyNode(async (node) => {
+      const mounts = await Promise.all([mountOn(node, 'acme'), mountOn(node, 'other')]);
+      return mounts.every((mount) => mount.runningSha256 === sha('v1.0.0'));
+    });
   });
 
   afterAll(async () => {
@@ -254,6 +257,30 @@ describe('with standby reads (the default)', () => {
     it('a reload with scope=global sent to a standby restarts the mount on every node', async () => {
       expect(await reload(standbys[1] ?? active, { mounts: ['acme'], scope: 'global' })).toBe(200);
       await everyNode(runs('v1.1.0'));
+    });
+  });
+
+  describe('auth mounts', () => {
+    it('a reload of auth/<path> with scope=global on the active node restarts it on every node', async () => {
+      const seed = cluster.via(active);
+      await installPlugin(seed, 'auth', 'acme-auth', 'auth', 'v1.0.0');
+      const next = await installPlugin(seed, 'auth', 'acme-auth', 'auth', 'v1.0.1');
+      await enableMount(seed, 'auth', 'login', 'acme-auth', 'v1.0.0');
+      // A tune while a standby is still setting up the new mount can leave that standby without it for many seconds.
+      await everyNode(
+        async (node) =>
+          (await liveMount(cluster.via(node), 'auth', 'login')).runningVersion === 'v1.0.0',
+      );
+      await cluster.api(active, 'POST', 'sys/auth/login/tune', { plugin_version: 'v1.0.1' });
+      await everyNode(async (node) => {
+        const login = await liveMount(cluster.via(node), 'auth', 'login');
+        return login.version === 'v1.0.1' && login.runningVersion === 'v1.0.0';
+      });
+      expect(await reload(active, { mounts: ['auth/login'], scope: 'global' })).toBe(200);
+      await everyNode(
+        async (node) =>
+          (await liveMount(cluster.via(node), 'auth', 'login')).runningSha256 === next.sha256,
+      );
     });
   });
 

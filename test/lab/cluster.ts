@@ -55,7 +55,6 @@ const START_TRIES = 3;
 const HEALTH_ACTIVE = 200;
 const HEALTH_STANDBY = 429;
 const HEALTH_UNINITIALISED = 501;
-const HEALTH_SEALED = 503;
 const ROLE_TRIES = 100;
 /**
  * The audit device is stored in the replicated mount table, so every node opens
@@ -136,13 +135,13 @@ async function startNode(root: string, name: string, standbyReads: boolean): Pro
       config,
       nodeConfig({ dir, name, apiPort, clusterPort, pluginDir, standbyReads }),
     );
-    const process = spawnBao(['server', `-config=${config}`], dir);
-    if (await healthReached(address, process.child, (s) => s === HEALTH_UNINITIALISED)) {
-      return { name, dir, address, pluginDir, auditLog, process };
+    const server = spawnBao(['server', `-config=${config}`], dir);
+    if (await healthReached(address, server.child, (s) => s === HEALTH_UNINITIALISED)) {
+      return { name, dir, address, pluginDir, auditLog, process: server };
     }
-    await stop(process.child);
+    await stop(server.child);
     if (attempt >= START_TRIES) {
-      throw new Error(`${name} did not start on ${address}: ${process.stderr()}`);
+      throw new Error(`${name} did not start on ${address}: ${server.stderr()}`);
     }
   }
 }
@@ -215,7 +214,10 @@ function clusterOf(started: Started[], token: string, stopAll: () => Promise<voi
     }),
     active: async () => {
       for (let i = 0; i < ROLE_TRIES; i++) {
-        for (const node of nodes) if (await node.isActive()) return node;
+        for (const node of nodes) {
+          // A stopped node does not answer; the others may.
+          if (await node.isActive().catch(() => false)) return node;
+        }
         await sleep(100);
       }
       throw new Error('no node of the cluster reports itself active');
@@ -223,5 +225,3 @@ function clusterOf(started: Started[], token: string, stopAll: () => Promise<voi
     stop: stopAll,
   };
 }
-
-export { HEALTH_ACTIVE, HEALTH_SEALED, HEALTH_STANDBY };
