@@ -6,14 +6,18 @@ import { fixtureBinary, type FixtureKind } from './paths.ts';
 
 export type CatalogType = 'secret' | 'auth' | 'database';
 
+/** A server to seed: the API to write through and every plugin directory the binary must be in. */
+export type SeedTarget = Pick<BaoServer, 'api'> &
+  ({ pluginDir: string } | { pluginDirs: string[] });
+
 export interface Installed {
   command: string;
   sha256: string;
 }
 
-/** Puts a fixture binary in the server's plugin directory and registers it, as an operator would. */
+/** Puts a fixture binary in every plugin directory of the target and registers it, as an operator would. */
 export async function installPlugin(
-  bao: BaoServer,
+  bao: SeedTarget,
   type: CatalogType,
   name: string,
   kind: FixtureKind,
@@ -22,14 +26,19 @@ export async function installPlugin(
 ): Promise<Installed> {
   const command = `${name}-${version}`;
   const binary = fixtureBinary(kind, version, flavor);
-  await copyFile(binary, join(bao.pluginDir, command));
+  const dirs = 'pluginDirs' in bao ? bao.pluginDirs : [bao.pluginDir];
+  await Promise.all(dirs.map((dir) => copyFile(binary, join(dir, command))));
   const sha256 = await sha256File(binary);
   await bao.api('PUT', `sys/plugins/catalog/${type}/${name}`, { sha256, command, version });
   return { command, sha256 };
 }
 
+/**
+ * Mounts a plugin at a version. OpenBao ignores a top-level `plugin_version`
+ * on enable and picks the newest registered version; only `config` is honoured.
+ */
 export async function enableMount(
-  bao: BaoServer,
+  bao: Pick<BaoServer, 'api'>,
   type: CatalogType,
   path: string,
   plugin: string,
@@ -82,7 +91,7 @@ export interface LiveMount {
 
 /** What the server says a mount is configured for and runs, read independently of the action's code. */
 export async function liveMount(
-  bao: BaoServer,
+  bao: Pick<BaoServer, 'api'>,
   type: CatalogType,
   path: string,
 ): Promise<LiveMount> {
