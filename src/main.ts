@@ -156,6 +156,7 @@ export async function run(): Promise<void> {
       pluginDirectory: config.pluginDirectory,
       reloadScope: config.reloadScope,
       clusterNodes,
+      nodes: config.safety.nodes.map((address) => ({ address, client: vault.atAddress(address) })),
       concurrency: config.safety.concurrency,
       probe: config.safety.probe,
       timeoutSeconds: config.verifyTimeoutSeconds,

@@ -18,6 +18,35 @@ export interface SafetyOptions {
   /** Newest external versions to keep after a verified success; `null` prunes nothing. */
   keepVersions: number | null;
   revertToBuiltin: boolean;
+  /** Every node's own API address, to verify (and if need be reload) each one. */
+  nodes: string[];
+}
+
+/** One node API address a line, `#` comments allowed. */
+function nodeList(raw: string, pluginType: PluginType): string[] {
+  const nodes: string[] = [];
+  for (const line of raw.split(/\r?\n/)) {
+    const text = line.replace(/(^|\s)#.*$/, '').trim();
+    if (!text) continue;
+    const url = URL.canParse(text) ? new URL(text) : null;
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.pathname !== '/' ||
+      url.search
+    ) {
+      throw new ConfigError(
+        `nodes: "${text}" is not a node's API address; use one https://host:port a line`,
+      );
+    }
+    if (!nodes.includes(url.origin)) nodes.push(url.origin);
+  }
+  if (nodes.length > 0 && pluginType === 'database') {
+    throw new ConfigError(
+      'nodes: database connections report no running state per node; leave nodes empty for plugin-type database',
+    );
+  }
+  return nodes;
 }
 
 export function readSafety(
@@ -53,5 +82,6 @@ export function readSafety(
     movePin: booleanInput('pin', inputs.get('pin'), false),
     keepVersions: keep ? wholeNumber('keep-versions', keep, 1, 1000) : null,
     revertToBuiltin: booleanInput('revert-to-builtin', inputs.get('revert-to-builtin'), false),
+    nodes: nodeList(inputs.get('nodes'), pluginType),
   };
 }

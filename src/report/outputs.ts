@@ -14,6 +14,12 @@ export function outputsOf(report: RunReport): Record<string, string> {
     running_version: m.runningVersion,
     running_sha256: m.runningSha256,
     result: m.result,
+    nodes: m.nodes.map((n) => ({
+      node: n.node,
+      running_version: n.runningVersion,
+      running_sha256: n.runningSha256,
+      ok: n.problem === '',
+    })),
   }));
   const registration = registrationOf(report);
   return {

@@ -71,6 +71,7 @@ function mountTable(report: RunReport): string {
       : report.pluginType === 'auth'
         ? 'auth'
         : 'secret';
+  const withNodes = report.mounts.some((m) => m.nodes.length > 0);
   const rows = report.mounts.map((m: MountOutcome) => [
     code(describeMount(type, m.path)),
     versionCell(m.previous),
@@ -78,9 +79,23 @@ function mountTable(report: RunReport): string {
     versionCell(m.runningVersion),
     shortHash(m.runningSha256),
     m.problem ? `${RESULT_MARK[m.result]}: ${escapeText(m.problem)}` : RESULT_MARK[m.result],
+    ...(withNodes ? [nodesCell(m)] : []),
   ]);
   const what = type === 'database' ? 'Connection' : 'Mount';
-  return table([what, 'Before', 'Target', 'Running', 'Running SHA-256', 'Result'], rows);
+  const header = [what, 'Before', 'Target', 'Running', 'Running SHA-256', 'Result'];
+  return table(withNodes ? [...header, 'Nodes'] : header, rows);
+}
+
+/** Each node's own answer: how many run the expected binary, and which do not, with what they run. */
+function nodesCell(m: MountOutcome): string {
+  const good = m.nodes.filter((n) => !n.problem).length;
+  const bad = m.nodes
+    .filter((n) => n.problem)
+    .map(
+      (n) =>
+        `${code(n.node)} runs ${n.runningVersion ? code(n.runningVersion) : 'nothing'} ${shortHash(n.runningSha256)}`,
+    );
+  return [`${good}/${m.nodes.length} ${bad.length === 0 ? '✅' : '❌'}`, ...bad].join('<br>');
 }
 
 function versionCell(version: string): string {

@@ -21,6 +21,8 @@ export interface ApplyRecord {
   /** The version a moved pin held before; empty when no pin was moved. */
   pinFrom: string;
   deregistered: string[];
+  /** Nodes that lagged behind a global reload and were reloaded through their own address. */
+  nodeReloads: string[];
 }
 
 export interface ApplyDeps {
@@ -45,6 +47,7 @@ export function emptyRecord(): ApplyRecord {
     reloadIds: [],
     pinFrom: '',
     deregistered: [],
+    nodeReloads: [],
   };
 }
 

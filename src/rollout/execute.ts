@@ -3,16 +3,11 @@ import { VerificationError } from '../errors.ts';
 import { deregisterVersion } from '../vault/catalog.ts';
 import { readTargets } from '../vault/targets.ts';
 import { probeMount } from '../vault/probe.ts';
+import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
 import { moveBatch, prepareCatalog, type ApplyDeps, type ApplyRecord } from './apply.ts';
-import {
-  assessMounts,
-  forward,
-  waitForMounts,
-  type MountOutcome,
-  type WaitDeps,
-} from './verify.ts';
+import { assessMounts, forward, waitForMounts, type MountOutcome } from './verify.ts';
 
-export interface ExecuteDeps extends ApplyDeps, WaitDeps {
+export interface ExecuteDeps extends ApplyDeps, NodeDeps {
   binaryPath: string;
   pluginDirectory: string;
   probe: string;
@@ -31,6 +26,16 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
     log(`${label}: ${batch.join(', ')}`);
     await moveBatch(deps, batch, record);
     await waitForMounts(deps, batch, forward(plan), `verification of ${label}`);
+    if (deps.nodes.length > 0) {
+      await verifyEveryNode(
+        deps,
+        batch,
+        forward(plan),
+        `verification of ${label}`,
+        record.nodeReloads,
+      );
+      log(`${label}: verified on ${deps.nodes.length} node(s)`);
+    }
     if (deps.probe) {
       await forEachLimited(batch, deps.concurrency, (path) =>
         probeMount(deps.client, plan.pluginType, path, deps.probe),
@@ -44,7 +49,7 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
   if (failed.length > 0) {
     throw new VerificationError(`verification failed: ${failed.map((o) => o.problem).join('; ')}`);
   }
-  return outcomes;
+  return withNodeViews(deps, plan, outcomes, forward(plan));
 }
 
 /**

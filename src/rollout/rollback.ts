@@ -2,6 +2,7 @@ import { forEachLimited } from '../concurrency.ts';
 import { writePin } from '../vault/pins.ts';
 import { moveTarget, needsReload } from '../vault/targets.ts';
 import { reload, emptyRecord, type ApplyRecord } from './apply.ts';
+import { verifyEveryNode, withNodeViews } from './nodes.ts';
 import type { ExecuteDeps } from './execute.ts';
 import { backward, outcome, waitForMounts, type MountOutcome } from './verify.ts';
 
@@ -25,13 +26,23 @@ export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<
     touched.filter((m) => m.from !== m.to),
     deps.concurrency,
     async (step) => {
-      await moveTarget(deps.client, plan.pluginType, plan.pluginName, step.path, step.from);
-      log(`tuned ${step.path} back to ${step.from || '(unversioned)'}`);
+      const version = backward(step).version;
+      await moveTarget(deps.client, plan.pluginType, plan.pluginName, step.path, version);
+      log(`tuned ${step.path} back to ${version}`);
     },
   );
   if (needsReload(plan.pluginType)) await reload(deps, paths, emptyRecord());
   const table = await waitForMounts(deps, paths, backward, 'rollback verification');
-  return plan.mounts.map((step) =>
+  if (deps.nodes.length > 0) {
+    await verifyEveryNode(
+      deps,
+      paths,
+      backward,
+      'rollback verification',
+      emptyRecord().nodeReloads,
+    );
+  }
+  const outcomes = plan.mounts.map((step) =>
     paths.includes(step.path)
       ? outcome(step, table.get(step.path), 'rolled-back', '')
       : outcome(
@@ -41,4 +52,5 @@ export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<
           '',
         ),
   );
+  return withNodeViews(deps, plan, outcomes, backward);
 }

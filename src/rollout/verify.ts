@@ -15,6 +15,16 @@ export interface MountOutcome {
   runningSha256: string;
   result: MountResult;
   problem: string;
+  /** What each listed node runs for this mount, read through that node's own address. */
+  nodes: NodeView[];
+}
+
+export interface NodeView {
+  node: string;
+  runningVersion: string;
+  runningSha256: string;
+  /** '' when the node runs what it should. */
+  problem: string;
 }
 
 /** What a mount must run; `sha256: null` when only the version can be known. */
@@ -34,9 +44,12 @@ export function forward(plan: Plan): (step: MountStep) => Expectation {
  * it was running that version when the rollout read it.
  */
 export function backward(step: MountStep): Expectation {
+  // A mount enabled without a version cannot be tuned back to none; the server
+  // refuses an empty version. It goes back to the version it was running.
+  const version = step.from || step.runningVersion;
   return {
-    version: step.from,
-    sha256: step.runningVersion === step.from ? step.runningSha256 : null,
+    version,
+    sha256: step.runningVersion === version ? step.runningSha256 : null,
   };
 }
 
@@ -89,6 +102,7 @@ export function outcome(
     runningSha256: now?.runningSha256 ?? '',
     result,
     problem,
+    nodes: [],
   };
 }
 

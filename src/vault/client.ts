@@ -95,6 +95,11 @@ export class VaultClient {
     };
   }
 
+  /** The same credentials and settings, speaking to one node of the cluster directly. */
+  atAddress(address: string): VaultClient {
+    return new VaultClient({ ...this.#shared, address, token: this.#token });
+  }
+
   /** The same connection, acting with another token (after a login). */
   withToken(token: string): VaultClient {
     return new VaultClient({ ...this.#shared, token });

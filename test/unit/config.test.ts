@@ -180,6 +180,23 @@ describe('readConfig', () => {
     [{ 'batch-size': '-1' }, 'batch-size: "-1" is not a whole number from 0 to 10000'],
     [{ concurrency: '0' }, 'concurrency: "0" is not a whole number from 1 to 64'],
     [
+      { nodes: 'vault-1:8200' },
+      `nodes: "vault-1:8200" is not a node's API address; use one https://host:port a line`,
+    ],
+    [
+      { nodes: 'https://vault-1:8200/v1/sys' },
+      `nodes: "https://vault-1:8200/v1/sys" is not a node's API address; use one https://host:port a line`,
+    ],
+    [
+      {
+        'plugin-type': 'database',
+        mounts: '',
+        connections: 'database/x',
+        nodes: 'https://n1:8200',
+      },
+      'nodes: database connections report no running state per node; leave nodes empty for plugin-type database',
+    ],
+    [
       { canary: 'a b' },
       'canary: "a b" is not a mount path; use paths like acme or team-a/acme, one a line',
     ],

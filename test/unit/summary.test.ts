@@ -58,6 +58,7 @@ describe('renderSummary', () => {
             runningSha256: SHA,
             result: 'failed',
             problem: '<img src=x onerror=alert(1)> | broken',
+            nodes: [],
           },
         ],
       }),
