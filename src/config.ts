@@ -7,7 +7,7 @@ import {
 } from './connection-config.ts';
 import { ConfigError } from './errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from './platform.ts';
-import { isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
+import { booleanInput, isSafePath, oneOf, pathList, wholeNumber } from './input-parsing.ts';
 import { readSafety, type SafetyOptions } from './safety-config.ts';
 import { readTrustPolicy, type TrustPolicy } from './trust-config.ts';
 import { bareVersion, canonicalVersion } from './version.ts';
@@ -48,6 +48,10 @@ export interface RolloutConfig {
   safety: SafetyOptions;
   reloadScope: 'global' | 'local';
   verifyTimeoutSeconds: number;
+  /** Whether to write the job summary. */
+  summary: boolean;
+  /** File name of the workflow that rolls back, for the summary's link. */
+  rollbackWorkflow: string;
 }
 
 /** Where inputs come from; `secret` must mask the value before returning it. */
@@ -116,7 +120,18 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       1,
       3600,
     ),
+    summary: booleanInput('summary', inputs.get('summary'), true),
+    rollbackWorkflow: workflowFile(inputs.get('rollback-workflow') || 'rollback.yml'),
   };
+}
+
+function workflowFile(name: string): string {
+  if (!/^[A-Za-z0-9._-]+\.ya?ml$/.test(name)) {
+    throw new ConfigError(
+      `rollback-workflow: "${name}" is not a workflow file name; use the file's name in .github/workflows, e.g. rollback.yml`,
+    );
+  }
+  return name;
 }
 
 interface ReleaseTarget {

@@ -7,7 +7,7 @@ import { fetchArtifact } from './artifact/fetch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
 import { outputsOf } from './report/outputs.ts';
-import { runStatus, type RunReport, type Stage } from './report/model.ts';
+import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
 import { renderSummary } from './report/summary.ts';
 import { emptyRecord, wroteAnything } from './rollout/apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './rollout/execute.ts';
@@ -65,8 +65,10 @@ export async function run(): Promise<void> {
     timings: [],
     error: null,
     dryRun: false,
+    rollbackWorkflow: null,
     rollback: null,
   };
+  let writeSummary = true;
   let current = 'config' as Stage;
   const stage = async <T>(name: Stage, title: string, work: () => Promise<T>): Promise<T> => {
     current = name;
@@ -97,6 +99,8 @@ export async function run(): Promise<void> {
       dryRun: config.safety.dryRun,
     });
     rollbackOnFailure = config.safety.rollbackOnFailure;
+    writeSummary = config.summary;
+    report.rollbackWorkflow = rollbackWorkflow(config.rollbackWorkflow);
     const source = config.artifact;
     const artifact = source
       ? await stage('artifact', 'Fetch and verify the artifact', () =>
@@ -188,16 +192,35 @@ export async function run(): Promise<void> {
     } else if (deps && current === 'rollout' && wroteAnything(report.record)) {
       report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
     }
-    core.setFailed(failureLine(report));
+    // setFailed cannot carry a title; the annotation's title names the stage.
+    core.error(failureLine(report), { title: failureTitle(report) });
+    process.exitCode = core.ExitCode.Failure;
   } finally {
     if (live.session) {
       const problem = await revokeSession(live.session);
-      if (problem) core.warning(problem);
+      if (problem) core.warning(problem, { title: 'Token not revoked' });
       else if (live.session.loggedIn) report.login += '; token revoked at the end';
     }
     await live.connection?.close();
-    await publish(report);
+    await publish(report, writeSummary);
   }
+}
+
+function failureTitle(report: RunReport): string {
+  if (runStatus(report) === 'rolled-back') return 'Rollout failed and was rolled back';
+  const stage = report.error?.stage ?? 'config';
+  return stage === 'config'
+    ? 'Bad input — nothing written'
+    : stage === 'artifact' || stage === 'preflight'
+      ? `${STAGE_LABEL[stage]} check failed — nothing written`
+      : `${STAGE_LABEL[stage]} failed`;
+}
+
+function rollbackWorkflow(file: string): RunReport['rollbackWorkflow'] {
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  if (!repository) return null;
+  const server = process.env.GITHUB_SERVER_URL || 'https://github.com';
+  return { file, repository, url: `${server}/${repository}/actions/workflows/${file}` };
 }
 
 /** The step's one error line: the first failure, and what the rollback did about it. */
@@ -219,6 +242,7 @@ function connect(config: RolloutConfig): VaultClient {
   if (!tls.rejectUnauthorized) {
     core.warning(
       'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
+      { title: 'TLS verification is off' },
     );
   }
   const { dispatcher, proxy } = openConnection(config.url, tls, process.env);
@@ -229,6 +253,7 @@ function connect(config: RolloutConfig): VaultClient {
     namespace: config.namespace,
     dispatcher,
     callTimeoutMs: config.connection.timeoutSeconds * 1000,
+    debug: core.isDebug() ? core.debug : undefined,
   });
 }
 
@@ -240,10 +265,15 @@ function logPlan(plan: Plan): void {
   );
 }
 
-async function publish(report: RunReport): Promise<void> {
+async function publish(report: RunReport, writeSummary: boolean): Promise<void> {
   for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
-  core.info(`result: ${runStatus(report)}`);
-  if (process.env.GITHUB_STEP_SUMMARY) {
+  const status = runStatus(report);
+  core.info(`result: ${status}`);
+  const done = `${report.pluginName} ${report.version} on ${String(report.mounts.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
+  if (status === 'rolled-out') core.notice(`${done}, verified`, { title: 'Rolled out' });
+  if (status === 'unchanged') core.notice(`${done}: already in place`, { title: 'Unchanged' });
+  if (status === 'dry-run') core.notice(`${done}: planned, nothing written`, { title: 'Dry run' });
+  if (writeSummary && process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(renderSummary(report)).write();
   }
 }

@@ -20,3 +20,7 @@ export function details(summary: string, body: string): string {
 export function shortHash(sha256: string): string {
   return sha256 ? code(sha256.slice(0, 12)) : '—';
 }
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}

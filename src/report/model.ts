@@ -4,6 +4,15 @@ import type { Plan } from '../rollout/plan.ts';
 import type { MountOutcome } from '../rollout/verify.ts';
 
 export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'prune' | 'rollback';
+export const STAGE_LABEL: Record<Stage, string> = {
+  config: 'Inputs',
+  artifact: 'Artifact',
+  preflight: 'Preflight',
+  rollout: 'Rollout',
+  prune: 'Prune',
+  rollback: 'Rollback',
+};
+
 export type RunStatus = 'rolled-out' | 'unchanged' | 'dry-run' | 'rolled-back' | 'failed';
 
 /** Everything a run learned, in the order it learned it; the summary and outputs are views of it. */
@@ -24,6 +33,8 @@ export interface RunReport {
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
   dryRun: boolean;
+  /** The workflow that rolls back (a `workflow_dispatch` with a `version` input); `null` outside a repository. */
+  rollbackWorkflow: { file: string; url: string; repository: string } | null;
   /** Set when a rollback was attempted after a failure; `error` is empty when it held. */
   rollback: { error: string } | null;
 }

@@ -2,8 +2,9 @@ import type { ApplyRecord } from '../rollout/apply.ts';
 import { describeMount, type Plan } from '../rollout/plan.ts';
 import type { MountOutcome, MountResult } from '../rollout/verify.ts';
 import { wroteAnything } from '../rollout/apply.ts';
-import { code, details, escapeText, shortHash, table } from './markdown.ts';
-import { runStatus, type RunReport } from './model.ts';
+import { rolloutDiagram } from './diagram.ts';
+import { code, details, escapeText, seconds, shortHash, table } from './markdown.ts';
+import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
 import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
 
 const RESULT_MARK: Record<MountResult, string> = {
@@ -14,15 +15,26 @@ const RESULT_MARK: Record<MountResult, string> = {
   'rolled-back': '↩️ rolled back',
 };
 
-/** The job summary: status first, then mounts, then provenance, then details folded away. */
+/**
+ * The job summary, for a release manager with five seconds: the status line,
+ * the mount table, then what to do next (roll back, or where things stand after
+ * a failure), a picture of the rollout, and the details folded away.
+ */
 export function renderSummary(report: RunReport): string {
+  const status = runStatus(report);
   const parts = [headline(report)];
   if (report.error) parts.push(errorBlock(report));
   if (report.mounts.length > 0) parts.push(mountTable(report));
+  if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
+  if (status === 'rolled-out') parts.push(rollbackHowTo(report));
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
+  parts.push(
+    `### Rollout\n\n\`\`\`mermaid\n${rolloutDiagram(report)}\n\`\`\`\n\n${timings(report)}`,
+  );
   parts.push(serverSection(report));
   parts.push(provenance(report));
-  parts.push(details('Plan, writes and timings', planDetails(report)));
+  parts.push(details('Plan and writes', planDetails(report)));
+  if (report.error) parts.push(details('Errors', errorDetails(report)));
   return `${parts.filter(Boolean).join('\n\n')}\n`;
 }
 
@@ -47,43 +59,60 @@ function headline(report: RunReport): string {
 }
 
 function stateAfterFailure(report: RunReport): string {
-  const record: ApplyRecord = report.record;
-  if (!wroteAnything(record)) return 'Nothing was written to the server.';
-  const done: string[] = [];
-  if (record.placedFile) done.push(`placed ${code(record.placedFile)}`);
-  if (record.registered) done.push('registered the version');
-  if (record.tuned.length > 0) done.push(`tuned ${record.tuned.map(code).join(', ')}`);
-  if (record.reloaded.length > 0) done.push(`reloaded ${record.reloaded.map(code).join(', ')}`);
+  const done = writesMade(report.record);
+  if (done.length === 0) return 'Nothing was written to the server.';
   const rollback = report.rollback
     ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
     : ' Automatic rollback was off.';
   return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
 }
 
+function writesMade(record: ApplyRecord): string[] {
+  const done: string[] = [];
+  if (record.placedFile) done.push(`placed ${code(record.placedFile)}`);
+  if (record.registered) done.push('registered the version');
+  if (record.pinFrom) done.push(`moved the pin from ${code(record.pinFrom)}`);
+  if (record.tuned.length > 0) done.push(`tuned ${record.tuned.map(code).join(', ')}`);
+  if (record.reloaded.length > 0) done.push(`reloaded ${record.reloaded.map(code).join(', ')}`);
+  if (record.deregistered.length > 0) {
+    done.push(`deregistered ${record.deregistered.map(code).join(', ')}`);
+  }
+  return done;
+}
+
 function errorBlock(report: RunReport): string {
   return `> [!CAUTION]\n> ${escapeText(report.error?.message ?? '')}`;
 }
 
+interface Column {
+  header: string;
+  cell(m: MountOutcome): string;
+}
+
+/** One row per mount or connection; a per-node column slots in after the first once nodes are reported. */
 function mountTable(report: RunReport): string {
-  const type =
-    report.pluginType === 'database'
-      ? 'database'
-      : report.pluginType === 'auth'
-        ? 'auth'
-        : 'secret';
-  const withNodes = report.mounts.some((m) => m.nodes.length > 0);
-  const rows = report.mounts.map((m: MountOutcome) => [
-    code(describeMount(type, m.path)),
-    versionCell(m.previous),
-    versionCell(m.target),
-    versionCell(m.runningVersion),
-    shortHash(m.runningSha256),
-    m.problem ? `${RESULT_MARK[m.result]}: ${escapeText(m.problem)}` : RESULT_MARK[m.result],
-    ...(withNodes ? [nodesCell(m)] : []),
-  ]);
-  const what = type === 'database' ? 'Connection' : 'Mount';
-  const header = [what, 'Before', 'Target', 'Running', 'Running SHA-256', 'Result'];
-  return table(withNodes ? [...header, 'Nodes'] : header, rows);
+  const type = targetType(report);
+  const columns: Column[] = [
+    {
+      header: type === 'database' ? 'Connection' : 'Mount',
+      cell: (m) => code(describeMount(type, m.path)),
+    },
+    { header: 'Before', cell: (m) => versionCell(m.previous) },
+    { header: 'Target', cell: (m) => versionCell(m.target) },
+    { header: 'Running now', cell: (m) => versionCell(m.runningVersion) },
+    { header: 'Running SHA-256', cell: (m) => shortHash(m.runningSha256) },
+    {
+      header: 'Result',
+      cell: (m) =>
+        m.problem ? `${RESULT_MARK[m.result]}: ${escapeText(m.problem)}` : RESULT_MARK[m.result],
+    },
+  ];
+  if (report.mounts.some((m) => m.nodes.length > 0))
+    columns.push({ header: 'Nodes', cell: nodesCell });
+  return table(
+    columns.map((c) => c.header),
+    report.mounts.map((m) => columns.map((c) => c.cell(m))),
+  );
 }
 
 /** Each node's own answer: how many run the expected binary, and which do not, with what they run. */
@@ -96,6 +125,76 @@ function nodesCell(m: MountOutcome): string {
         `${code(n.node)} runs ${n.runningVersion ? code(n.runningVersion) : 'nothing'} ${shortHash(n.runningSha256)}`,
     );
   return [`${good}/${m.nodes.length} ${bad.length === 0 ? '✅' : '❌'}`, ...bad].join('<br>');
+}
+
+function targetType(report: RunReport): 'secret' | 'auth' | 'database' {
+  return report.pluginType === 'database' || report.pluginType === 'auth'
+    ? report.pluginType
+    : 'secret';
+}
+
+/** After a failure that wrote something: what each mount runs now, grouped by version. */
+function serversNow(report: RunReport): string {
+  const type = targetType(report);
+  const groups = new Map<string, string[]>();
+  for (const m of report.mounts) {
+    const key = m.runningVersion;
+    groups.set(key, [...(groups.get(key) ?? []), code(describeMount(type, m.path))]);
+  }
+  const lines = ['### Where the servers are now', ''];
+  for (const [version, paths] of groups) {
+    const which =
+      version === report.version
+        ? ' (the new version)'
+        : report.mounts.some((m) => m.previous === version && version)
+          ? ' (the previous version)'
+          : '';
+    lines.push(`- running ${version ? code(version) : 'no version'}${which}: ${paths.join(', ')}`);
+  }
+  if (report.record.registered) {
+    lines.push(`- ${code(report.version)} stays registered in the catalog`);
+  }
+  return lines.join('\n');
+}
+
+/** After a success: the exact way back, as the rollback workflow and as a command. */
+function rollbackHowTo(report: RunReport): string {
+  const type = targetType(report);
+  const byVersion = new Map<string, string[]>();
+  for (const m of report.mounts) {
+    if (m.result !== 'updated' || m.previous === m.target) continue;
+    byVersion.set(m.previous, [
+      ...(byVersion.get(m.previous) ?? []),
+      code(describeMount(type, m.path)),
+    ]);
+  }
+  if (byVersion.size === 0) return '';
+  const lines = ['### Roll back', ''];
+  const workflow = report.rollbackWorkflow;
+  for (const [version, paths] of byVersion) {
+    if (!version) {
+      lines.push(
+        `- ${paths.join(', ')} ran the plugin without a version before; tune ${paths.length === 1 ? 'it' : 'them'} back by hand with an empty plugin version.`,
+      );
+      continue;
+    }
+    const run = workflow
+      ? `run [${escapeText(workflow.file)}](${workflow.url}) with \`version\` ${code(version)}`
+      : `run the rollback workflow with \`version\` ${code(version)}`;
+    lines.push(`- ${paths.join(', ')}: ${run}`);
+  }
+  const versions = [...byVersion.keys()].filter(Boolean);
+  if (workflow && versions.length > 0) {
+    const commands = versions.map(
+      (v) => `gh workflow run ${workflow.file} --repo ${workflow.repository} -f version=${v}`,
+    );
+    lines.push('', `\`\`\`sh\n${commands.join('\n')}\n\`\`\``);
+  }
+  lines.push(
+    '',
+    'The previous version stays registered, so a rollback only tunes, reloads and verifies.',
+  );
+  return lines.join('\n');
 }
 
 function versionCell(version: string): string {
@@ -159,21 +258,38 @@ function provenance(report: RunReport): string {
   return lines.join('\n');
 }
 
+function timings(report: RunReport): string {
+  if (report.timings.length === 0) return '';
+  const total = report.timings.reduce((sum, t) => sum + t.ms, 0);
+  const each = report.timings.map((t) => `${STAGE_LABEL[t.stage]} ${seconds(t.ms)}`);
+  return `Time per stage: ${each.join(' · ')} · **total ${seconds(total)}**`;
+}
+
 function planDetails(report: RunReport): string {
   const sections: string[] = [];
   if (report.plan) sections.push(planTable(report.plan));
+  const writes = writesMade(report.record);
+  sections.push(
+    writes.length > 0 ? `Writes made: ${writes.join('; ')}.` : 'Nothing was written to the server.',
+  );
   if (report.record.reloadIds.length > 0) {
     sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);
   }
-  if (report.timings.length > 0) {
-    sections.push(
-      table(
-        ['Stage', 'Time'],
-        report.timings.map((t) => [t.stage, `${(t.ms / 1000).toFixed(2)} s`]),
-      ),
+  return sections.join('\n\n');
+}
+
+function errorDetails(report: RunReport): string {
+  const lines = [
+    `- ${STAGE_LABEL[report.error?.stage ?? 'config']}: ${escapeText(report.error?.message ?? '')}`,
+  ];
+  if (report.rollback) {
+    lines.push(
+      report.rollback.error
+        ? `- Rollback: ${escapeText(report.rollback.error)}`
+        : '- Rollback: every touched mount verified on its previous version',
     );
   }
-  return sections.join('\n\n') || 'No plan was made.';
+  return lines.join('\n');
 }
 
 function planTable(plan: Plan): string {

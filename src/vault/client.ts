@@ -28,6 +28,8 @@ export interface VaultClientOptions {
   /** The longest one call may take, its retries included. */
   callTimeoutMs?: number;
   clock?: Clock;
+  /** Told each attempt's method, path, status and time; never headers or bodies, which hold secrets. */
+  debug?: (line: string) => void;
 }
 
 export interface CallOptions {
@@ -64,6 +66,7 @@ interface Shared {
   requestTimeoutMs: number;
   callTimeoutMs: number;
   clock: Clock;
+  debug: ((line: string) => void) | undefined;
 }
 
 type Attempt =
@@ -92,6 +95,7 @@ export class VaultClient {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       callTimeoutMs: options.callTimeoutMs ?? 120_000,
       clock: options.clock ?? SYSTEM_CLOCK,
+      debug: options.debug,
     };
   }
 
@@ -206,12 +210,14 @@ export class VaultClient {
     options: CallOptions,
     deadline: number,
   ): Promise<Attempt> {
-    const { requestTimeoutMs, clock, dispatcher, namespace } = this.#shared;
+    const { requestTimeoutMs, clock, dispatcher, namespace, debug } = this.#shared;
     const headers: Record<string, string> = { 'x-vault-request': 'true' };
     if (this.#token) headers['x-vault-token'] = this.#token;
     if (namespace && !options.root) headers['x-vault-namespace'] = namespace;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const budget = Math.max(1, Math.min(requestTimeoutMs, deadline - clock.now()));
+    const started = clock.now();
+    const took = (): string => `${String(Math.round(clock.now() - started))} ms`;
     try {
       const response = await request(url, {
         method,
@@ -221,6 +227,9 @@ export class VaultClient {
         signal: AbortSignal.timeout(budget),
       });
       const text = await response.body.text();
+      debug?.(
+        `${method} ${url.pathname}${url.search} → ${String(response.statusCode)} in ${took()}`,
+      );
       const location = response.headers.location;
       return {
         kind: 'response',
@@ -229,6 +238,7 @@ export class VaultClient {
         location: typeof location === 'string' ? location : '',
       };
     } catch (error) {
+      debug?.(`${method} ${url.pathname}${url.search} → no answer in ${took()}`);
       return { kind: 'error', error };
     }
   }

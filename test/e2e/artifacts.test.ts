@@ -209,7 +209,7 @@ describe('release layouts plugin authors publish', () => {
     );
     expect(denied.exitCode).toBe(1);
     expect(denied.stdout).toContain(
-      '::error::release: no release tagged v1.0.1 in acme/no-sums (or the github-token cannot see it)\n',
+      '::error title=Artifact check failed — nothing written::release: no release tagged v1.0.1 in acme/no-sums (or the github-token cannot see it)\n',
     );
     const allowed = await runAction(rollout('no-sums', { sha256: v101 }));
     expect(allowed.exitCode, allowed.stdout).toBe(0);
@@ -460,7 +460,9 @@ describe('bad artifacts stop the run before any write', () => {
     );
 
     expect(run.exitCode, run.stdout).toBe(1);
-    expect(run.stdout).toContain(`::error::${bad.error()}\n`);
+    expect(run.stdout).toContain(
+      `::error title=Artifact check failed — nothing written::${bad.error()}\n`,
+    );
     expect(await bao.writesSince(mark)).toEqual([]);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
   });

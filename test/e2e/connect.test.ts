@@ -170,7 +170,7 @@ describe('connecting and logging in like a production workflow', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.log).toContain(
-      `::error::permission: the token lacks "sudo" on sys/plugins/catalog/secret/${PLUGIN} (needed to read the catalog entry; it has read, update)`,
+      `::error title=Preflight check failed — nothing written::permission: the token lacks "sudo" on sys/plugins/catalog/secret/${PLUGIN} (needed to read the catalog entry; it has read, update)`,
     );
     expect(await bao.writesSince(mark)).toEqual([]);
     expect(await catalogEntry(bao, 'secret', PLUGIN, 'v1.1.0')).toBeNull();
@@ -214,7 +214,7 @@ describe('connecting and logging in like a production workflow', () => {
     );
     expect(run.exitCode).toBe(1);
     expect(run.log).toContain(
-      '::error::method jwt: this job cannot request a GitHub OIDC token; add "permissions: id-token: write" to the job',
+      '::error title=Preflight check failed — nothing written::method jwt: this job cannot request a GitHub OIDC token; add "permissions: id-token: write" to the job',
     );
     expect(await bao.writesSince(mark)).toEqual([]);
   });
@@ -226,7 +226,7 @@ describe('connecting and logging in like a production workflow', () => {
     expect(refused.exitCode).toBe(1);
     // OpenBao completes the TLS 1.3 handshake and then drops the connection, so the client sees a close.
     expect(refused.log).toMatch(
-      /::error::GET \/v1\/sys\/(health|leader) answered 0: no answer from https:\/\/127\.0\.0\.1:\d+: other side closed \(gave up after 6 attempts/,
+      /::error title=Preflight check failed — nothing written::GET \/v1\/sys\/(health|leader) answered 0: no answer from https:\/\/127\.0\.0\.1:\d+: other side closed \(gave up after 6 attempts/,
     );
     await expectMountsAt('v1.1.0');
 

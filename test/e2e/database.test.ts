@@ -97,7 +97,7 @@ describe('database plugins move connection by connection', () => {
     expect(await versions(ROLLED)).toEqual(['v1.0.1', 'v1.0.1']);
     // Both writes are in flight at once, so either may be the first to fail.
     expect(run.log).toMatch(
-      /::error::POST \/v1\/(database\/config\/orders|team-a\/db\/config\/users) answered 400: error creating database object/,
+      /::error title=Rollout failed and was rolled back::POST \/v1\/(database\/config\/orders|team-a\/db\/config\/users) answered 400: error creating database object/,
     );
   });
 
@@ -124,7 +124,7 @@ describe('database plugins move connection by connection', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.log).toContain(
-      '::error::connections: database/nope does not exist; connections: database/other runs plugin otherdb, not labdb; connections: nomount/x does not exist',
+      '::error title=Preflight check failed — nothing written::connections: database/nope does not exist; connections: database/other runs plugin otherdb, not labdb; connections: nomount/x does not exist',
     );
     expect(await bao.writesSince(mark)).toEqual([]);
   });

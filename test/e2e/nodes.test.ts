@@ -112,7 +112,7 @@ describe('every node runs the new binary, or the rollout fails', () => {
     expect(run.exitCode).toBe(1);
     expect(run.log).toMatch(
       new RegExp(
-        `::error::.*${without.address.replace(/[.]/g, '\\.')}.*cannot reload plugin.*rolled back`,
+        `::error title=Rollout failed[^:]*::.*${without.address.replace(/[.]/g, '\\.')}.*cannot reload plugin.*rolled back`,
       ),
     );
     expect(run.outputs['rolled-back']).toBe('true');

