@@ -20,10 +20,10 @@ export interface Statement {
 /** `https://github.com/<workflow>@<ref>` split into its parts; null for any other identity. */
 export function workflowOf(
   subjectAlternativeName: string,
-): { host: string; workflow: string; ref: string } | null {
-  const match = /^https:\/\/([^/]+)\/([^@]+)@(.+)$/.exec(subjectAlternativeName);
-  if (!match?.[1] || !match[2] || !match[3]) return null;
-  return { host: match[1], workflow: match[2], ref: match[3] };
+): { workflow: string; ref: string } | null {
+  const match = /^https:\/\/[^/]+\/([^@]+)@(.+)$/.exec(subjectAlternativeName);
+  if (!match?.[1] || !match[2]) return null;
+  return { workflow: match[1], ref: match[2] };
 }
 
 function refMatches(expected: string, actual: string): boolean {
