@@ -1,11 +1,16 @@
 // Bundles the action into dist/index.js and lists the licenses of what the bundle holds.
-import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { readFile, writeFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
+// Code loaded only on demand (the Sigstore verifier) goes to dist/chunks, rebuilt from scratch each time.
+await rm('dist/chunks', { recursive: true, force: true });
 const result = await build({
   entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

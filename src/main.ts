@@ -111,6 +111,7 @@ export async function run(): Promise<void> {
             workDirectory: process.env.RUNNER_TEMP || tmpdir(),
             workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
             toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
+            githubApiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
             log: core.info,
           }),
         )

@@ -12,6 +12,22 @@ export interface TrustPolicy {
   gpgPublicKey: string;
   maxBytes: number;
   allowDraft: boolean;
+  /** Whether the asset must carry a GitHub artifact attestation (build provenance). */
+  attestation: AttestationMode;
+  /** The workflow that must have signed the attestation; set whenever `attestation` is. */
+  attestationSigner: SignerPolicy | null;
+  /** Path of a trusted_root.json or trusted_root.jsonl (as `gh attestation trusted-root` writes). */
+  attestationTrustedRoot: string;
+}
+
+export type AttestationMode = 'off' | 'required' | 'optional';
+
+/** A GitHub Actions workflow, as certificates name it: `https://github.com/<workflow>@<ref>`. */
+export interface SignerPolicy {
+  /** `owner/repo/.github/workflows/file.yml` */
+  workflow: string;
+  /** A ref such as refs/tags/v1.2.3, or a prefix ending in `*`; empty for any ref. */
+  ref: string;
 }
 
 export interface TrustInputs {
@@ -60,6 +76,51 @@ export function readTrustPolicy(inputs: TrustInputs): TrustPolicy {
     gpgPublicKey,
     maxBytes: byteSize(inputs.get('max-size').trim() || DEFAULT_MAX_SIZE),
     allowDraft: booleanInput('allow-draft', inputs.get('allow-draft')),
+    ...attestationPolicy(inputs),
+  };
+}
+
+const ATTESTATION_MODES: readonly string[] = ['required', 'optional'];
+const SIGNER = /^([\w.-]+\/[\w.-]+\/\.github\/workflows\/[\w./-]+\.ya?ml)(?:@(\S+))?$/;
+
+function attestationPolicy(
+  inputs: TrustInputs,
+): Pick<TrustPolicy, 'attestation' | 'attestationSigner' | 'attestationTrustedRoot'> {
+  const raw = inputs.get('attestation').trim();
+  const signer = inputs.get('attestation-signer').trim();
+  const trustedRoot = inputs.get('attestation-trusted-root').trim();
+  if (!raw) {
+    for (const [name, value] of [
+      ['attestation-signer', signer],
+      ['attestation-trusted-root', trustedRoot],
+    ] as const) {
+      if (value) {
+        throw new ConfigError(
+          `${name}: given, but attestation is not set; set attestation: required or optional`,
+        );
+      }
+    }
+    return { attestation: 'off', attestationSigner: null, attestationTrustedRoot: '' };
+  }
+  const mode = raw.toLowerCase();
+  if (!ATTESTATION_MODES.includes(mode)) {
+    throw new ConfigError(`attestation: "${raw}" is not required or optional`);
+  }
+  const match = SIGNER.exec(signer);
+  if (!match?.[1]) {
+    throw new ConfigError(
+      `attestation-signer: ${signer ? `"${signer}" is not a workflow` : 'required with attestation'}; give the workflow that signs the release, e.g. acme/acme-secrets/.github/workflows/release.yml (optionally @refs/tags/*)`,
+    );
+  }
+  if (!trustedRoot) {
+    throw new ConfigError(
+      'attestation-trusted-root: required with attestation; give the file a step before wrote with gh attestation trusted-root > "$RUNNER_TEMP/trusted_root.jsonl"',
+    );
+  }
+  return {
+    attestation: mode as AttestationMode,
+    attestationSigner: { workflow: match[1], ref: match[2] ?? '' },
+    attestationTrustedRoot: trustedRoot,
   };
 }
 

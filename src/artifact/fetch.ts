@@ -6,6 +6,7 @@ import { ArtifactError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import type { TrustPolicy } from '../trust-config.ts';
 import { readArchive } from './archive.ts';
+import { checkAttestation, type AttestationVerdict } from './attestations.ts';
 import { BinaryCache, type CachedFacts } from './cache.ts';
 import {
   parseChecksums,
@@ -31,6 +32,8 @@ export interface ArtifactFacts {
   sha256: string;
   checksums: ChecksumVerdict | null;
   signature: SignatureVerdict | null;
+  /** The build provenance check; null when `attestation` is not set. */
+  attestation: AttestationVerdict | null;
   /** The `sha256` input was given and matched. */
   pinned: boolean;
   /** Taken from the tool cache instead of downloaded. */
@@ -45,6 +48,8 @@ export interface FetchContext {
   workspace: string;
   /** The runner's tool cache; empty disables caching. */
   toolCache: string;
+  /** GITHUB_API_URL, for attestations of assets not taken from a release. */
+  githubApiUrl: string;
   log: (line: string) => void;
 }
 
@@ -90,6 +95,12 @@ export async function fetchArtifact(
   if (!checksums && !trust.sha256) {
     ctx.log('no checksums file and no sha256 input: the binary is trusted on the transport alone');
   }
+  const attestation = await checkAttestation(trust, {
+    ...attestationStore(source, trust, ctx),
+    asset: located.asset,
+    assetSha256: facts.assetSha256,
+    log: ctx.log,
+  });
   const binaryPath = !hit && cache ? await storeInCache(cache, facts, ctx) : facts.binaryPath;
   return {
     origin: located.origin,
@@ -101,9 +112,27 @@ export async function fetchArtifact(
     sha256: facts.sha256,
     checksums,
     signature,
+    attestation,
     pinned: trust.sha256 !== '',
     cached: hit !== null && hit !== undefined,
   };
+}
+
+/** Attestations live with the repository that built the asset: the release's, else the signer's. */
+function attestationStore(
+  source: ArtifactSource,
+  trust: TrustPolicy,
+  ctx: FetchContext,
+): { apiUrl: string; githubToken: string; repository: string } {
+  if (source.kind === 'release') {
+    return {
+      apiUrl: source.apiUrl,
+      githubToken: source.githubToken,
+      repository: `${source.owner}/${source.repo}`,
+    };
+  }
+  const repository = (trust.attestationSigner?.workflow ?? '').split('/').slice(0, 2).join('/');
+  return { apiUrl: ctx.githubApiUrl, githubToken: source.githubToken, repository };
 }
 
 async function checkSignature(

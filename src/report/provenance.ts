@@ -43,6 +43,8 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     checksums_cover: a.checksums?.covers ?? [],
     signature: a.signature?.file ?? '',
     signing_key: a.signature?.fingerprint ?? '',
+    attestation: a.attestation?.status ?? '',
+    attestation_signer: a.attestation?.status === 'verified' ? a.attestation.signer : '',
     sha256_input_matched: a.pinned,
     cached: a.cached,
   };

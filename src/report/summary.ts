@@ -235,6 +235,15 @@ function provenance(report: RunReport): string {
       `- Signature: ${code(a.signature.file)}, good, by key ${code(a.signature.fingerprint)}`,
     );
   }
+  if (a.attestation?.status === 'verified') {
+    lines.push(
+      `- Attestation: build provenance (${code(a.attestation.predicateType)}) verified, signed by ${code(a.attestation.signer)}`,
+    );
+  } else if (a.attestation) {
+    lines.push(
+      `- Attestation: none published in ${escapeText(a.attestation.repository)} (optional, not required)`,
+    );
+  }
   if (a.pinned) lines.push('- The `sha256` input matches the binary');
   if (a.cached)
     lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');

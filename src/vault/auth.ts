@@ -58,7 +58,9 @@ export async function authenticate(
     });
   } catch (error) {
     if (error instanceof VaultError) {
-      throw new AuthError(`login with ${description} failed: ${error.message}`);
+      throw new AuthError(
+        `login with ${description} failed: ${error.message}${loginHint(auth, error)}`,
+      );
     }
     throw error;
   }
@@ -66,6 +68,21 @@ export async function authenticate(
   if (!token) throw new AuthError(`login with ${description} returned no client token`);
   deps.mask(token);
   return { client: base.withToken(token), loggedIn: true, description };
+}
+
+/**
+ * The kubernetes auth method answers a bare "permission denied" when the
+ * cluster's TokenReview refuses the token, so say where to look.
+ */
+function loginHint(auth: AuthConfig, error: VaultError): string {
+  if (
+    auth.method === 'kubernetes' &&
+    error.status === 403 &&
+    error.serverErrors.join() === 'permission denied'
+  ) {
+    return ` (the Kubernetes API did not accept the service account token from ${auth.tokenFile}: expired, revoked, from another cluster, or not for the role's audience)`;
+  }
+  return '';
 }
 
 async function githubIdToken(audience: string, deps: AuthDeps): Promise<string> {

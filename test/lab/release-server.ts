@@ -29,6 +29,8 @@ export interface ReleaseServer {
   /** The direct download URL of a published asset, as a browser_download_url redirect ends. */
   fileUrl(name: string): string;
   publish(release: ReleaseSpec): void;
+  /** Stores a Sigstore bundle under `sha256:<digest>` in the repository's attestations. */
+  attest(repository: string, sha256: string, bundle: unknown): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startReleaseServer(
   >();
   const assets = new Map<number, StoredAsset>();
   const requests: SeenRequest[] = [];
+  const attestations = new Map<string, unknown[]>();
   let nextId = 1000;
   let base = '';
 
@@ -79,6 +82,17 @@ export async function startReleaseServer(
     const list = /^\/repos\/([^/]+)\/([^/]+)\/releases$/.exec(apiPath);
     const byAsset = /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(apiPath);
     const file = /^\/files\/(\d+)\/([^/]+)$/.exec(url.pathname);
+    const attested = /^\/repos\/([^/]+\/[^/]+)\/attestations\/(sha256:[0-9a-f]{64})$/.exec(
+      decodeURIComponent(apiPath),
+    );
+    if (attested && authorized(req)) {
+      const bundles = attestations.get(`${attested[1] ?? ''}@${attested[2] ?? ''}`.toLowerCase());
+      // A digest nobody attested: 404 here; the action reads a 404 and an empty list alike.
+      if (!bundles) return notFound(res);
+      return json(res, 200, {
+        attestations: bundles.map((bundle) => ({ repository_id: 1, bundle })),
+      });
+    }
     if (byTag && authorized(req)) {
       const release = releases.get(
         key(byTag[1] ?? '', byTag[2] ?? '', decodeURIComponent(byTag[3] ?? '')),
@@ -161,6 +175,10 @@ export async function startReleaseServer(
         id: nextId++,
         assets: stored,
       });
+    },
+    attest(repository, sha256, bundle) {
+      const at = `${repository}@sha256:${sha256}`.toLowerCase();
+      attestations.set(at, [...(attestations.get(at) ?? []), bundle]);
     },
     close: () =>
       new Promise<void>((resolve) => {
