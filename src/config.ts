@@ -99,6 +99,12 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
   const release = safety.revertToBuiltin
     ? revertTarget(inputs)
     : releaseTarget(inputs, ctx, pluginName);
+  const targets = targetList(inputs, pluginType);
+  if (safety.exclude.length > 0 && targets !== 'all') {
+    throw new ConfigError(
+      `exclude: "${safety.exclude.join(', ')}" only applies with ${pluginType === 'database' ? 'connections' : 'mounts'}: all; remove it or leave those out of the list`,
+    );
+  }
   return {
     url,
     auth,
@@ -108,7 +114,7 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     pluginName,
     ...release,
     pluginDirectory: inputs.get('plugin-directory'),
-    mounts: targetList(inputs, pluginType),
+    mounts: targets,
     safety,
     reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
       'global',
@@ -175,7 +181,7 @@ function releaseTarget(inputs: InputSource, ctx: RunContext, pluginName: string)
   const trust = readTrustPolicy({
     get: (name) =>
       name === 'checksums' && inputs.get(name)
-        ? expandTemplate(inputs.get(name), { version, platform })
+        ? expandTemplate(inputs.get(name), { version, platform }, name)
         : inputs.get(name),
   });
   return { version, platform, artifact, trust, command };
@@ -320,13 +326,14 @@ function artifactSource(
 export function expandTemplate(
   template: string,
   values: Omit<TemplateValues, 'tags' | 'githubToken'>,
+  input = 'artifact',
 ): string {
   const unknown = [...template.matchAll(PLACEHOLDER)]
     .map((m) => m[1] ?? '')
     .filter((name) => !(PLACEHOLDERS as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new ConfigError(
-      `artifact: unknown placeholder {${unknown[0] ?? ''}} in "${template}"; valid: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+      `${input}: unknown placeholder {${unknown[0] ?? ''}} in "${template}"; valid: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
     );
   }
   const replacements: Record<(typeof PLACEHOLDERS)[number], string> = {

@@ -13,6 +13,11 @@ export class PreflightError extends Error {
   override name = 'PreflightError';
 }
 
+/** The server changed between planning and writing: another rollout or a person acted meanwhile. */
+export class DriftError extends Error {
+  override name = 'DriftError';
+}
+
 /** After the writes, the servers do not run what the rollout asked for. */
 export class VerificationError extends Error {
   override name = 'VerificationError';

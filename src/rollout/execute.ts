@@ -1,10 +1,11 @@
 import { forEachLimited } from '../concurrency.ts';
-import { VerificationError } from '../errors.ts';
-import { deregisterVersion } from '../vault/catalog.ts';
+import { DriftError, VerificationError } from '../errors.ts';
+import { deregisterVersion, readCatalogEntry } from '../vault/catalog.ts';
 import { readTargets } from '../vault/targets.ts';
 import { probeMount } from '../vault/probe.ts';
 import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
 import { moveBatch, prepareCatalog, type ApplyDeps, type ApplyRecord } from './apply.ts';
+import { catalogDrift, targetDrift } from './drift.ts';
 import { assessMounts, forward, waitForMounts, type MountOutcome } from './verify.ts';
 
 export interface ExecuteDeps extends ApplyDeps, NodeDeps {
@@ -19,11 +20,14 @@ export interface ExecuteDeps extends ApplyDeps, NodeDeps {
  */
 export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promise<MountOutcome[]> {
   const { plan, log } = deps;
+  const paths = plan.mounts.map((m) => m.path);
+  await stopOnDrift(deps, paths, true);
   await prepareCatalog(deps, record);
   for (const [index, batch] of plan.batches.entries()) {
     const label =
       index === 0 && plan.canary ? 'the canary' : `batch ${index + 1} of ${plan.batches.length}`;
     log(`${label}: ${batch.join(', ')}`);
+    await stopOnDrift(deps, batch, false);
     await moveBatch(deps, batch, record);
     await waitForMounts(deps, batch, forward(plan), `verification of ${label}`);
     if (deps.nodes.length > 0) {
@@ -43,13 +47,40 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
       log(`${label}: ${deps.probe} answered on every mount`);
     }
   }
-  const paths = plan.mounts.map((m) => m.path);
   const outcomes = assessMounts(plan, await readTargets(deps.client, plan.pluginType, paths));
   const failed = outcomes.filter((o) => o.result === 'failed');
   if (failed.length > 0) {
     throw new VerificationError(`verification failed: ${failed.map((o) => o.problem).join('; ')}`);
   }
   return withNodeViews(deps, plan, outcomes, forward(plan));
+}
+
+/**
+ * Reads the state the next writes depend on again, right before them, and
+ * stops when it is no longer what the plan assumed, so two rollouts started
+ * together do not take turns overwriting each other's mounts.
+ */
+async function stopOnDrift(
+  deps: ExecuteDeps,
+  paths: readonly string[],
+  withCatalog: boolean,
+): Promise<void> {
+  const { client, plan } = deps;
+  const [table, entry] = await Promise.all([
+    readTargets(client, plan.pluginType, paths),
+    withCatalog && plan.version && plan.sha256
+      ? readCatalogEntry(client, plan.pluginType, plan.pluginName, plan.version)
+      : Promise.resolve(undefined),
+  ]);
+  const problems = [
+    ...(entry === undefined ? [] : catalogDrift(plan, entry)),
+    ...targetDrift(plan, paths, table),
+  ];
+  if (problems.length > 0) {
+    throw new DriftError(
+      `the server changed since the plan was made: ${problems.join('; ')}; another rollout or a person is acting on the same plugin, so this one stopped before writing to it (use a workflow concurrency group)`,
+    );
+  }
 }
 
 /**

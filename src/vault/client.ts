@@ -23,7 +23,7 @@ export interface VaultClientOptions {
   namespace: string;
   dispatcher?: Dispatcher;
   retry?: RetryPolicy;
-  /** The longest one attempt may take. */
+  /** The longest one attempt may take; by default a quarter of the call's, at most 30 s. */
   requestTimeoutMs?: number;
   /** The longest one call may take, its retries included. */
   callTimeoutMs?: number;
@@ -85,6 +85,7 @@ export class VaultClient {
   constructor(options: VaultClientOptions) {
     this.address = options.address;
     this.#token = options.token;
+    const callTimeoutMs = options.callTimeoutMs ?? 120_000;
     this.#shared = {
       address: options.address,
       namespace: options.namespace,
@@ -92,8 +93,9 @@ export class VaultClient {
         options.dispatcher ??
         new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000, connect: { timeout: 10_000 } }),
       retry: options.retry ?? DEFAULT_RETRY,
-      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      callTimeoutMs: options.callTimeoutMs ?? 120_000,
+      // A hung attempt must leave time for the retries that follow it within the call's budget.
+      requestTimeoutMs: options.requestTimeoutMs ?? Math.min(30_000, callTimeoutMs / 4),
+      callTimeoutMs,
       clock: options.clock ?? SYSTEM_CLOCK,
       debug: options.debug,
     };

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { ConnectionConfig, PemSource } from '../connection-config.ts';
@@ -49,6 +50,14 @@ function readPem(source: PemSource, kind: string): string {
   if (!text.includes(kind)) {
     const what = inline ? 'the PEM text given' : `"${source.value}"`;
     throw new ConfigError(`${source.input}: ${what} holds no ${kind} PEM block`);
+  }
+  // Parsed now, so a damaged blob stops the run here even when the server is reached over plain http.
+  try {
+    if (kind === 'CERTIFICATE') new X509Certificate(text);
+    else createPrivateKey(text);
+  } catch {
+    const what = inline ? 'the PEM text given' : `"${source.value}"`;
+    throw new ConfigError(`${source.input}: ${what} is not a readable ${kind}`);
   }
   return text;
 }

@@ -26,6 +26,8 @@ export interface RunResult {
   log: string;
   /** Values the action asked the runner to mask. */
   masked: string[];
+  /** The messages of the error annotations, without their `::error title=…::` prefix. */
+  errors: string[];
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
@@ -78,6 +80,9 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
       stdout,
       log: lines.filter((l) => !l.startsWith(mask)).join('\n'),
       masked: lines.filter((l) => l.startsWith(mask)).map((l) => l.slice(mask.length)),
+      errors: lines
+        .filter((l) => l.startsWith('::error'))
+        .map((l) => l.slice(l.indexOf('::', 2) + 2)),
       stderr,
       outputs: parseOutputs(await readFile(outputFile, 'utf8')),
       summary: await readFile(summaryFile, 'utf8'),

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/artifact/hash.ts';
+import { startBao, type BaoServer } from '../lab/bao.ts';
+import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../lab/fault-proxy.ts';
+import { fixtureBinary } from '../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { resetScenario, stateProblems, type Scenario } from '../lab/rollout-state.ts';
+import { runAction, type RunResult } from '../lab/runner.ts';
+import { enableMount, installPlugin } from '../lab/seed.ts';
+
+const GITHUB_TOKEN = 'ghs_faultlab';
+/** Servers the matrix is spread over; each runs one cell at a time. */
+const WORKERS = 3;
+
+interface Lane {
+  bao: BaoServer;
+  proxy: FaultProxy;
+}
+
+interface Rollout {
+  scenario: Scenario;
+  repository: string;
+  inputs: Record<string, string>;
+}
+
+let github: ReleaseServer;
+const lanes: Lane[] = [];
+const rollouts: Rollout[] = [];
+
+async function fixture(kind: 'secrets' | 'auth', name: string, version: string) {
+  return {
+    version,
+    sha256: await sha256File(fixtureBinary(kind, version)),
+    command: `${name}-${version}`,
+  };
+}
+
+beforeAll(async () => {
+  github = await startReleaseServer({ token: GITHUB_TOKEN });
+  const secret: Scenario = {
+    type: 'secret',
+    name: 'acme',
+    mounts: ['s1', 's2', 'team/s3'],
+    from: await fixture('secrets', 'acme', 'v1.0.0'),
+    to: await fixture('secrets', 'acme', 'v1.0.1'),
+  };
+  const auth: Scenario = {
+    type: 'auth',
+    name: 'acme-auth',
+    mounts: ['a1', 'a2', 'a3'],
+    from: await fixture('auth', 'acme-auth', 'v1.0.0'),
+    to: await fixture('auth', 'acme-auth', 'v1.0.1'),
+  };
+  github.publish({
+    ...pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    repo: 'acme-secrets',
+  });
+  github.publish({
+    ...pluginRelease({ name: 'acme-auth', kind: 'auth', version: 'v1.0.1', format: 'tar.gz' }),
+    repo: 'acme-auth',
+  });
+  rollouts.push(
+    {
+      scenario: secret,
+      repository: 'acme/acme-secrets',
+      inputs: {
+        'plugin-type': 'secret',
+        'plugin-name': 'acme',
+        artifact: assetTemplate('acme', 'zip'),
+        mounts: secret.mounts.join('\n'),
+        canary: 's1',
+        'batch-size': '1',
+        probe: 'info',
+      },
+    },
+    {
+      scenario: auth,
+      repository: 'acme/acme-auth',
+      inputs: {
+        'plugin-type': 'auth',
+        'plugin-name': 'acme-auth',
+        artifact: assetTemplate('acme-auth', 'tar.gz'),
+        mounts: auth.mounts.join('\n'),
+      },
+    },
+  );
+  await Promise.all(
+    Array.from({ length: WORKERS }, async () => {
+      const bao = await startBao();
+      lanes.push({ bao, proxy: await startFaultProxy(bao.address) });
+      await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
+      await installPlugin(bao, 'auth', 'acme-auth', 'auth', 'v1.0.0');
+      for (const path of secret.mounts) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
+      for (const path of auth.mounts) await enableMount(bao, 'auth', path, 'acme-auth', 'v1.0.0');
+    }),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([github.close(), ...lanes.flatMap((l) => [l.proxy.close(), l.bao.stop()])]);
+}, 60_000);
+
+async function runOn(lane: Lane, rollout: Rollout): Promise<RunResult> {
+  return runAction({
+    ref: 'refs/tags/v1.0.1',
+    repository: rollout.repository,
+    apiUrl: github.apiUrl,
+    inputs: {
+      url: lane.proxy.url,
+      token: lane.bao.token,
+      'github-token': GITHUB_TOKEN,
+      'plugin-directory': lane.bao.pluginDir,
+      // Short enough that a lost answer is given up on and retried within a second or two.
+      timeout: '8',
+      ...rollout.inputs,
+    },
+  });
+}
+
+interface Cell {
+  rollout: Rollout;
+  k: number;
+  fault: Fault;
+}
+
+describe('every fault at every request of a rollout leaves the servers whole', () => {
+  it('runs the full matrix', async () => {
+    const cells: Cell[] = [];
+    const first = lanes[0];
+    if (!first) throw new Error('no lab server');
+    for (const rollout of rollouts) {
+      await resetScenario(first.bao, rollout.scenario);
+      first.proxy.arm(0, null);
+      const clean = await runOn(first, rollout);
+      expect(clean.exitCode, clean.log).toBe(0);
+      expect(await stateProblems(first.bao, rollout.scenario, clean)).toEqual([]);
+      const requests = first.proxy.seen.length;
+      for (let k = 1; k <= requests; k++) {
+        for (const fault of FAULTS) cells.push({ rollout, k, fault });
+      }
+    }
+    const failures: string[] = [];
+    const exits = { succeeded: 0, rolledBack: 0, stoppedEarly: 0 };
+    let next = 0;
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let cell = cells[next++]; cell; cell = cells[next++]) {
+          const { rollout, k, fault } = cell;
+          await resetScenario(lane.bao, rollout.scenario);
+          lane.proxy.arm(k, fault);
+          const run = await runOn(lane, rollout);
+          const hit = lane.proxy.seen[k - 1];
+          const where = `${rollout.scenario.type} ${fault} at #${k} (${hit ? `${hit.method} ${hit.path}` : 'never reached'})`;
+          const problems = await stateProblems(lane.bao, rollout.scenario, run);
+          if (!lane.proxy.fired()) problems.push('the fault was never injected');
+          if (problems.length > 0) {
+            failures.push(`${where}: ${problems.join('; ')}\n${errorLines(run)}`);
+          } else if (run.exitCode === 0) exits.succeeded++;
+          else if (run.outputs['rolled-back'] === 'true') exits.rolledBack++;
+          else exits.stoppedEarly++;
+        }
+      }),
+    );
+    const passed = cells.length - failures.length;
+    console.log(
+      `fault matrix: ${cells.length} cells (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FAULTS.length} faults), ${passed} passed: ${exits.succeeded} succeeded, ${exits.rolledBack} rolled back, ${exits.stoppedEarly} stopped before any write`,
+    );
+    expect(failures).toEqual([]);
+  }, 900_000);
+});
+
+function errorLines(run: RunResult): string {
+  return run.log
+    .split('\n')
+    .filter((l) => l.startsWith('::error::'))
+    .join('\n');
+}
