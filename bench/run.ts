@@ -22,9 +22,9 @@ const sections: [string, () => Promise<Row[]>][] = [
     () =>
       benchRollout({
         ...options,
-        counts: smoke ? [1] : [1, 10, 100, 500],
-        // The manual procedure at 500 mounts takes minutes; one run of each is what fits.
-        runs: (count) => (smoke ? 1 : count <= 10 ? 5 : count <= 100 ? 3 : 1),
+        counts: smoke ? [1] : [1, 10, 100],
+        // 500 mounts are left out: one reload of them outlasts the client's 30 s per attempt (see README).
+        runs: (count) => (smoke ? 1 : count <= 10 ? 5 : 3),
       }),
   ],
   ['startup', () => benchStartup(options)],
