@@ -1,9 +1,15 @@
-import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflateRaw } from 'node:zlib';
 import { ArtifactError } from '../errors.ts';
+import { FileSink, type SunkFile } from './sink.ts';
 
 export type MemberKind = 'file' | 'directory' | 'symlink' | 'hardlink';
 
-/** One entry of an archive, read in memory; `data` is set for files only. */
+/** One entry of an archive; regular files are already unpacked to disk and hashed. */
 export interface ArchiveEntry {
   /** Path inside the archive, with `/` separators and no leading `./`. */
   path: string;
@@ -11,23 +17,27 @@ export interface ArchiveEntry {
   mode: number;
   /** Target of a link, as stored. */
   link: string;
-  data: Buffer;
+  /** Set for files only. */
+  file: SunkFile | null;
 }
 
 /**
  * Reads a zip or tar.gz in process instead of shelling out to `unzip`/`tar`,
- * so every member is checked before anything leaves memory and inflated
- * bytes are counted as they are produced: a decompression bomb stops at
- * `maxBytes`, not after it has filled the disk.
+ * streaming: no member is ever whole in memory. Every name and link is
+ * checked before its bytes are written, inflated bytes are counted as they
+ * are produced (a decompression bomb stops at `maxBytes`, not after it has
+ * filled the disk), and each file is hashed on the way to disk. Files land
+ * in `directory` under generated names, never under their archive paths.
  */
-export function readArchive(
-  archive: Buffer,
+export async function unpackArchive(
+  archivePath: string,
   format: 'zip' | 'tar.gz',
   maxBytes: number,
-): ArchiveEntry[] {
-  const entries = format === 'zip' ? readZip(archive, maxBytes) : readTarGz(archive, maxBytes);
-  for (const entry of entries) checkEntry(entry);
-  return entries;
+  directory: string,
+): Promise<ArchiveEntry[]> {
+  return format === 'zip'
+    ? unpackZip(archivePath, maxBytes, directory)
+    : unpackTarGz(archivePath, maxBytes, directory);
 }
 
 function tooBig(maxBytes: number): ArtifactError {
@@ -37,7 +47,7 @@ function tooBig(maxBytes: number): ArtifactError {
 }
 
 /** Refuses names and links that would land outside the directory the archive is unpacked into. */
-function checkEntry(entry: ArchiveEntry): void {
+function checkEntry(entry: Pick<ArchiveEntry, 'path' | 'kind' | 'link'>): void {
   if (escapes(entry.path, '')) {
     throw new ArtifactError(`archive member "${entry.path}" points outside the archive`);
   }
@@ -73,186 +83,330 @@ function normalise(path: string): string {
   return path.replace(/^(\.\/)+/, '');
 }
 
+/** Big reads and inflate chunks keep the per-chunk overhead of streams and hashing small. */
+const CHUNK = 1 << 20;
+/** A link target is a path; anything longer is not one. */
+const MAX_LINK = 4096;
+
 const ZIP_END = 0x06054b50;
 const ZIP_CENTRAL = 0x02014b50;
 const ZIP_LOCAL = 0x04034b50;
 
-function readZip(archive: Buffer, maxBytes: number): ArchiveEntry[] {
-  const end = findZipEnd(archive);
-  const count = archive.readUInt16LE(end + 10);
-  let offset = archive.readUInt32LE(end + 16);
-  const entries: ArchiveEntry[] = [];
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    if (offset + 46 > archive.length || archive.readUInt32LE(offset) !== ZIP_CENTRAL) {
-      throw new ArtifactError('the zip archive is damaged: its central directory is cut short');
-    }
-    const method = archive.readUInt16LE(offset + 10);
-    const crc = archive.readUInt32LE(offset + 16);
-    const packedSize = archive.readUInt32LE(offset + 20);
-    const size = archive.readUInt32LE(offset + 24);
-    const nameLength = archive.readUInt16LE(offset + 28);
-    const extraLength = archive.readUInt16LE(offset + 30);
-    const commentLength = archive.readUInt16LE(offset + 32);
-    const madeBy = archive.readUInt16LE(offset + 4) >> 8;
-    const external = archive.readUInt32LE(offset + 38);
-    const localOffset = archive.readUInt32LE(offset + 42);
-    const name = archive.toString('utf8', offset + 46, offset + 46 + nameLength);
-    offset += 46 + nameLength + extraLength + commentLength;
+interface ZipMember {
+  name: string;
+  kind: MemberKind;
+  mode: number;
+  method: number;
+  crc: number;
+  packedSize: number;
+  size: number;
+  localOffset: number;
+}
 
+/**
+ * The central directory is at the end, so it is read first with positioned
+ * reads; then each member is inflated as a stream from its own offset.
+ */
+async function unpackZip(
+  archivePath: string,
+  maxBytes: number,
+  directory: string,
+): Promise<ArchiveEntry[]> {
+  const handle = await open(archivePath);
+  try {
+    const members = await readZipDirectory(handle);
+    let total = 0;
+    for (const member of members) {
+      if (member.kind === 'directory') continue;
+      total += member.size;
+      if (total > maxBytes) throw tooBig(maxBytes);
+    }
+    const entries: ArchiveEntry[] = [];
+    for (const member of members) {
+      const path = normalise(member.name);
+      if (member.kind === 'directory') {
+        entries.push({ path, kind: 'directory', mode: member.mode, link: '', file: null });
+        continue;
+      }
+      checkEntry({ path, kind: 'file', link: '' });
+      const start = await zipDataStart(handle, member);
+      const sink = new FileSink(
+        member.kind === 'file' ? join(directory, `member-${randomUUID()}`) : null,
+        Math.min(member.size, maxBytes, member.kind === 'symlink' ? MAX_LINK : Infinity),
+        () => zipOverrun(member, maxBytes),
+      );
+      const sunk = await sink.finishOrAbort(() =>
+        sink.drain(zipMemberStream(archivePath, member, start), () =>
+          damagedZip(`${member.name} does not inflate`),
+        ),
+      );
+      if (sunk.size !== member.size) {
+        throw damagedZip(
+          `${member.name} unpacks to ${sunk.size} bytes, not the ${member.size} it declares`,
+        );
+      }
+      if (sunk.crc32 !== member.crc) {
+        throw damagedZip(`${member.name} fails its CRC-32 check`);
+      }
+      const entry: ArchiveEntry = {
+        path,
+        kind: member.kind,
+        mode: member.mode,
+        link: member.kind === 'symlink' ? sink.kept().toString('utf8') : '',
+        file: member.kind === 'file' ? sunk : null,
+      };
+      checkEntry(entry);
+      entries.push(entry);
+    }
+    return entries;
+  } finally {
+    await handle.close();
+  }
+}
+
+function zipOverrun(member: ZipMember, maxBytes: number): ArtifactError {
+  if (member.size >= maxBytes) return tooBig(maxBytes);
+  return damagedZip(`${member.name} unpacks to more than the ${member.size} bytes it declares`);
+}
+
+function damagedZip(what: string): ArtifactError {
+  return new ArtifactError(`the zip archive is damaged: ${what}`);
+}
+
+async function readZipDirectory(handle: FileHandle): Promise<ZipMember[]> {
+  const { size: fileSize } = await handle.stat();
+  const tailLength = Math.min(fileSize, 22 + 0xffff);
+  const tail = await readAt(handle, fileSize - tailLength, tailLength);
+  let end = -1;
+  for (let at = tail.length - 22; at >= 0; at--) {
+    if (tail.readUInt32LE(at) === ZIP_END) {
+      end = at;
+      break;
+    }
+  }
+  if (end < 0) throw damagedZip('no end of central directory');
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  const cutShort = damagedZip('its central directory is cut short');
+  if (directoryOffset + directorySize > fileSize) throw cutShort;
+  const directory = await readAt(handle, directoryOffset, directorySize);
+  const members: ZipMember[] = [];
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    if (offset + 46 > directory.length || directory.readUInt32LE(offset) !== ZIP_CENTRAL) {
+      throw cutShort;
+    }
+    const nameLength = directory.readUInt16LE(offset + 28);
+    const name = directory.toString('utf8', offset + 46, offset + 46 + nameLength);
+    const madeBy = directory.readUInt16LE(offset + 4) >> 8;
+    const external = directory.readUInt32LE(offset + 38);
     const unixMode = madeBy === 3 ? external >>> 16 : 0;
     const type = unixMode & 0o170000;
-    const kind: MemberKind = name.endsWith('/')
-      ? 'directory'
-      : type === 0o120000
-        ? 'symlink'
-        : 'file';
-    if (kind === 'directory') {
-      entries.push({ path: normalise(name), kind, mode: unixMode & 0o777, link: '', data: EMPTY });
-      continue;
-    }
-    total += size;
-    if (total > maxBytes) throw tooBig(maxBytes);
-    if (archive.readUInt32LE(localOffset) !== ZIP_LOCAL) {
-      throw new ArtifactError(`the zip archive is damaged: no local header for ${name}`);
-    }
-    const dataStart =
-      localOffset +
-      30 +
-      archive.readUInt16LE(localOffset + 26) +
-      archive.readUInt16LE(localOffset + 28);
-    const packed = archive.subarray(dataStart, dataStart + packedSize);
-    const data = unpackZipMember(packed, method, size, name, maxBytes);
-    if (crc32(data) !== crc) {
-      throw new ArtifactError(`the zip archive is damaged: ${name} fails its CRC-32 check`);
-    }
-    entries.push({
-      path: normalise(name),
-      kind,
+    members.push({
+      name,
+      kind: name.endsWith('/') ? 'directory' : type === 0o120000 ? 'symlink' : 'file',
       mode: unixMode & 0o777,
-      link: kind === 'symlink' ? data.toString('utf8') : '',
-      data: kind === 'file' ? data : EMPTY,
+      method: directory.readUInt16LE(offset + 10),
+      crc: directory.readUInt32LE(offset + 16),
+      packedSize: directory.readUInt32LE(offset + 20),
+      size: directory.readUInt32LE(offset + 24),
+      localOffset: directory.readUInt32LE(offset + 42),
     });
+    offset +=
+      46 + nameLength + directory.readUInt16LE(offset + 30) + directory.readUInt16LE(offset + 32);
   }
-  return entries;
+  return members;
 }
 
-const EMPTY = Buffer.alloc(0);
+async function zipDataStart(handle: FileHandle, member: ZipMember): Promise<number> {
+  const local = await readAt(handle, member.localOffset, 30);
+  if (local.length < 30 || local.readUInt32LE(0) !== ZIP_LOCAL) {
+    throw damagedZip(`no local header for ${member.name}`);
+  }
+  return member.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+}
 
-function unpackZipMember(
-  packed: Buffer,
-  method: number,
-  size: number,
-  name: string,
+function zipMemberStream(archivePath: string, member: ZipMember, start: number): Readable {
+  if (member.method !== 0 && member.method !== 8) {
+    throw new ArtifactError(
+      `the zip archive stores ${member.name} with compression method ${member.method}; only stored and deflate are supported`,
+    );
+  }
+  const packed = createReadStream(archivePath, {
+    start,
+    end: start + member.packedSize - 1,
+    highWaterMark: CHUNK,
+  });
+  if (member.packedSize === 0) packed.destroy();
+  if (member.method === 0) return packed;
+  const inflate = createInflateRaw({ chunkSize: CHUNK });
+  packed.on('error', (error) => inflate.destroy(error));
+  return packed.pipe(inflate);
+}
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** Headers and padding add a little to the members' sizes. */
+const TAR_SLACK = 1024 * 1024;
+
+/** The tar stream is read in one pass through gunzip; each file goes to disk as it passes. */
+async function unpackTarGz(
+  archivePath: string,
   maxBytes: number,
-): Buffer {
-  let data: Buffer;
-  if (method === 0) data = packed;
-  else if (method === 8) {
-    try {
-      // The declared size may lie; inflating stops one byte past it.
-      data = inflateRawSync(packed, { maxOutputLength: Math.min(size, maxBytes) + 1 });
-    } catch (error) {
-      if (!(error instanceof RangeError)) {
-        throw new ArtifactError(`the zip archive is damaged: ${name} does not inflate`);
-      }
-      if (size >= maxBytes) throw tooBig(maxBytes);
-      throw new ArtifactError(
-        `the zip archive is damaged: ${name} unpacks to more than the ${size} bytes it declares`,
-      );
-    }
-  } else {
-    throw new ArtifactError(
-      `the zip archive stores ${name} with compression method ${method}; only stored and deflate are supported`,
-    );
-  }
-  if (data.length > maxBytes) throw tooBig(maxBytes);
-  if (data.length !== size) {
-    throw new ArtifactError(
-      `the zip archive is damaged: ${name} unpacks to ${data.length} bytes, not the ${size} it declares`,
-    );
-  }
-  return data;
-}
-
-function findZipEnd(archive: Buffer): number {
-  const lowest = Math.max(0, archive.length - 22 - 0xffff);
-  for (let at = archive.length - 22; at >= lowest; at--) {
-    if (archive.readUInt32LE(at) === ZIP_END) return at;
-  }
-  throw new ArtifactError('the zip archive is damaged: no end of central directory');
-}
-
-function readTarGz(archive: Buffer, maxBytes: number): ArchiveEntry[] {
-  let tar: Buffer;
-  try {
-    // Headers and padding add a little to the members' sizes.
-    tar = gunzipSync(archive, { maxOutputLength: maxBytes + 1024 * 1024 });
-  } catch (error) {
-    if (error instanceof RangeError) throw tooBig(maxBytes);
-    throw new ArtifactError('the tar.gz archive is damaged: it does not gunzip');
-  }
+  directory: string,
+): Promise<ArchiveEntry[]> {
+  const source = createReadStream(archivePath, { highWaterMark: CHUNK });
+  const gunzip = createGunzip({ chunkSize: CHUNK });
+  source.on('error', (error) => gunzip.destroy(error));
+  const tar = new TarReader(source.pipe(gunzip), maxBytes + TAR_SLACK, () => tooBig(maxBytes));
   const entries: ArchiveEntry[] = [];
-  let offset = 0;
   let longName = '';
   let longLink = '';
   let total = 0;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const size = octalField(header, 124, 12);
-    const type = String.fromCharCode(header[156] ?? 0x30);
-    const dataStart = offset + 512;
-    const data = tar.subarray(dataStart, dataStart + size);
-    if (data.length !== size) {
-      throw new ArtifactError('the tar.gz archive is damaged: a member is cut short');
+  try {
+    for (;;) {
+      const header = await tar.read(512);
+      if (header.length < 512 || header.every((byte) => byte === 0)) break;
+      const size = octalField(header, 124, 12);
+      const type = String.fromCharCode(header[156] ?? 0x30);
+      const padding = Math.ceil(size / 512) * 512 - size;
+      if (type === 'L' || type === 'K') {
+        if (size > MAX_LINK) throw damagedTar('a long name is longer than any path');
+        const text = cString(await tar.exactly(size));
+        if (type === 'L') longName = text;
+        else longLink = text;
+        await tar.skip(padding);
+        continue;
+      }
+      if (type === 'x' || type === 'g') {
+        await tar.skip(size + padding);
+        continue;
+      }
+      const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
+        ? cString(header.subarray(345, 500))
+        : '';
+      const shortName = cString(header.subarray(0, 100));
+      const path = longName || (prefix ? `${prefix}/${shortName}` : shortName);
+      const link = longLink || cString(header.subarray(157, 257));
+      longName = '';
+      longLink = '';
+      const kind = tarKind(type);
+      if (!kind) {
+        throw new ArtifactError(
+          `archive member "${path}" is a device, FIFO or other special file (tar type ${type})`,
+        );
+      }
+      const entry: ArchiveEntry = {
+        path: normalise(path),
+        kind,
+        mode: octalField(header, 100, 8) & 0o777,
+        link: kind === 'hardlink' ? normalise(link) : link,
+        file: null,
+      };
+      checkEntry(entry);
+      if (kind === 'file') {
+        total += size;
+        if (total > maxBytes) throw tooBig(maxBytes);
+        const sink = new FileSink(join(directory, `member-${randomUUID()}`), size, () =>
+          damagedTar('a member is longer than it declares'),
+        );
+        entry.file = await sink.finishOrAbort(() => tar.pipe(size, sink));
+        await tar.skip(padding);
+      } else {
+        await tar.skip(size + padding);
+      }
+      entries.push(entry);
     }
-    offset = dataStart + Math.ceil(size / 512) * 512;
-    if (type === 'L') {
-      longName = cString(data);
-      continue;
-    }
-    if (type === 'K') {
-      longLink = cString(data);
-      continue;
-    }
-    if (type === 'x' || type === 'g') continue;
-    const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
-      ? cString(header.subarray(345, 500))
-      : '';
-    const shortName = cString(header.subarray(0, 100));
-    const path = longName || (prefix ? `${prefix}/${shortName}` : shortName);
-    const link = longLink || cString(header.subarray(157, 257));
-    longName = '';
-    longLink = '';
-    const kind: MemberKind | null =
-      type === '0' || type === '\0' || type === '7'
-        ? 'file'
-        : type === '5'
-          ? 'directory'
-          : type === '2'
-            ? 'symlink'
-            : type === '1'
-              ? 'hardlink'
-              : null;
-    if (!kind) {
-      throw new ArtifactError(
-        `archive member "${path}" is a device, FIFO or other special file (tar type ${type})`,
-      );
-    }
-    if (kind === 'file') {
-      total += size;
-      if (total > maxBytes) throw tooBig(maxBytes);
-    }
-    entries.push({
-      path: normalise(path),
-      kind,
-      mode: octalField(header, 100, 8) & 0o777,
-      link: kind === 'hardlink' ? normalise(link) : link,
-      data: kind === 'file' ? data : EMPTY,
-    });
+  } finally {
+    tar.close();
   }
   return entries;
+}
+
+function tarKind(type: string): MemberKind | null {
+  if (type === '0' || type === '\0' || type === '7') return 'file';
+  if (type === '5') return 'directory';
+  if (type === '2') return 'symlink';
+  if (type === '1') return 'hardlink';
+  return null;
+}
+
+function damagedTar(what: string): ArtifactError {
+  return new ArtifactError(`the tar.gz archive is damaged: ${what}`);
+}
+
+/** Pulls exact byte counts out of a stream of chunks, counting everything read against a limit. */
+class TarReader {
+  private readonly chunks: AsyncIterator<Buffer>;
+  private pending: Buffer = Buffer.alloc(0);
+  private consumed = 0;
+  private readonly stream: Readable;
+  private readonly limit: number;
+  private readonly overrun: () => ArtifactError;
+
+  constructor(stream: Readable, limit: number, overrun: () => ArtifactError) {
+    this.stream = stream;
+    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.limit = limit;
+    this.overrun = overrun;
+  }
+
+  /** Up to `length` bytes; fewer only at the end of the stream. */
+  async read(length: number): Promise<Buffer> {
+    while (this.pending.length < length && (await this.more())) {
+      // more() appends to pending.
+    }
+    const out = this.pending.subarray(0, length);
+    this.pending = this.pending.subarray(out.length);
+    return out;
+  }
+
+  async exactly(length: number): Promise<Buffer> {
+    const out = await this.read(length);
+    if (out.length !== length) throw damagedTar('a member is cut short');
+    return Buffer.from(out);
+  }
+
+  async skip(length: number): Promise<void> {
+    await this.pipe(length, null);
+  }
+
+  async pipe(length: number, sink: FileSink | null): Promise<void> {
+    let left = length;
+    while (left > 0) {
+      if (this.pending.length === 0 && !(await this.more())) {
+        throw damagedTar('a member is cut short');
+      }
+      const piece = this.pending.subarray(0, left);
+      this.pending = this.pending.subarray(piece.length);
+      left -= piece.length;
+      if (sink) await sink.write(piece);
+    }
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+
+  private async more(): Promise<boolean> {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.chunks.next();
+    } catch {
+      throw damagedTar('it does not gunzip');
+    }
+    if (next.done) return false;
+    this.consumed += next.value.length;
+    if (this.consumed > this.limit) throw this.overrun();
+    this.pending =
+      this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+    return true;
+  }
 }
 
 function octalField(header: Buffer, start: number, length: number): number {

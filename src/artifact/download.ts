@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { ArtifactError } from '../errors.ts';
 
 export interface DownloadRequest {
@@ -32,25 +30,25 @@ const MAX_REDIRECTS = 5;
  */
 export async function download(request: DownloadRequest): Promise<Downloaded> {
   const response = await follow(request);
-  const declared = Number(response.headers.get('content-length') ?? '');
+  const declared = Number(response.headers['content-length'] ?? '');
   if (declared > request.maxBytes) throw tooLarge(request);
   const path = join(request.directory, `download-${randomUUID()}`);
   const hash = createHash('sha256');
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (size > request.maxBytes) {
-        done(tooLarge(request));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
   try {
-    if (!response.body) throw new ArtifactError(`download of ${request.label} is empty (0 bytes)`);
-    await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(path));
+    // One chunk at a time: read, count, hash, write, and only then read on,
+    // so no more than a chunk is ever in memory however fast the server sends.
+    const handle = await open(path, 'w', 0o600);
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > request.maxBytes) throw tooLarge(request);
+        hash.update(chunk);
+        await handle.write(chunk);
+      }
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     await rm(path, { force: true });
     if (error instanceof ArtifactError) throw error;
@@ -63,7 +61,9 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
   return { path, sha256: hash.digest('hex'), size };
 }
 
-async function follow(request: DownloadRequest): Promise<Response> {
+type Answer = Dispatcher.ResponseData;
+
+async function follow(request: DownloadRequest): Promise<Answer> {
   let url = new URL(request.url);
   const origin = url.origin;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -72,15 +72,16 @@ async function follow(request: DownloadRequest): Promise<Response> {
     if (request.githubToken && url.origin === origin) {
       headers.authorization = `Bearer ${request.githubToken}`;
     }
-    let response: Response;
+    let response: Answer;
     try {
-      response = await fetch(url, { headers, redirect: 'manual' });
+      response = await undiciRequest(url, { headers });
     } catch (error) {
       throw new ArtifactError(`download of ${request.label} failed: ${causeOf(error)}`);
     }
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
+    const status = response.statusCode;
+    const location = response.headers.location;
+    if (status >= 300 && status < 400 && typeof location === 'string') {
+      await response.body.dump();
       const next = new URL(location, url);
       if (url.protocol === 'https:' && next.protocol !== 'https:') {
         throw new ArtifactError(
@@ -90,10 +91,10 @@ async function follow(request: DownloadRequest): Promise<Response> {
       url = next;
       continue;
     }
-    if (!response.ok) {
-      await response.body?.cancel();
+    if (status < 200 || status >= 300) {
+      await response.body.dump();
       throw new ArtifactError(
-        `download of ${request.label} failed: HTTP ${response.status} from ${url.host}`,
+        `download of ${request.label} failed: HTTP ${status} from ${url.host}`,
       );
     }
     return response;

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { chmod, copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactSource } from '../config.ts';
 import { ArtifactError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import type { TrustPolicy } from '../trust-config.ts';
-import { readArchive } from './archive.ts';
+import { unpackArchive } from './archive.ts';
 import { checkAttestation, type AttestationVerdict } from './attestations.ts';
 import { BinaryCache, type CachedFacts } from './cache.ts';
 import {
@@ -171,35 +171,56 @@ async function downloadAndUnpack(
   trust: TrustPolicy,
   ctx: FetchContext,
 ): Promise<CachedFacts & { binaryPath: string }> {
-  const data = await located.fetchAsset();
-  const assetSha256 = sha256(data);
-  const format = detectFormat(data.subarray(0, 4));
-  let binaryName = located.asset;
-  let binary = data;
-  if (format === 'raw') {
-    refuseErrorPage(data, located.asset);
-  } else {
-    const members = fileMembers(readArchive(data, format, trust.maxBytes));
-    const member = pickBinary(members, ctx.pluginName, trust.binary);
-    binaryName = member.path;
-    binary = member.data;
+  const asset = await located.fetchAsset();
+  const unpacked = join(ctx.workDirectory, `unpack-${randomUUID()}`);
+  try {
+    const head = await readHead(asset.path, EXECUTABLE_HEAD_BYTES);
+    const format = detectFormat(head);
+    let binaryName = located.asset;
+    let binary = { path: asset.path, sha256: asset.sha256, head };
+    if (format === 'raw') {
+      refuseErrorPage(head, located.asset);
+    } else {
+      await mkdir(unpacked);
+      const members = fileMembers(
+        await unpackArchive(asset.path, format, trust.maxBytes, unpacked),
+      );
+      const member = pickBinary(members, ctx.pluginName, trust.binary);
+      binaryName = member.path;
+      binary = member.file;
+    }
+    checkPlatform(binaryName, binary.head, ctx.platform);
+    ctx.log(
+      `${located.asset}: ${format}, ${asset.size} bytes, sha256 ${asset.sha256}; binary ${binaryName}: sha256 ${binary.sha256}`,
+    );
+    const binaryPath = join(ctx.workDirectory, `binary-${randomUUID()}`);
+    // A file of the archive or a download of this run is moved, never copied; the user's own file is copied.
+    if (binary.path !== asset.path || asset.temporary) await rename(binary.path, binaryPath);
+    else await copyFile(binary.path, binaryPath);
+    await chmod(binaryPath, 0o755);
+    return {
+      asset: located.asset,
+      assetSha256: asset.sha256,
+      format,
+      binaryName,
+      sha256: binary.sha256,
+      binaryPath,
+    };
+  } finally {
+    await rm(unpacked, { recursive: true, force: true });
+    if (asset.temporary) await rm(asset.path, { force: true });
   }
-  checkPlatform(binaryName, binary.subarray(0, EXECUTABLE_HEAD_BYTES), ctx.platform);
-  const binarySha256 = format === 'raw' ? assetSha256 : sha256(binary);
-  ctx.log(
-    `${located.asset}: ${format}, ${data.length} bytes, sha256 ${assetSha256}; binary ${binaryName}: sha256 ${binarySha256}`,
-  );
-  const binaryPath = join(ctx.workDirectory, `binary-${randomUUID()}`);
-  await writeFile(binaryPath, binary);
-  await chmod(binaryPath, 0o755);
-  return {
-    asset: located.asset,
-    assetSha256,
-    format,
-    binaryName,
-    sha256: binarySha256,
-    binaryPath,
-  };
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path);
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 function checkSums(
@@ -232,10 +253,6 @@ async function storeInCache(
     );
     return binaryPath;
   }
-}
-
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** A proxy or a wrong URL often answers 200 with an HTML page; that is never a plugin. */

@@ -5,6 +5,7 @@ import { ArtifactError } from '../errors.ts';
 import type { TrustPolicy } from '../trust-config.ts';
 import { checksumFileCandidates } from './checksums.ts';
 import { download } from './download.ts';
+import { sha256File } from './hash.ts';
 import { findRelease, type Release } from './github-release.ts';
 import { selectAsset } from './select-asset.ts';
 
@@ -18,11 +19,19 @@ export interface NamedFile {
   data: Buffer;
 }
 
+/** The artifact on the runner's disk, hashed; `temporary` when it was downloaded for this run. */
+export interface AssetFile {
+  path: string;
+  sha256: string;
+  size: number;
+  temporary: boolean;
+}
+
 /** The artifact found but not yet downloaded, with its checksums file and signature already read. */
 export interface Located {
   origin: ArtifactOrigin;
   asset: string;
-  fetchAsset(): Promise<Buffer>;
+  fetchAsset(): Promise<AssetFile>;
   sums: NamedFile | null;
   signature: NamedFile | null;
 }
@@ -47,10 +56,14 @@ export async function locate(
       : basename(source.path);
   const origin: ArtifactOrigin =
     source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'file', path: source.path };
-  const fetchAsset = (): Promise<Buffer> =>
-    source.kind === 'url'
-      ? fetchUrl(source.url, asset, trust, ctx)
-      : readLocal(source.path, 'artifact', trust.maxBytes);
+  const fetchAsset = async (): Promise<AssetFile> => {
+    if (source.kind === 'url') {
+      ctx.log(`downloading ${source.url}`);
+      return downloadTo(source.url, asset, null, trust, ctx);
+    }
+    const size = await checkLocal(source.path, 'artifact', trust.maxBytes);
+    return { path: source.path, sha256: await sha256File(source.path), size, temporary: false };
+  };
   const sums = trust.checksums ? await readReference(trust.checksums, null, trust, ctx) : null;
   const signature =
     sums && trust.gpgPublicKey ? await readSignatureBeside(trust.checksums, trust, ctx) : null;
@@ -93,7 +106,8 @@ async function locateInRelease(
       prerelease: release.prerelease,
     },
     asset,
-    fetchAsset: () => fetchReleaseAsset(fromRelease, asset, trust, ctx),
+    fetchAsset: () =>
+      downloadTo(releaseAssetUrl(fromRelease, asset), asset, fromRelease, trust, ctx),
     sums,
     signature,
   };
@@ -114,18 +128,21 @@ async function readReference(
 ): Promise<NamedFile> {
   if (/^https?:\/\//i.test(reference)) {
     const name = basename(new URL(reference).pathname);
-    return { name, data: await fetchUrl(reference, name, trust, ctx) };
+    ctx.log(`downloading ${reference}`);
+    return { name, data: await readDownload(await downloadTo(reference, name, null, trust, ctx)) };
   }
   if (reference.includes('/') || !fromRelease) {
     const path = isAbsolute(reference) ? reference : resolve(ctx.workspace, reference);
-    return { name: basename(path), data: await readLocal(path, 'checksums', trust.maxBytes) };
+    await checkLocal(path, 'checksums', trust.maxBytes);
+    return { name: basename(path), data: await readFile(path) };
   }
   const name = selectAsset(
     fromRelease.release.assets.map((a) => a.name),
     reference,
     fromRelease.where,
   );
-  return { name, data: await fetchReleaseAsset(fromRelease, name, trust, ctx) };
+  const file = await downloadTo(releaseAssetUrl(fromRelease, name), name, fromRelease, trust, ctx);
+  return { name, data: await readDownload(file) };
 }
 
 /** Outside a release, a signature sits beside its checksums file as `<sums>.sig` or `.asc`. */
@@ -144,36 +161,27 @@ async function readSignatureBeside(
   return null;
 }
 
-async function fetchReleaseAsset(
-  from: FromRelease,
-  name: string,
-  trust: TrustPolicy,
-  ctx: LocateContext,
-): Promise<Buffer> {
+function releaseAssetUrl(from: FromRelease, name: string): string {
   const asset = from.release.assets.find((a) => a.name === name);
   if (!asset) throw new ArtifactError(`artifact: ${from.where} has no asset named ${name}`);
-  return readDownload(
-    await download({
-      url: asset.apiUrl,
-      label: name,
-      githubToken: from.githubToken,
-      accept: OCTET_STREAM,
-      maxBytes: trust.maxBytes,
-      directory: ctx.workDirectory,
-    }),
-  );
+  return asset.apiUrl;
 }
 
-async function fetchUrl(
+async function downloadTo(
   url: string,
   label: string,
+  fromRelease: FromRelease | null,
   trust: TrustPolicy,
   ctx: LocateContext,
-): Promise<Buffer> {
-  ctx.log(`downloading ${url}`);
-  return readDownload(
-    await download({ url, label, maxBytes: trust.maxBytes, directory: ctx.workDirectory }),
-  );
+): Promise<AssetFile> {
+  const downloaded = await download({
+    url,
+    label,
+    ...(fromRelease ? { githubToken: fromRelease.githubToken, accept: OCTET_STREAM } : {}),
+    maxBytes: trust.maxBytes,
+    directory: ctx.workDirectory,
+  });
+  return { ...downloaded, temporary: true };
 }
 
 async function readDownload(file: { path: string }): Promise<Buffer> {
@@ -184,7 +192,7 @@ async function readDownload(file: { path: string }): Promise<Buffer> {
   }
 }
 
-async function readLocal(path: string, input: string, maxBytes: number): Promise<Buffer> {
+async function checkLocal(path: string, input: string, maxBytes: number): Promise<number> {
   let size: number;
   try {
     const info = await stat(path);
@@ -199,5 +207,5 @@ async function readLocal(path: string, input: string, maxBytes: number): Promise
       `${input}: "${path}" is larger than max-size (${maxBytes} bytes); raise max-size if this plugin is really that large`,
     );
   }
-  return readFile(path);
+  return size;
 }

@@ -1,5 +1,6 @@
 import { ArtifactError } from '../errors.ts';
 import type { ArchiveEntry } from './archive.ts';
+import type { SunkFile } from './sink.ts';
 import { baseName } from './checksums.ts';
 
 export type ArchiveFormat = 'zip' | 'tar.gz' | 'raw';
@@ -24,9 +25,9 @@ export function detectFormat(head: Buffer): ArchiveFormat {
  */
 export function fileMembers(
   entries: readonly ArchiveEntry[],
-): (ArchiveMember & { data: Buffer })[] {
+): (ArchiveMember & { file: SunkFile })[] {
   const files = new Map(entries.filter((e) => e.kind === 'file').map((e) => [e.path, e]));
-  const members: (ArchiveMember & { data: Buffer })[] = [];
+  const members: (ArchiveMember & { file: SunkFile })[] = [];
   for (const entry of entries) {
     const target = entry.kind === 'hardlink' ? files.get(entry.link) : entry;
     if (entry.kind === 'hardlink' && !target) {
@@ -34,11 +35,11 @@ export function fileMembers(
         `archive member "${entry.path}" is a hard link to "${entry.link}", which the archive does not hold`,
       );
     }
-    if (!target || target.kind !== 'file') continue;
+    if (!target?.file) continue;
     members.push({
       path: entry.path,
       executable: ((entry.kind === 'hardlink' ? target.mode : entry.mode) & 0o111) !== 0,
-      data: target.data,
+      file: target.file,
     });
   }
   return members.sort((a, b) => a.path.localeCompare(b.path));

@@ -29,7 +29,7 @@ export function mermaidText(text: string): string {
  * canary and each batch with its mounts inside a box for the server, then
  * pruning. Colours carry each mount's result; a failed stage is red and the
  * rollback hangs off the stage that failed. Stages the run never reached are
- * dashed. The server box is where per-node boxes go once nodes are reported.
+ * dashed. With `nodes`, a box per node shows what that node itself runs.
  */
 export function rolloutDiagram(report: RunReport): string {
   const lines = ['flowchart LR'];
@@ -109,7 +109,28 @@ function batchesOf(report: RunReport, lines: string[], looks: Map<string, Look>)
     lines.push('    end');
     ids.push(id);
   });
+  const nodes = nodesOf(report, lines, looks);
+  if (nodes) ids.push(nodes);
   if (ids.length > 1) lines.push(`    ${ids.join(' --> ')}`);
   lines.push('  end');
   return ids;
+}
+
+/** One box per listed node, green when every mount on it runs what it should, as that node itself answered. */
+function nodesOf(report: RunReport, lines: string[], looks: Map<string, Look>): string | null {
+  const addresses = [...new Set(report.mounts.flatMap((m) => m.nodes.map((n) => n.node)))];
+  if (addresses.length === 0) return null;
+  lines.push('    subgraph nodes["each node, read through its own address"]');
+  addresses.forEach((address, index) => {
+    const views = report.mounts.flatMap((m) => m.nodes.filter((n) => n.node === address));
+    const good = views.filter((v) => !v.problem).length;
+    const id = `node${String(index + 1)}`;
+    const mark = good === views.length ? '✓' : '✗';
+    lines.push(
+      `      ${id}["${mermaidText(address)} ${mark}<br/>${String(good)}/${String(views.length)} mounts"]`,
+    );
+    looks.set(id, good !== views.length ? 'failed' : report.rollback ? 'back' : 'ok');
+  });
+  lines.push('    end');
+  return 'nodes';
 }

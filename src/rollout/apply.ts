@@ -119,17 +119,15 @@ export async function reload(
 ): Promise<void> {
   const names = paths.map((path) => reloadName(deps.plan.pluginType, path));
   for (const path of paths) if (!record.reloaded.includes(path)) record.reloaded.push(path);
-  const outcome = await reloadMounts(deps.client, names, deps.reloadScope);
-  if (outcome.reloadId) record.reloadIds.push(outcome.reloadId);
+  const { reloadIds } = await reloadMounts(deps.client, names, deps.reloadScope);
+  record.reloadIds.push(...reloadIds);
   deps.log(
-    `reloaded ${names.join(', ')} (scope ${deps.reloadScope}${outcome.reloadId ? `, reload id ${outcome.reloadId}` : ''})`,
+    `reloaded ${names.join(', ')} (scope ${deps.reloadScope}${reloadIds.length > 0 ? `, reload id ${reloadIds.join(', ')}` : ''})`,
   );
-  if (deps.clusterNodes !== null && outcome.reloadId) {
-    const reports = await waitForGlobalReload({
-      ...deps,
-      reloadId: outcome.reloadId,
-      nodes: deps.clusterNodes,
-    });
-    deps.log(`reload ${outcome.reloadId} finished on ${reports.map((r) => r.node).join(', ')}`);
+  const clusterNodes = deps.clusterNodes;
+  if (clusterNodes === null) return;
+  for (const reloadId of reloadIds) {
+    const reports = await waitForGlobalReload({ ...deps, reloadId, nodes: clusterNodes });
+    deps.log(`reload ${reloadId} finished on ${reports.map((r) => r.node).join(', ')}`);
   }
 }

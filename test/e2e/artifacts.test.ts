@@ -266,6 +266,61 @@ describe('release layouts plugin authors publish', () => {
     });
   });
 
+  it('checks the checksums file the checksums input names: a release asset or a workspace file', async () => {
+    const plain = layoutRelease({
+      repo: 'named-sums',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'no-sums',
+    });
+    const asset = plain.assets.find((a) => a.name.endsWith('.zip'));
+    if (!asset) throw new Error('the no-sums layout has no zip');
+    github.publish({
+      ...plain,
+      assets: [...plain.assets, { name: 'release-digests.list', data: sha256sums([asset]) }],
+    });
+    const fromRelease = await runAction(
+      rollout('named-sums', { checksums: 'release-digests.list' }),
+    );
+    expect(fromRelease.exitCode, fromRelease.stdout).toBe(0);
+    expect(provenance(fromRelease.outputs)).toMatchObject({
+      checksums_file: 'release-digests.list',
+    });
+
+    const workspace = join(work, 'sums-workspace');
+    await mkdir(join(workspace, 'dist'), { recursive: true });
+    const binary = await readFile(fixtureBinary('secrets', 'v1.0.1'));
+    await writeFile(join(workspace, 'dist', 'acme'), binary);
+    await writeFile(
+      join(workspace, 'dist', 'digests.txt'),
+      sha256sums([{ name: 'acme', data: binary }]),
+    );
+    const fromFile = await runAction(
+      rollout(
+        'no-sums',
+        { artifact: 'dist/acme', checksums: 'dist/digests.txt' },
+        { env: { GITHUB_WORKSPACE: workspace } },
+      ),
+    );
+    expect(fromFile.exitCode, fromFile.stdout).toBe(0);
+    expect(provenance(fromFile.outputs)).toMatchObject({ sha256: v101 });
+
+    await writeFile(join(workspace, 'dist', 'digests.txt'), `${'0'.repeat(64)}  acme\n`);
+    const mark = await bao.auditMark();
+    const tampered = await runAction(
+      rollout(
+        'no-sums',
+        { artifact: 'dist/acme', checksums: 'dist/digests.txt' },
+        { env: { GITHUB_WORKSPACE: workspace } },
+      ),
+    );
+    expect(tampered.exitCode).toBe(1);
+    expect(tampered.errors[0]).toMatch(
+      /^checksum mismatch: .*digests\.txt lists acme as sha256 0{64}/,
+    );
+    expect(await bao.writesSince(mark)).toEqual([]);
+  });
+
   it('keeps the verified binary in the tool cache and does not download it again', async () => {
     const toolCache = join(work, 'tool-cache');
     const first = await runAction(

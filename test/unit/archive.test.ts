@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { readArchive } from '../../src/artifact/archive.ts';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackArchive } from '../../src/artifact/archive.ts';
 import { checkPlatform, executableKind } from '../../src/artifact/executable.ts';
 import { selectAsset } from '../../src/artifact/select-asset.ts';
 import { fileMembers, pickBinary } from '../../src/artifact/unpack.ts';
@@ -7,17 +11,57 @@ import { makeTarGz, makeZip } from '../lab/archives.ts';
 
 const MB = 1024 * 1024;
 
-describe('readArchive', () => {
-  it('stops a zip member that inflates past what it declares', () => {
+let work = '';
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'archive-test-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+let archives = 0;
+async function unpack(archive: Buffer, format: 'zip' | 'tar.gz', maxBytes: number) {
+  const path = join(work, `archive-${++archives}`);
+  await writeFile(path, archive);
+  return unpackArchive(path, format, maxBytes, work);
+}
+
+describe('unpackArchive', () => {
+  it('stops a zip member that inflates past what it declares', async () => {
     const zip = makeZip([{ name: 'acme', data: Buffer.alloc(4 * MB) }]);
     zip.writeUInt32LE(100, zip.length - 22 - 46 - 4 + 24);
-    expect(() => readArchive(zip, 'zip', 64 * MB)).toThrow(
+    await expect(unpack(zip, 'zip', 64 * MB)).rejects.toThrow(
       'the zip archive is damaged: acme unpacks to more than the 100 bytes it declares',
     );
   });
 
-  it('keeps links that stay inside, and a hard link stands for its target', () => {
-    const entries = readArchive(
+  it('finds a zip member whose bytes fail their CRC-32', async () => {
+    const zip = makeZip([{ name: 'acme', data: Buffer.alloc(1000, 1) }]);
+    zip.writeUInt32LE(0, zip.length - 22 - 46 - 4 + 16);
+    await expect(unpack(zip, 'zip', MB)).rejects.toThrow(
+      'the zip archive is damaged: acme fails its CRC-32 check',
+    );
+  });
+
+  it('stops a tar.gz whose members add up past max-size', async () => {
+    const tgz = makeTarGz([
+      { name: 'a', data: Buffer.alloc(600_000) },
+      { name: 'b', data: Buffer.alloc(600_000) },
+    ]);
+    await expect(unpack(tgz, 'tar.gz', MB)).rejects.toThrow(
+      `the archive unpacks to more than max-size (${MB} bytes)`,
+    );
+  });
+
+  it('unpacks each file with its hash', async () => {
+    const data = Buffer.from('plugin bytes');
+    const [entry] = await unpack(makeZip([{ name: 'acme', data }]), 'zip', MB);
+    expect(entry?.file?.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(await readFile(entry?.file?.path ?? '')).toEqual(data);
+  });
+
+  it('keeps links that stay inside, and a hard link stands for its target', async () => {
+    const entries = await unpack(
       makeTarGz([
         { name: './bin/plugin', data: Buffer.from('x'), mode: 0o755 },
         { name: 'acme', hardLink: 'bin/plugin' },
@@ -26,17 +70,19 @@ describe('readArchive', () => {
       'tar.gz',
       MB,
     );
-    expect(fileMembers(entries).map((m) => [m.path, m.executable, m.data.toString()])).toEqual([
+    const members = fileMembers(entries);
+    const contents = await Promise.all(members.map((m) => readFile(m.file.path, 'utf8')));
+    expect(members.map((m, i) => [m.path, m.executable, contents[i]])).toEqual([
       ['acme', true, 'x'],
       ['bin/plugin', true, 'x'],
     ]);
     expect(pickBinary(fileMembers(entries), 'acme', '').path).toBe('acme');
   });
 
-  it('refuses a link that climbs out through a subdirectory', () => {
-    expect(() => readArchive(makeTarGz([{ name: 'a/b', link: '../../x' }]), 'tar.gz', MB)).toThrow(
-      'archive member "a/b" is a symbolic link to "../../x", outside the archive',
-    );
+  it('refuses a link that climbs out through a subdirectory', async () => {
+    await expect(
+      unpack(makeTarGz([{ name: 'a/b', link: '../../x' }]), 'tar.gz', MB),
+    ).rejects.toThrow('archive member "a/b" is a symbolic link to "../../x", outside the archive');
   });
 });
 

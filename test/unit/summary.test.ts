@@ -198,6 +198,29 @@ describe('renderSummary of a rollout', () => {
     expect(diagram).not.toContain('rollback');
   });
 
+  it('shows what each node itself runs, in the table and the diagram', () => {
+    const view = (node: string, problem = '') => ({
+      node,
+      runningVersion: problem ? 'v1.0.0' : 'v1.0.1',
+      runningSha256: problem ? OLD : SHA,
+      problem,
+    });
+    const withNodes: RunReport = {
+      ...success,
+      mounts: success.mounts.map((m) => ({
+        ...m,
+        nodes: [view('https://n1:8200'), view('https://n2:8200', m.path === 'acme' ? 'lags' : '')],
+      })),
+    };
+    const text = renderSummary(withNodes);
+    expect(text).toContain('1/2 ❌<br>`https://n2:8200` runs `v1.0.0`');
+    const diagram = mermaidOf(text);
+    expect(diagram).toContain('    subgraph nodes["each node, read through its own address"]');
+    expect(diagram).toContain('      node1["https://n1:8200 ✓<br/>3/3 mounts"]');
+    expect(diagram).toContain('      node2["https://n2:8200 ✗<br/>2/3 mounts"]');
+    expect(diagram).toMatch(/class [^\n]*node2[^\n]* failed/);
+  });
+
   it('marks the failed batch, the mounts never reached and the rollback', () => {
     const text = renderSummary({
       ...success,

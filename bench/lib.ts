@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+
+/** One line of the results table: our figure against its baseline, measured in the same run. */
+export interface Row {
+  what: string;
+  ours: string;
+  baseline: string;
+  /** Ours relative to the baseline, in the goal's own terms (see `goal`). */
+  ratio: number;
+  ratioText: string;
+  goal: string;
+  met: boolean;
+  note?: string;
+}
+
+export interface BenchOptions {
+  /** Small sizes and one run each: proves the bench still works, measures nothing. */
+  smoke: boolean;
+  log: (line: string) => void;
+}
+
+export const MiB = 1024 * 1024;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export interface Exited {
+  code: number;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs a command to its end; wall time includes the process start, as a user waits for it. */
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve({ code: code ?? 1, stdout, stderr, seconds: seconds(start) });
+    });
+  });
+}
+
+export async function mustRun(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Exited> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  }
+  return result;
+}
+
+export function machine(): { cpu: string; cores: number; load: number[] } {
+  const all = cpus();
+  return { cpu: all[0]?.model.trim() ?? 'unknown', cores: all.length, load: loadavg() };
+}
+
+export function fmtSeconds(value: number): string {
+  return value >= 1 ? `${value.toFixed(2)} s` : `${(value * 1000).toFixed(0)} ms`;
+}
+
+export function fmtRate(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;
+}

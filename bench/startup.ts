@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ACTION_ENTRY } from '../test/lab/paths.ts';
+import { median, type BenchOptions, type Row } from './lib.ts';
+
+/** hashicorp/vault-action's bundle and its CPU beyond bare Node, as measured on this machine. */
+const VAULT_ACTION_BYTES = 1.0e6;
+const VAULT_ACTION_CPU = 0.11;
+
+/**
+ * Goal 5: CPU time of `node dist/index.js` until its first request, beyond a
+ * bare `node -e 0`, and the bundle's size. The child runs under bash so that
+ * `times` reports its CPU (user + system, in ms) even when it is killed at
+ * the first request it makes.
+ */
+export async function benchStartup(options: BenchOptions): Promise<Row[]> {
+  let onRequest = (): void => undefined;
+  const server = createServer((_req, res) => {
+    onRequest();
+    res.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_API_URL: base,
+    GITHUB_REPOSITORY: 'acme/acme-plugin',
+    GITHUB_REF: 'refs/tags/v1.0.1',
+    GITHUB_EVENT_NAME: 'push',
+    INPUT_URL: base,
+    INPUT_TOKEN: 'bench-token',
+    'INPUT_PLUGIN-NAME': 'acme',
+    INPUT_ARTIFACT: 'acme_{version}_{os}_{arch}.zip',
+    INPUT_MOUNTS: 'acme',
+  };
+  const cpuOf = (args: string[], killOnRequest: boolean): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(
+        'bash',
+        ['-c', '"$0" "$@" & echo $! >&2; wait $! 2>/dev/null; times', process.execPath, ...args],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let pid = 0;
+      child.stderr.on('data', (chunk: Buffer) => {
+        pid ||= Number.parseInt(chunk.toString(), 10);
+      });
+      onRequest = () => {
+        if (killOnRequest && pid) process.kill(pid, 'SIGKILL');
+      };
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', () => {
+        const children = stdout.trim().split('\n').pop() ?? '';
+        const [user, system] = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(
+          (m) => Number(m[1]) * 60 + Number(m[2]),
+        );
+        resolve((user ?? 0) + (system ?? 0));
+      });
+    });
+  const ours: number[] = [];
+  const bare: number[] = [];
+  try {
+    for (let i = 0; i < (options.smoke ? 1 : 15); i++) {
+      ours.push(await cpuOf([ACTION_ENTRY], true));
+      bare.push(await cpuOf(['-e', '0'], false));
+    }
+  } finally {
+    server.close();
+  }
+  const extra = median(ours) - median(bare);
+  const bytes = (await stat(ACTION_ENTRY)).size;
+  return [
+    {
+      what: 'cold start: CPU of `node dist/index.js` until its first request, beyond `node -e 0`',
+      ours: `${(extra * 1000).toFixed(0)} ms`,
+      baseline: `${(VAULT_ACTION_CPU * 1000).toFixed(0)} ms (vault-action)`,
+      ratio: extra / VAULT_ACTION_CPU,
+      ratioText: `${(extra / VAULT_ACTION_CPU).toFixed(2)}× vault-action's`,
+      goal: "below vault-action's",
+      met: extra < VAULT_ACTION_CPU,
+      note: `bare \`node -e 0\`: ${(median(bare) * 1000).toFixed(0)} ms of CPU, measured in this run`,
+    },
+    {
+      what: 'bundle size, `dist/index.js`',
+      ours: `${(bytes / 1e6).toFixed(2)} MB`,
+      baseline: '1.00 MB (vault-action)',
+      ratio: bytes / VAULT_ACTION_BYTES,
+      ratioText: `${(bytes / VAULT_ACTION_BYTES).toFixed(2)}× vault-action's`,
+      goal: "below vault-action's",
+      met: bytes < VAULT_ACTION_BYTES,
+    },
+  ];
+}
