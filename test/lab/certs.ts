@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { selfSigned } from './openssl.ts';
 
 const run = promisify(execFile);
 
@@ -20,23 +21,12 @@ export async function makePki(): Promise<Pki> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-pki-'));
   const at = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=lab test CA',
-  );
+  await selfSigned({
+    keyFile: at('ca.key'),
+    certFile: at('ca.pem'),
+    days: 2,
+    subject: '/CN=lab test CA',
+  });
   const issue = async (name: string, subject: string, extensions: string): Promise<void> => {
     await openssl(
       'req',

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { selfSigned } from './openssl.ts';
 
 const run = promisify(execFile);
 
@@ -67,27 +68,13 @@ export async function makeSigstore(): Promise<Sigstore> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-sigstore-'));
   const at = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/O=lab/CN=lab fulcio',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
+  await selfSigned({
+    keyFile: at('ca.key'),
+    certFile: at('ca.pem'),
+    days: 2,
+    subject: '/O=lab/CN=lab fulcio',
+    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+  });
   const caDer = new X509Certificate(await readFile(at('ca.pem'))).raw;
   const rekor = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const logId = sha256(spkiDer(rekor.publicKey));

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSigned } from './openssl.ts';
 
 export interface RedirectingHttps {
   url: string;
@@ -17,29 +17,13 @@ export async function startRedirectingHttps(target: string): Promise<Redirecting
   const dir = mkdtempSync(join(tmpdir(), 'lab-tls-'));
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  await selfSigned({
+    keyFile: key,
+    certFile: cert,
+    days: 1,
+    subject: '/CN=127.0.0.1',
+    extensions: ['subjectAltName=IP:127.0.0.1'],
+  });
   const server: Server = createServer(
     { key: readFileSync(key), cert: readFileSync(cert) },
     (_req, res) => {
