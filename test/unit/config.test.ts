@@ -40,11 +40,11 @@ describe('readConfig', () => {
   it('reads an artifact path with a "/" as a file on the runner, relative to the workspace', () => {
     const config = readConfig(
       source({ ...minimal, artifact: 'dist/acme_{os}_{arch}/acme' }),
-      context({ env: { GITHUB_WORKSPACE: '/home/runner/work/acme' } }),
+      context({ env: { GITHUB_WORKSPACE: '/github/workspace/acme' } }),
     );
     expect(config.artifact).toMatchObject({
       kind: 'file',
-      path: '/home/runner/work/acme/dist/acme_linux_amd64/acme',
+      path: '/github/workspace/acme/dist/acme_linux_amd64/acme',
     });
   });
 
