@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { selfSigned } from './openssl.ts';
-
-const run = promisify(execFile);
+import { issueFromCa, selfSigned } from './openssl.ts';
 
 export interface Pki {
   dir: string;
@@ -20,47 +16,14 @@ export interface Pki {
 export async function makePki(): Promise<Pki> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-pki-'));
   const at = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
   await selfSigned({
     keyFile: at('ca.key'),
     certFile: at('ca.pem'),
     days: 2,
     subject: '/CN=lab test CA',
   });
-  const issue = async (name: string, subject: string, extensions: string): Promise<void> => {
-    await openssl(
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      at(`${name}.key`),
-      '-out',
-      at(`${name}.csr`),
-      '-subj',
-      subject,
-    );
-    await writeFile(at(`${name}.ext`), extensions);
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}.csr`),
-      '-CA',
-      at('ca.pem'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      at(`${name}.pem`),
-      '-extfile',
-      at(`${name}.ext`),
-    );
-  };
+  const issue = (name: string, subject: string, extensions: string): Promise<void> =>
+    issueFromCa({ dir, name, subject, days: 2, extensions: extensions.trimEnd().split('\n') });
   await issue(
     'server',
     '/CN=127.0.0.1',

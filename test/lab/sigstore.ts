@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import {
   createHash,
   createPrivateKey,
@@ -10,10 +9,7 @@ import {
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { selfSigned } from './openssl.ts';
-
-const run = promisify(execFile);
+import { issueFromCa, selfSigned } from './openssl.ts';
 
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 const IN_TOTO = 'application/vnd.in-toto+json';
@@ -67,7 +63,6 @@ function spkiDer(key: KeyObject): Buffer {
 export async function makeSigstore(): Promise<Sigstore> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-sigstore-'));
   const at = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
   await selfSigned({
     keyFile: at('ca.key'),
     certFile: at('ca.pem'),
@@ -115,23 +110,12 @@ export async function makeSigstore(): Promise<Sigstore> {
     const name = `leaf-${++issued}`;
     const uri = `https://github.com/${signer.workflow}@${signer.ref}`;
     const repository = signer.workflow.split('/').slice(0, 2).join('/');
-    await openssl(
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      at(`${name}.key`),
-      '-out',
-      at(`${name}.csr`),
-      '-subj',
-      '/O=sigstore.dev',
-    );
-    await writeFile(
-      at(`${name}.ext`),
-      [
+    await issueFromCa({
+      dir,
+      name,
+      subject: '/O=sigstore.dev',
+      days: 1,
+      extensions: [
         'basicConstraints=critical,CA:FALSE',
         'keyUsage=critical,digitalSignature',
         'extendedKeyUsage=codeSigning',
@@ -140,26 +124,8 @@ export async function makeSigstore(): Promise<Sigstore> {
         `1.3.6.1.4.1.57264.1.9=ASN1:UTF8String:${uri}`,
         `1.3.6.1.4.1.57264.1.12=ASN1:UTF8String:https://github.com/${repository}`,
         `1.3.6.1.4.1.57264.1.14=ASN1:UTF8String:${signer.ref}`,
-        '',
-      ].join('\n'),
-    );
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}.csr`),
-      '-CA',
-      at('ca.pem'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-out',
-      at(`${name}.pem`),
-      '-extfile',
-      at(`${name}.ext`),
-    );
+      ],
+    });
     const pem = await readFile(at(`${name}.pem`), 'utf8');
     return {
       der: new X509Certificate(pem).raw,
