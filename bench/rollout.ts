@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { startBao, type BaoServer } from '../test/lab/bao.ts';
 import { LAB_DIR } from '../test/lab/paths.ts';
 import { startReleaseServer } from '../test/lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../test/lab/releases.ts';
+import { pluginRelease, acmeRolloutInputs } from '../test/lab/releases.ts';
 import { runAction } from '../test/lab/runner.ts';
 import { enableMount, installPlugin } from '../test/lab/seed.ts';
 import { fmtSeconds, median, mustRun, seconds, type BenchOptions, type Row } from './lib.ts';
@@ -97,13 +97,8 @@ async function actionRun(
     apiUrl,
     ref: 'refs/tags/v1.0.1',
     inputs: {
-      url: bao.address,
-      token: bao.token,
-      'github-token': GITHUB_TOKEN,
+      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
       'plugin-type': 'secret',
-      'plugin-name': 'acme',
-      artifact: assetTemplate('acme', 'zip'),
-      'plugin-directory': bao.pluginDir,
       mounts: mounts.join('\n'),
     },
     timeoutMs: 600_000,

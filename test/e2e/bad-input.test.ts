@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBao, type BaoServer } from '../lab/bao.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 import { BAD_INPUTS } from './bad-input-cases.ts';
@@ -41,12 +41,7 @@ describe('malformed inputs', () => {
             ref: 'refs/tags/v1.0.1',
             apiUrl: github.apiUrl,
             inputs: {
-              url: bao.address,
-              token: bao.token,
-              'github-token': GITHUB_TOKEN,
-              'plugin-name': 'acme',
-              artifact: assetTemplate('acme', 'zip'),
-              'plugin-directory': bao.pluginDir,
+              ...acmeRolloutInputs(bao, GITHUB_TOKEN),
               mounts: 'm1',
               ...bad.inputs,
             },

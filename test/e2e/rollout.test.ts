@@ -5,7 +5,7 @@ import { sha256File } from '../../src/artifact/hash.ts';
 import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { assetTemplate, pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
@@ -75,13 +75,8 @@ function secretRollout(
     apiUrl: github.apiUrl,
     ...overrides,
     inputs: {
-      url: bao.address,
-      token: bao.token,
-      'github-token': GITHUB_TOKEN,
+      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
       'plugin-type': 'secret',
-      'plugin-name': 'acme',
-      artifact: assetTemplate('acme', 'zip'),
-      'plugin-directory': bao.pluginDir,
       mounts: 'acme\nteam-a/acme   # the nested one\n',
       ...inputs,
     },

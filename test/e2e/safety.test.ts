@@ -3,7 +3,7 @@ import { sha256File } from '../../src/artifact/hash.ts';
 import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
+import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
@@ -37,12 +37,7 @@ function rollout(tag: string, inputs: Record<string, string>): RunOptions {
     ref: `refs/tags/${tag}`,
     apiUrl: github.apiUrl,
     inputs: {
-      url: bao.address,
-      token: bao.token,
-      'github-token': GITHUB_TOKEN,
-      'plugin-name': 'acme',
-      artifact: assetTemplate('acme', 'zip'),
-      'plugin-directory': bao.pluginDir,
+      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
       ...inputs,
     },
   };

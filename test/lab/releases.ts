@@ -118,3 +118,18 @@ export function withElfMachine(binary: Buffer, machine: number): Buffer {
   copy.writeUInt16LE(machine, 18);
   return copy;
 }
+
+/** The inputs that roll the lab's `acme` zip release out to a lab server, placing the binary in its plugin directory. */
+export function acmeRolloutInputs(
+  server: { address: string; token: string; pluginDir: string },
+  githubToken: string,
+): Record<string, string> {
+  return {
+    url: server.address,
+    token: server.token,
+    'github-token': githubToken,
+    'plugin-name': 'acme',
+    artifact: assetTemplate('acme', 'zip'),
+    'plugin-directory': server.pluginDir,
+  };
+}
