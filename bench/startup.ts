@@ -32,6 +32,7 @@ export async function benchStartup(options: BenchOptions): Promise<Row[]> {
     GITHUB_EVENT_NAME: 'push',
     INPUT_URL: base,
     INPUT_TOKEN: 'bench-token',
+    'INPUT_GITHUB-TOKEN': 'bench-github-token',
     'INPUT_PLUGIN-NAME': 'acme',
     INPUT_ARTIFACT: 'acme_{version}_{os}_{arch}.zip',
     INPUT_MOUNTS: 'acme',
@@ -45,15 +46,23 @@ export async function benchStartup(options: BenchOptions): Promise<Row[]> {
       );
       let stdout = '';
       let pid = 0;
+      let requested = false;
       child.stderr.on('data', (chunk: Buffer) => {
         pid ||= Number.parseInt(chunk.toString(), 10);
       });
       onRequest = () => {
+        requested = true;
         if (killOnRequest && pid) process.kill(pid, 'SIGKILL');
       };
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.once('error', reject);
       child.once('close', () => {
+        if (killOnRequest && !requested) {
+          reject(
+            new Error('the action ended before its first request; its CPU would mean nothing'),
+          );
+          return;
+        }
         const children = stdout.trim().split('\n').pop() ?? '';
         const [user, system] = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(
           (m) => Number(m[1]) * 60 + Number(m[2]),

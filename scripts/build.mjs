@@ -1,6 +1,6 @@
 // Bundles the action into dist/index.js and lists the licenses of what the bundle holds.
 import { readFile, writeFile, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 // Code loaded only on demand (the Sigstore verifier) goes to dist/chunks, rebuilt from scratch each time.
@@ -23,8 +23,22 @@ const result = await build({
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
+  plugins: [undiciSubset()],
   logLevel: 'warning',
 });
+
+/** Every bare `undici` import, ours and @actions/http-client's, loads only the parts src/undici-subset.ts names. */
+function undiciSubset() {
+  const subset = resolve('src/undici-subset.ts');
+  return {
+    name: 'undici-subset',
+    setup(build) {
+      build.onResolve({ filter: /^undici$/ }, (args) =>
+        args.importer === subset ? undefined : { path: subset },
+      );
+    },
+  };
+}
 
 const packageDirs = new Set();
 for (const input of Object.keys(result.metafile.inputs)) {

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
-import { context } from '@actions/github';
 import { fetchArtifact } from './artifact/fetch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
@@ -21,6 +20,7 @@ import { loadTls, openConnection } from './vault/connection.ts';
 import { describeIdentity, readIdentity } from './vault/identity.ts';
 import { countClusterNodes } from './vault/reload.ts';
 import { readTargets } from './vault/targets.ts';
+import { readEventInputs } from './workflow-event.ts';
 
 const inputs: InputSource = {
   get: (name) => core.getInput(name),
@@ -32,14 +32,14 @@ const inputs: InputSource = {
 };
 
 function runContext(): RunContext {
-  const event = context.payload as { inputs?: Record<string, unknown> };
+  const env = process.env;
   return {
-    env: process.env,
-    eventName: context.eventName,
-    eventInputs: event.inputs ?? {},
-    ref: context.ref,
-    repository: process.env.GITHUB_REPOSITORY ?? '',
-    apiUrl: context.apiUrl,
+    env,
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    eventInputs: readEventInputs(env.GITHUB_EVENT_PATH),
+    ref: env.GITHUB_REF ?? '',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    apiUrl: env.GITHUB_API_URL ?? '',
     nodePlatform: process.platform,
     nodeArch: process.arch,
     mask: (value) => {

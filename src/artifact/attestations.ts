@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { getOctokit } from '@actions/github';
 import { ArtifactError } from '../errors.ts';
 import type { TrustPolicy } from '../trust-config.ts';
 import {
@@ -8,6 +7,7 @@ import {
   parseStatement,
   SLSA_PROVENANCE_V1,
 } from './attestation-policy.ts';
+import { githubGet } from './github-api.ts';
 
 /** The build provenance that vouched for the asset, or none where it was optional. */
 export type AttestationVerdict =
@@ -81,21 +81,20 @@ export async function checkAttestation(
 }
 
 async function fetchBundles(query: AttestationQuery): Promise<unknown[]> {
-  const octokit = getOctokit(query.githubToken, { baseUrl: query.apiUrl });
   const [owner = '', repo = ''] = query.repository.split('/');
-  try {
-    const { data } = await octokit.request(
-      'GET /repos/{owner}/{repo}/attestations/{subject_digest}',
-      { owner, repo, subject_digest: `sha256:${query.assetSha256}` },
-    );
-    return (data.attestations ?? []).map((a) => a.bundle).filter((b) => b !== undefined);
-  } catch (error) {
-    const status = (error as { status?: unknown }).status;
-    if (status === 404) return [];
+  const answer = await githubGet<{ attestations?: { bundle?: unknown }[] }>(
+    query.apiUrl,
+    `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/attestations/sha256:${query.assetSha256}`,
+    query.githubToken,
+    `attestation of ${query.asset} in ${query.repository}`,
+  );
+  if (answer.status === 404) return [];
+  if (!answer.data) {
     throw new ArtifactError(
-      `attestation: GitHub answered ${typeof status === 'number' ? status : 'with an error'} for the attestations of ${query.asset} in ${query.repository}: ${error instanceof Error ? error.message : String(error)}`,
+      `attestation: GitHub answered ${answer.status} for the attestations of ${query.asset} in ${query.repository}: ${answer.message}`,
     );
   }
+  return (answer.data.attestations ?? []).map((a) => a.bundle).filter((b) => b !== undefined);
 }
 
 async function readTrustedRoot(path: string): Promise<string> {

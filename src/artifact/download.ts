@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ArtifactError } from '../errors.ts';
+import { networkReason, webGet } from './web.ts';
 
 export interface DownloadRequest {
   url: string;
@@ -74,9 +75,9 @@ async function follow(request: DownloadRequest): Promise<Answer> {
     }
     let response: Answer;
     try {
-      response = await undiciRequest(url, { headers });
+      response = await webGet(url, headers);
     } catch (error) {
-      throw new ArtifactError(`download of ${request.label} failed: ${causeOf(error)}`);
+      throw new ArtifactError(`download of ${request.label} failed: ${networkReason(error)}`);
     }
     const status = response.statusCode;
     const location = response.headers.location;
@@ -112,10 +113,4 @@ function tooLarge(request: DownloadRequest): ArtifactError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** fetch reports "fetch failed" and hides the reason (refused, TLS, DNS) in `cause`. */
-function causeOf(error: unknown): string {
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause instanceof Error ? cause.message : messageOf(error);
 }

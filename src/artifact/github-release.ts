@@ -1,5 +1,5 @@
-import { getOctokit } from '@actions/github';
 import { ArtifactError } from '../errors.ts';
+import { githubGet } from './github-api.ts';
 
 export interface ReleaseAsset {
   name: string;
@@ -40,47 +40,35 @@ export async function findRelease(query: ReleaseQuery): Promise<Release> {
       'github-token: empty; reading a release needs a token (the default is the workflow token, github.token)',
     );
   }
-  const octokit = getOctokit(query.githubToken, { baseUrl: query.apiUrl });
   const where = `${query.owner}/${query.repo}`;
+  const repoPath = `/repos/${encodeURIComponent(query.owner)}/${encodeURIComponent(query.repo)}`;
   for (const tag of query.tags) {
-    try {
-      const { data } = await octokit.rest.repos.getReleaseByTag({
-        owner: query.owner,
-        repo: query.repo,
-        tag,
-      });
-      return accepted(data, query);
-    } catch (error) {
-      if (error instanceof ArtifactError) throw error;
-      if (statusOf(error) !== 404) {
-        throw new ArtifactError(
-          `release ${where}@${tag}: GitHub answered ${statusOf(error) ?? 'with an error'}: ${messageOf(error)}`,
-        );
-      }
+    const answer = await githubGet<ReleaseData>(
+      query.apiUrl,
+      `${repoPath}/releases/tags/${encodeURIComponent(tag)}`,
+      query.githubToken,
+      `release ${where}@${tag}`,
+    );
+    if (answer.data) return accepted(answer.data, query);
+    if (answer.status !== 404) {
+      throw new ArtifactError(
+        `release ${where}@${tag}: GitHub answered ${answer.status}: ${answer.message}`,
+      );
     }
   }
   // GitHub never returns a draft by tag; only the release list shows drafts, to tokens with push access.
-  const draft = await findDraft(octokit, query);
+  const list = await githubGet<ReleaseData[]>(
+    query.apiUrl,
+    `${repoPath}/releases?per_page=100`,
+    query.githubToken,
+    `release ${where}`,
+  );
+  const releases = Array.isArray(list.data) ? list.data : [];
+  const draft = releases.find((r) => r.draft && query.tags.includes(r.tag_name));
   if (draft) return accepted(draft, query);
   throw new ArtifactError(
     `release: no release tagged ${query.tags.join(' or ')} in ${where} (or the github-token cannot see it)`,
   );
-}
-
-async function findDraft(
-  octokit: ReturnType<typeof getOctokit>,
-  query: ReleaseQuery,
-): Promise<ReleaseData | null> {
-  try {
-    const { data } = await octokit.rest.repos.listReleases({
-      owner: query.owner,
-      repo: query.repo,
-      per_page: 100,
-    });
-    return data.find((r) => r.draft && query.tags.includes(r.tag_name)) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function accepted(data: ReleaseData, query: ReleaseQuery): Release {
@@ -98,13 +86,4 @@ function accepted(data: ReleaseData, query: ReleaseQuery): Release {
       .filter((asset) => asset.state === 'uploaded')
       .map((asset) => ({ name: asset.name, apiUrl: asset.url, size: asset.size })),
   };
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { ConnectionConfig, PemSource } from '../connection-config.ts';
 import { ConfigError } from '../errors.ts';
+import { proxyFor } from '../proxy.ts';
 
 export interface TlsOptions {
   ca?: string;
@@ -60,35 +61,6 @@ function readPem(source: PemSource, kind: string): string {
     throw new ConfigError(`${source.input}: ${what} is not a readable ${kind}`);
   }
   return text;
-}
-
-/**
- * The proxy for a target as Vault's Go client picks it: HTTPS_PROXY for
- * https, HTTP_PROXY for http (either case), unless NO_PROXY names the host.
- */
-export function proxyFor(target: URL, env: Readonly<Record<string, string | undefined>>): string {
-  const names =
-    target.protocol === 'https:' ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy'];
-  const proxy = names.map((n) => env[n]?.trim() ?? '').find(Boolean) ?? '';
-  if (!proxy || bypassed(target, env.NO_PROXY ?? env.no_proxy ?? '')) return '';
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
-}
-
-function bypassed(target: URL, noProxy: string): boolean {
-  const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  return noProxy
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .some((raw) => {
-      const entry = raw.toLowerCase();
-      if (entry === '*') return true;
-      const match = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[|\]$/g, ''));
-      const name = (match?.[1] ?? '').replace(/^\*?\./, '.');
-      if (match?.[2] && match[2] !== port) return false;
-      if (name.startsWith('.')) return host.endsWith(name) || host === name.slice(1);
-      return host === name || host.endsWith(`.${name}`);
-    });
 }
 
 export function openConnection(

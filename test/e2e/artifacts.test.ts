@@ -7,6 +7,7 @@ import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
 import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
+import { startProxy, type Proxy } from '../lab/proxy.ts';
 import {
   startReleaseServer,
   type ReleaseAsset,
@@ -25,15 +26,17 @@ let ghes: ReleaseServer;
 let author: SigningKey;
 let stranger: SigningKey;
 let mirror: RedirectingHttps;
+let proxy: Proxy;
 let work: string;
 let v101 = '';
 let v110: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
-  [bao, github, ghes] = await Promise.all([
+  [bao, github, ghes, proxy] = await Promise.all([
     startBao(),
     startReleaseServer({ token: GITHUB_TOKEN }),
     startReleaseServer({ token: GITHUB_TOKEN, basePath: '/api/v3' }),
+    startProxy(),
   ]);
   author = makeSigningKey('Plugin Author <author@example.test>');
   stranger = makeSigningKey('Someone Else <else@example.test>');
@@ -87,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   author.close();
   stranger.close();
-  await Promise.all([bao.stop(), github.close(), ghes.close(), mirror.close()]);
+  await Promise.all([bao.stop(), github.close(), ghes.close(), mirror.close(), proxy.close()]);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -231,6 +234,25 @@ describe('release layouts plugin authors publish', () => {
     expect(ghes.requests.map((r) => r.path)).toContain(
       '/api/v3/repos/acme/on-ghes/releases/tags/v1.0.1',
     );
+  });
+
+  it("reaches GitHub and the artifact's host through the runner's proxy", async () => {
+    const viaRelease = await runAction(
+      rollout('no-sums', { sha256: v101 }, { env: { HTTP_PROXY: proxy.url } }),
+    );
+    expect(viaRelease.exitCode, viaRelease.stdout).toBe(0);
+    expect(proxy.tunnels).toContain(new URL(github.apiUrl).host);
+
+    const viaUrl = await runAction(
+      rollout(
+        'no-sums',
+        { artifact: ghes.fileUrl('acme_1.0.1_linux_amd64.tar.gz'), sha256: v101 },
+        { env: { HTTP_PROXY: proxy.url } },
+      ),
+    );
+    expect(viaUrl.exitCode, viaUrl.stdout).toBe(0);
+    expect(viaUrl.outputs.sha256).toBe(v101);
+    expect(proxy.tunnels).toContain(new URL(ghes.apiUrl).host);
   });
 
   it('deploys a draft only when allow-draft is true', async () => {

@@ -4,7 +4,7 @@ import { readAuthConfig } from '../../src/connection-config.ts';
 import { authenticate, type AuthDeps } from '../../src/vault/auth.ts';
 import { missingCapabilities } from '../../src/vault/capabilities.ts';
 import { VaultClient, type Clock } from '../../src/vault/client.ts';
-import { proxyFor } from '../../src/vault/connection.ts';
+import { proxyFor } from '../../src/proxy.ts';
 import { describeIdentity, identify } from '../../src/vault/identity.ts';
 import { backoffMs } from '../../src/vault/retry.ts';
 
