@@ -23,7 +23,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
-  plugins: [undiciSubset()],
+  plugins: [undiciSubset(), unusedOidcClient()],
   logLevel: 'warning',
 });
 
@@ -40,8 +40,40 @@ function undiciSubset() {
   };
 }
 
+/**
+ * @actions/core imports its OIDC client at the top, and with it a second HTTP
+ * stack whose `import * as http` makes Node load its own copy of undici. The
+ * action asks for OIDC tokens itself, so the module is declared free of side
+ * effects and esbuild leaves it out while nothing calls it.
+ */
+function unusedOidcClient() {
+  return {
+    name: 'unused-oidc-client',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, async (args) => {
+        if (args.pluginData === 'resolved' || !args.importer.includes('@actions/core')) {
+          return undefined;
+        }
+        const resolved = await build.resolve(args.path, {
+          resolveDir: args.resolveDir,
+          kind: args.kind,
+          importer: args.importer,
+          pluginData: 'resolved',
+        });
+        return { path: resolved.path, sideEffects: false };
+      });
+    },
+  };
+}
+
+// Only what reached an output file: packages esbuild shook out entirely ship no code.
+const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
+  Object.entries(output.inputs)
+    .filter(([, use]) => use.bytesInOutput > 0)
+    .map(([input]) => input),
+);
 const packageDirs = new Set();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of shipped) {
   const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (match) packageDirs.add(match[1]);
 }

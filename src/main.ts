@@ -5,6 +5,7 @@ import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
+import { requestIdToken } from './github-oidc.ts';
 import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
 import { renderSummary } from './report/summary.ts';
@@ -127,7 +128,7 @@ export async function run(): Promise<void> {
           mask: (value) => {
             core.setSecret(value);
           },
-          getIDToken: (audience) => core.getIDToken(audience),
+          getIDToken: (audience) => requestIdToken(process.env, audience),
           readFile: (path) => readFile(path, 'utf8'),
           env: process.env,
           clock: SYSTEM_CLOCK,

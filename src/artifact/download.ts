@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ArtifactError } from '../errors.ts';
-import { networkReason, webGet } from './web.ts';
+import { networkReason, webGet } from '../web.ts';
 
 export interface DownloadRequest {
   url: string;

@@ -1,5 +1,5 @@
 import { ArtifactError } from '../errors.ts';
-import { networkReason, webGet } from './web.ts';
+import { networkReason, webGet } from '../web.ts';
 
 export interface GitHubAnswer<T> {
   status: number;

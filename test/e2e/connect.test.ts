@@ -219,6 +219,23 @@ describe('connecting and logging in like a production workflow', () => {
     expect(await bao.writesSince(mark)).toEqual([]);
   });
 
+  it('gives up after a few tries when the token service refuses, before any write', async () => {
+    const mark = await bao.auditMark();
+    const run = await runAction(
+      rollout(
+        'v1.0.1',
+        { url: bao.address, method: 'jwt', 'auth-path': 'github-actions', role: 'plugin-deployer' },
+        { env: { ...issuer.env, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'lab-idreq-revoked' } },
+      ),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toContain(
+      '::error title=Preflight check failed — nothing written::method jwt: GitHub did not issue an OIDC token after 4 attempts: the token service answered 401',
+    );
+    expect(run.stdout).not.toContain('lab-idreq-revoked');
+    expect(await bao.writesSince(mark)).toEqual([]);
+  });
+
   it('connects with mTLS from the VAULT_* environment, and fails clearly without a client certificate', async () => {
     const [, mtlsAddress = ''] = bao.tlsAddresses;
     const env = { VAULT_ADDR: mtlsAddress, VAULT_CACERT: pki.caFile, VAULT_TOKEN: bao.token };

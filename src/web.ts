@@ -1,5 +1,5 @@
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
-import { proxyFor } from '../proxy.ts';
+import { proxyFor } from './proxy.ts';
 
 const agents = new Map<string, Dispatcher>();
 
