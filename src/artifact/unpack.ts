@@ -42,7 +42,9 @@ export function fileMembers(
       file: target.file,
     });
   }
-  return members.sort((a, b) => a.path.localeCompare(b.path));
+  // Code-unit order: the same on every runner, whatever its locale, and
+  // without localeCompare, whose first call loads a collator (10–30 ms).
+  return members.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 const NOT_A_PLUGIN =

@@ -4,7 +4,12 @@ import type { RolloutConfig } from '../config.ts';
 import { PreflightError } from '../errors.ts';
 import { listCatalogVersions, readCatalogEntry, type CatalogEntry } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { readRequirements, requireCapabilities, writeRequirements } from '../vault/capabilities.ts';
+import {
+  likelyWritePaths,
+  readRequirements,
+  requireCapabilities,
+  writeRequirements,
+} from '../vault/capabilities.ts';
 import type { ServerIdentity } from '../vault/identity.ts';
 import { readPin } from '../vault/pins.ts';
 import { readTargets } from '../vault/targets.ts';
@@ -25,25 +30,30 @@ export async function preflight(
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
   const pins = identity.product === 'Vault';
-  await requireCapabilities(
+  const scope = {
+    type,
+    name,
+    namespace: config.namespace,
+    targets: config.mounts,
+    pins,
+    listsCatalog: prunes,
+  };
+  const asked = await requireCapabilities(
     client,
-    readRequirements({
-      type,
-      name,
-      namespace: config.namespace,
-      targets: config.mounts,
-      pins,
-      listsCatalog: prunes,
-    }),
+    readRequirements(scope),
+    new Map(),
+    likelyWritePaths(scope, safety.probe),
   );
-  const [catalogVersions, pin, mountTable] = await Promise.all([
+  // Independent reads go out together: each is a round trip to the server.
+  const [catalogVersions, pin, mountTable, versionEntry] = await Promise.all([
     prunes ? listCatalogVersions(client, type, name) : Promise.resolve([]),
     pins ? readPin(client, type, name) : Promise.resolve(null),
     readTargets(client, type, config.mounts),
+    revert ? Promise.resolve(null) : readCatalogEntry(client, type, name, config.version),
   ]);
   let version = config.version;
   let sha256 = artifact?.sha256 ?? '';
-  let catalogEntry: CatalogEntry | null;
+  let catalogEntry: CatalogEntry | null = versionEntry;
   if (revert) {
     const builtin = catalogVersions.find((v) => v.builtin);
     if (!builtin) {
@@ -55,8 +65,6 @@ export async function preflight(
     // Builtins run inside the server: no file, no hash.
     sha256 = '';
     catalogEntry = { name, version, sha256, command: '', builtin: true };
-  } else {
-    catalogEntry = await readCatalogEntry(client, type, name, version);
   }
   const allTargets =
     prunes && type === 'database' && config.mounts !== 'all'
@@ -86,6 +94,6 @@ export async function preflight(
     keepVersions: revert ? 0 : safety.keepVersions,
     allTargets,
   });
-  await requireCapabilities(client, writeRequirements(plan, config.namespace, safety.probe));
+  await requireCapabilities(client, writeRequirements(plan, config.namespace, safety.probe), asked);
   return plan;
 }

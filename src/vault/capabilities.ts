@@ -127,7 +127,7 @@ export function writeRequirements(plan: Plan, namespace: string, probe: string):
             why: `to move connection ${step.path} to ${plan.version}`,
           }
         : {
-            path: inNamespace(namespace, `${TABLE[type]}/${step.path}/tune`),
+            path: tunePath(type, namespace, step.path),
             capabilities: type === 'auth' ? ['update', 'sudo'] : ['update'],
             why: `to tune ${step.path} to ${plan.version}`,
           },
@@ -135,22 +135,52 @@ export function writeRequirements(plan: Plan, namespace: string, probe: string):
   }
   if (plan.batches.length > 0 && plan.pluginType !== 'database') {
     needs.push({
-      path: inNamespace(namespace, 'sys/plugins/reload/backend'),
+      path: reloadPath(namespace),
       capabilities: ['update'],
       why: 'to reload the mounts',
     });
   }
   if (probe) {
     for (const path of plan.batches.flat()) {
-      const mount = plan.pluginType === 'auth' ? `auth/${path}` : path;
       needs.push({
-        path: inNamespace(namespace, `${mount}/${probe}`),
+        path: probePath(plan.pluginType, namespace, path, probe),
         capabilities: ['read'],
         why: `to probe ${path}`,
       });
     }
   }
   return needs;
+}
+
+function tunePath(type: MountType, namespace: string, path: string): string {
+  return inNamespace(namespace, `${TABLE[type]}/${path}/tune`);
+}
+
+function reloadPath(namespace: string): string {
+  return inNamespace(namespace, 'sys/plugins/reload/backend');
+}
+
+function probePath(type: PluginType, namespace: string, path: string, probe: string): string {
+  return inNamespace(namespace, `${type === 'auth' ? `auth/${path}` : path}/${probe}`);
+}
+
+/**
+ * The paths the writes of a rollout of these listed mounts will most likely
+ * need, beyond those the reads already ask about (the catalog, the pin and a
+ * database's connections are the same paths): asked together with the reads,
+ * one call answers for both. Mounts found on the server (`all`) are asked
+ * once the plan knows them.
+ */
+export function likelyWritePaths(scope: ReadScope, probe: string): string[] {
+  const { type, namespace, targets } = scope;
+  if (type === 'database' || targets === 'all') return [];
+  return [
+    reloadPath(namespace),
+    ...targets.flatMap((path) => [
+      tunePath(type, namespace, path),
+      ...(probe ? [probePath(type, namespace, path, probe)] : []),
+    ]),
+  ];
 }
 
 /** Every missing capability, one phrase per path; empty when the token may do all of it. */
@@ -189,16 +219,21 @@ export async function fetchCapabilities(
   return granted;
 }
 
-/** Refuses, before any write, naming each capability on each path the token lacks. */
+/**
+ * Refuses, before any write, naming each capability on each path the token
+ * lacks. Paths already in `asked` are not asked again; `alsoAsk` adds paths
+ * to the same call for a later check. Returns everything asked so far.
+ */
 export async function requireCapabilities(
   client: VaultClient,
   needs: readonly Requirement[],
-): Promise<void> {
-  if (needs.length === 0) return;
-  const granted = await fetchCapabilities(
-    client,
-    needs.map((n) => n.path),
-  );
+  asked: Granted = new Map(),
+  alsoAsk: readonly string[] = [],
+): Promise<Granted> {
+  const unasked = [...needs.map((n) => n.path), ...alsoAsk].filter((path) => !asked.has(path));
+  const granted =
+    unasked.length > 0 ? new Map([...asked, ...(await fetchCapabilities(client, unasked))]) : asked;
   const problems = missingCapabilities(needs, granted);
   if (problems.length > 0) throw new PreflightError(`permission: ${problems.join('; ')}`);
+  return granted;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { makeTarGz, makeZip, sha256sums } from './archives.ts';
-import { fixtureBinary, type FixtureKind } from './paths.ts';
+import { fixtureBinary, type FixtureFlavor, type FixtureKind } from './paths.ts';
 import type { ReleaseAsset, ReleaseSpec } from './release-server.ts';
 
 export type ReleaseFormat = 'zip' | 'tar.gz' | 'raw';
@@ -12,7 +12,8 @@ export interface PluginReleaseOptions {
   name: string;
   kind: FixtureKind;
   version: string;
-  flavor?: string;
+  /** Another build of the version: re-published bytes, or the multiplexed server. */
+  flavor?: FixtureFlavor;
   format: ReleaseFormat;
   /** Publish a `<name>_<version>_SHA256SUMS` covering the assets (default true). */
   sums?: boolean;

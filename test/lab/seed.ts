@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../../src/artifact/hash.ts';
 import type { BaoServer } from './bao.ts';
-import { fixtureBinary, type FixtureKind } from './paths.ts';
+import { fixtureBinary, type FixtureFlavor, type FixtureKind } from './paths.ts';
 
 export type CatalogType = 'secret' | 'auth' | 'database';
 
@@ -22,7 +22,7 @@ export async function installPlugin(
   name: string,
   kind: FixtureKind,
   version: string,
-  flavor = '',
+  flavor: FixtureFlavor = '',
 ): Promise<Installed> {
   const command = `${name}-${version}`;
   const binary = fixtureBinary(kind, version, flavor);

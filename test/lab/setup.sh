@@ -39,12 +39,16 @@ fi
 }
 
 # Each fixture is KIND VERSION [FLAVOR]; a flavor makes a second, different
-# binary of the same version (a re-published release).
+# binary of the same version (a re-published release). The multiplexed flavor
+# serves with plugin.ServeMultiplex: one process for every mount of a version.
 FIXTURES=(
   "secrets v1.0.0"
   "secrets v1.0.1"
   "secrets v1.0.1 republished"
   "secrets v1.1.0"
+  "secrets v1.0.0 multiplexed"
+  "secrets v1.0.1 multiplexed"
+  "secrets v1.1.0 multiplexed"
   "auth v1.0.0"
   "auth v1.0.1"
   "database v1.0.0"
