@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 import { ArtifactError } from '../errors.ts';
+import { decompressRange } from './decompress.ts';
+import { forEachChunk } from './file-chunks.ts';
 import { FileSink, type SunkFile } from './sink.ts';
 
 export type MemberKind = 'file' | 'directory' | 'symlink' | 'hardlink';
@@ -83,8 +84,14 @@ function normalise(path: string): string {
   return path.replace(/^(\.\/)+/, '');
 }
 
-/** Big reads and inflate chunks keep the per-chunk overhead of streams and hashing small. */
-const CHUNK = 1 << 20;
+/**
+ * zlib hands out every chunk it inflates in a Buffer of its own, and V8
+ * frees those only at a GC (see forEachChunk). Small chunks are collected
+ * and their memory reused sooner: unpacking a 1 GiB plugin peaks about
+ * 30 MiB lower with 128 KiB chunks than with 1 MiB ones, and takes a little
+ * longer.
+ */
+const INFLATED_CHUNK = 128 * 1024;
 /** A link target is a path; anything longer is not one. */
 const MAX_LINK = 4096;
 
@@ -135,11 +142,7 @@ async function unpackZip(
         Math.min(member.size, maxBytes, member.kind === 'symlink' ? MAX_LINK : Infinity),
         () => zipOverrun(member, maxBytes),
       );
-      const sunk = await sink.finishOrAbort(() =>
-        sink.drain(zipMemberStream(archivePath, member, start), () =>
-          damagedZip(`${member.name} does not inflate`),
-        ),
-      );
+      const sunk = await sink.finishOrAbort(() => unpackZipMember(handle, member, start, sink));
       if (sunk.size !== member.size) {
         throw damagedZip(
           `${member.name} unpacks to ${sunk.size} bytes, not the ${member.size} it declares`,
@@ -227,22 +230,37 @@ async function zipDataStart(handle: FileHandle, member: ZipMember): Promise<numb
   return member.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
 }
 
-function zipMemberStream(archivePath: string, member: ZipMember, start: number): Readable {
+/** Writes the member's bytes, inflated if need be; a failure that is not the sink's own means damage. */
+async function unpackZipMember(
+  handle: FileHandle,
+  member: ZipMember,
+  start: number,
+  sink: FileSink,
+): Promise<void> {
   if (member.method !== 0 && member.method !== 8) {
     throw new ArtifactError(
       `the zip archive stores ${member.name} with compression method ${member.method}; only stored and deflate are supported`,
     );
   }
-  const packed = createReadStream(archivePath, {
-    start,
-    end: start + member.packedSize - 1,
-    highWaterMark: CHUNK,
-  });
-  if (member.packedSize === 0) packed.destroy();
-  if (member.method === 0) return packed;
-  const inflate = createInflateRaw({ chunkSize: CHUNK });
-  packed.on('error', (error) => inflate.destroy(error));
-  return packed.pipe(inflate);
+  const write = (chunk: Buffer): Promise<void> => sink.write(chunk);
+  try {
+    if (member.method === 0) {
+      await forEachChunk(handle, start, member.packedSize, write);
+      return;
+    }
+    await decompressRange(
+      handle,
+      start,
+      member.packedSize,
+      createInflateRaw({ chunkSize: INFLATED_CHUNK }),
+      async (inflated) => {
+        for await (const chunk of inflated) await write(chunk as Buffer);
+      },
+    );
+  } catch (error) {
+    if (error instanceof ArtifactError) throw error;
+    throw damagedZip(`${member.name} does not inflate`);
+  }
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -260,70 +278,82 @@ async function unpackTarGz(
   maxBytes: number,
   directory: string,
 ): Promise<ArchiveEntry[]> {
-  const source = createReadStream(archivePath, { highWaterMark: CHUNK });
-  const gunzip = createGunzip({ chunkSize: CHUNK });
-  source.on('error', (error) => gunzip.destroy(error));
-  const tar = new TarReader(source.pipe(gunzip), maxBytes + TAR_SLACK, () => tooBig(maxBytes));
+  const handle = await open(archivePath);
+  try {
+    return await decompressRange(
+      handle,
+      0,
+      Infinity,
+      createGunzip({ chunkSize: INFLATED_CHUNK }),
+      (tarStream) => readTar(tarStream, maxBytes, directory),
+    );
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readTar(
+  stream: Readable,
+  maxBytes: number,
+  directory: string,
+): Promise<ArchiveEntry[]> {
+  const tar = new TarReader(stream, maxBytes + TAR_SLACK, () => tooBig(maxBytes));
   const entries: ArchiveEntry[] = [];
   let longName = '';
   let longLink = '';
   let total = 0;
-  try {
-    for (;;) {
-      const header = await tar.read(512);
-      if (header.length < 512 || header.every((byte) => byte === 0)) break;
-      const size = octalField(header, 124, 12);
-      const type = String.fromCharCode(header[156] ?? 0x30);
-      const padding = Math.ceil(size / 512) * 512 - size;
-      if (type === 'L' || type === 'K') {
-        if (size > MAX_LINK) throw damagedTar('a long name is longer than any path');
-        const text = cString(await tar.exactly(size));
-        if (type === 'L') longName = text;
-        else longLink = text;
-        await tar.skip(padding);
-        continue;
-      }
-      if (type === 'x' || type === 'g') {
-        await tar.skip(size + padding);
-        continue;
-      }
-      const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
-        ? cString(header.subarray(345, 500))
-        : '';
-      const shortName = cString(header.subarray(0, 100));
-      const path = longName || (prefix ? `${prefix}/${shortName}` : shortName);
-      const link = longLink || cString(header.subarray(157, 257));
-      longName = '';
-      longLink = '';
-      const kind = tarKind(type);
-      if (!kind) {
-        throw new ArtifactError(
-          `archive member "${path}" is a device, FIFO or other special file (tar type ${type})`,
-        );
-      }
-      const entry: ArchiveEntry = {
-        path: normalise(path),
-        kind,
-        mode: octalField(header, 100, 8) & 0o777,
-        link: kind === 'hardlink' ? normalise(link) : link,
-        file: null,
-      };
-      checkEntry(entry);
-      if (kind === 'file') {
-        total += size;
-        if (total > maxBytes) throw tooBig(maxBytes);
-        const sink = new FileSink(join(directory, `member-${randomUUID()}`), size, () =>
-          damagedTar('a member is longer than it declares'),
-        );
-        entry.file = await sink.finishOrAbort(() => tar.pipe(size, sink));
-        await tar.skip(padding);
-      } else {
-        await tar.skip(size + padding);
-      }
-      entries.push(entry);
+  for (;;) {
+    const header = await tar.read(512);
+    if (header.length < 512 || header.every((byte) => byte === 0)) break;
+    const size = octalField(header, 124, 12);
+    const type = String.fromCharCode(header[156] ?? 0x30);
+    const padding = Math.ceil(size / 512) * 512 - size;
+    if (type === 'L' || type === 'K') {
+      if (size > MAX_LINK) throw damagedTar('a long name is longer than any path');
+      const text = cString(await tar.exactly(size));
+      if (type === 'L') longName = text;
+      else longLink = text;
+      await tar.skip(padding);
+      continue;
     }
-  } finally {
-    tar.close();
+    if (type === 'x' || type === 'g') {
+      await tar.skip(size + padding);
+      continue;
+    }
+    const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
+      ? cString(header.subarray(345, 500))
+      : '';
+    const shortName = cString(header.subarray(0, 100));
+    const path = longName || (prefix ? `${prefix}/${shortName}` : shortName);
+    const link = longLink || cString(header.subarray(157, 257));
+    longName = '';
+    longLink = '';
+    const kind = tarKind(type);
+    if (!kind) {
+      throw new ArtifactError(
+        `archive member "${path}" is a device, FIFO or other special file (tar type ${type})`,
+      );
+    }
+    const entry: ArchiveEntry = {
+      path: normalise(path),
+      kind,
+      mode: octalField(header, 100, 8) & 0o777,
+      link: kind === 'hardlink' ? normalise(link) : link,
+      file: null,
+    };
+    checkEntry(entry);
+    if (kind === 'file') {
+      total += size;
+      if (total > maxBytes) throw tooBig(maxBytes);
+      const sink = new FileSink(join(directory, `member-${randomUUID()}`), size, () =>
+        damagedTar('a member is longer than it declares'),
+      );
+      entry.file = await sink.finishOrAbort(() => tar.pipe(size, sink));
+      await tar.skip(padding);
+    } else {
+      await tar.skip(size + padding);
+    }
+    entries.push(entry);
   }
   return entries;
 }
@@ -345,12 +375,10 @@ class TarReader {
   private readonly chunks: AsyncIterator<Buffer>;
   private pending: Buffer = Buffer.alloc(0);
   private consumed = 0;
-  private readonly stream: Readable;
   private readonly limit: number;
   private readonly overrun: () => ArtifactError;
 
   constructor(stream: Readable, limit: number, overrun: () => ArtifactError) {
-    this.stream = stream;
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.limit = limit;
     this.overrun = overrun;
@@ -387,10 +415,6 @@ class TarReader {
       left -= piece.length;
       if (sink) await sink.write(piece);
     }
-  }
-
-  close(): void {
-    this.stream.destroy();
   }
 
   private async more(): Promise<boolean> {

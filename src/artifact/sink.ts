@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { ArtifactError } from '../errors.ts';
 import { EXECUTABLE_HEAD_BYTES } from './executable.ts';
@@ -59,19 +58,6 @@ export class FileSink {
     while (written < chunk.length) {
       const { bytesWritten } = await this.handle.write(chunk, written);
       written += bytesWritten;
-    }
-  }
-
-  /** Writes the whole stream; a stream error that is not the sink's own becomes `damaged()`. */
-  async drain(stream: Readable, damaged: () => ArtifactError): Promise<void> {
-    try {
-      for await (const chunk of stream) {
-        await this.write(chunk as Buffer);
-      }
-    } catch (error) {
-      stream.destroy();
-      if (error instanceof ArtifactError) throw error;
-      throw damaged();
     }
   }
 

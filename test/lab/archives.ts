@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
-/** One member of a lab archive; `link` makes a symbolic link, `hardLink` (tar only) a hard link. */
+/**
+ * One member of a lab archive; `link` makes a symbolic link, `hardLink` (tar
+ * only) a hard link, `stored` (zip only) keeps the bytes as they are.
+ */
 export interface Member {
   name: string;
   data?: Buffer;
   mode?: number;
   link?: string;
   hardLink?: string;
+  stored?: boolean;
 }
 
 const FILE = 0o100000;
@@ -29,12 +33,13 @@ export function makeZip(members: readonly Member[]): Buffer {
   for (const member of members) {
     const name = Buffer.from(member.name);
     const raw = content(member);
-    const packed = deflateRawSync(raw);
+    const method = member.stored ? 0 : 8;
+    const packed = member.stored ? raw : deflateRawSync(raw);
     const crc = crc32(raw);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(0x21, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
@@ -44,7 +49,7 @@ export function makeZip(members: readonly Member[]): Buffer {
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(0x21, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(packed.length, 20);

@@ -1,9 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpackArchive } from '../../src/artifact/archive.ts';
+import { sha256File } from '../../src/artifact/hash.ts';
 import { checkPlatform, executableKind } from '../../src/artifact/executable.ts';
 import { selectAsset } from '../../src/artifact/select-asset.ts';
 import { fileMembers, pickBinary } from '../../src/artifact/unpack.ts';
@@ -58,6 +59,39 @@ describe('unpackArchive', () => {
     const [entry] = await unpack(makeZip([{ name: 'acme', data }]), 'zip', MB);
     expect(entry?.file?.sha256).toBe(createHash('sha256').update(data).digest('hex'));
     expect(await readFile(entry?.file?.path ?? '')).toEqual(data);
+  });
+
+  // Several reads and many inflated chunks, so a buffer reused too early would show in the hash.
+  it('unpacks members larger than a read, stored or compressed, byte for byte', async () => {
+    const data = randomBytes(5 * MB + 123);
+    const digest = createHash('sha256').update(data).digest('hex');
+    const archives = [
+      unpack(makeZip([{ name: 'acme', data, stored: true }]), 'zip', 64 * MB),
+      unpack(makeZip([{ name: 'acme', data }]), 'zip', 64 * MB),
+      unpack(makeTarGz([{ name: 'acme', data }]), 'tar.gz', 64 * MB),
+    ];
+    for (const [entry] of await Promise.all(archives)) {
+      expect(entry?.file?.sha256).toBe(digest);
+      expect(entry?.file?.size).toBe(data.length);
+      expect(entry?.file && (await sha256File(entry.file.path))).toBe(digest);
+    }
+  });
+
+  it('calls a zip member that does not inflate damaged', async () => {
+    const zip = makeZip([{ name: 'acme', data: randomBytes(3 * MB) }]);
+    // After the local header and name: a first block of the reserved type 3.
+    zip.fill(0xff, 34, 35);
+    await expect(unpack(zip, 'zip', 64 * MB)).rejects.toThrow(
+      'the zip archive is damaged: acme does not inflate',
+    );
+  });
+
+  it('calls a tar.gz that does not gunzip damaged', async () => {
+    const tgz = makeTarGz([{ name: 'acme', data: randomBytes(3 * MB) }]);
+    tgz.fill(0xff, MB, MB + 64);
+    await expect(unpack(tgz, 'tar.gz', 64 * MB)).rejects.toThrow(
+      'the tar.gz archive is damaged: it does not gunzip',
+    );
   });
 
   it('keeps links that stay inside, and a hard link stands for its target', async () => {
