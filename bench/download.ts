@@ -2,6 +2,7 @@ import { build } from 'esbuild';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SHIPPED_BUILD } from '../scripts/shipped-build.ts';
 import { sha256sums } from '../test/lab/archives.ts';
 import { startReleaseServer } from '../test/lab/release-server.ts';
 import { BENCH_DIR, pluginZip } from './artifacts.ts';
@@ -15,15 +16,7 @@ async function bundleChild(): Promise<void> {
   await build({
     entryPoints: [CHILD_SOURCE],
     outfile: CHILD,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: 'warning',
+    ...SHIPPED_BUILD,
   });
 }
 const ASSET = 'acme_1.0.1_linux_amd64.zip';

@@ -1,7 +1,8 @@
 // Bundles the action into dist/index.js and lists the licenses of what the bundle holds.
 import { readFile, writeFile, readdir, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { SHIPPED_BUILD } from './shipped-build.ts';
 
 // Code loaded only on demand (the Sigstore verifier) goes to dist/chunks, rebuilt from scratch each time.
 await rm('dist/chunks', { recursive: true, force: true });
@@ -11,60 +12,11 @@ const result = await build({
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: true,
   sourcemap: true,
   legalComments: 'none',
   metafile: true,
-  // Bundled CommonJS packages call require() for Node built-ins.
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
-  plugins: [undiciSubset(), unusedOidcClient()],
-  logLevel: 'warning',
+  ...SHIPPED_BUILD,
 });
-
-/** Every bare `undici` import, ours and @actions/http-client's, loads only the parts src/undici-subset.ts names. */
-function undiciSubset() {
-  const subset = resolve('src/undici-subset.ts');
-  return {
-    name: 'undici-subset',
-    setup(build) {
-      build.onResolve({ filter: /^undici$/ }, (args) =>
-        args.importer === subset ? undefined : { path: subset },
-      );
-    },
-  };
-}
-
-/**
- * @actions/core imports its OIDC client at the top, and with it a second HTTP
- * stack whose `import * as http` makes Node load its own copy of undici. The
- * action asks for OIDC tokens itself, so the module is declared free of side
- * effects and esbuild leaves it out while nothing calls it.
- */
-function unusedOidcClient() {
-  return {
-    name: 'unused-oidc-client',
-    setup(build) {
-      build.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, async (args) => {
-        if (args.pluginData === 'resolved' || !args.importer.includes('@actions/core')) {
-          return undefined;
-        }
-        const resolved = await build.resolve(args.path, {
-          resolveDir: args.resolveDir,
-          kind: args.kind,
-          importer: args.importer,
-          pluginData: 'resolved',
-        });
-        return { path: resolved.path, sideEffects: false };
-      });
-    },
-  };
-}
 
 // Only what reached an output file: packages esbuild shook out entirely ship no code.
 const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
