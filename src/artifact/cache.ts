@@ -65,13 +65,17 @@ export class BinaryCache {
     return null;
   }
 
-  /** Writes to a staging directory and renames it in place, so a half-written entry is never found. */
+  /**
+   * Moves the run's verified binary into the cache and returns its new path.
+   * Writes to a staging directory and renames it in place, so a half-written
+   * entry is never found.
+   */
   async store(binaryPath: string, facts: CachedFacts): Promise<string> {
     const final = join(this.dir, facts.sha256);
     const staging = join(this.dir, `.staging-${randomUUID()}`);
     await mkdir(staging, { recursive: true });
     try {
-      await copyFile(binaryPath, join(staging, BINARY));
+      await moveFile(binaryPath, join(staging, BINARY));
       await chmod(join(staging, BINARY), 0o755);
       await writeFile(join(staging, FACTS), JSON.stringify(facts, null, 2));
       await rm(final, { recursive: true, force: true });
@@ -80,5 +84,16 @@ export class BinaryCache {
       await rm(staging, { recursive: true, force: true });
     }
     return join(final, BINARY);
+  }
+}
+
+/** A rename where the run's files and the cache share a file system, which is instant; a copy elsewhere. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(from, to);
+    await rm(from, { force: true });
   }
 }

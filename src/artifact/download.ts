@@ -22,6 +22,7 @@ export interface Downloaded {
 }
 
 const MAX_REDIRECTS = 5;
+const WRITE_BATCH = 1024 * 1024;
 
 /**
  * Streams a file to disk, hashing it and counting bytes on the way. Redirects
@@ -37,16 +38,26 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
   const hash = createHash('sha256');
   let size = 0;
   try {
-    // One chunk at a time: read, count, hash, write, and only then read on,
-    // so no more than a chunk is ever in memory however fast the server sends.
+    // Socket reads arrive 64 KiB at a time; they are written a batch of up to
+    // WRITE_BATCH bytes per call, and reading waits for each write, so no
+    // more than a batch is held however fast the server sends.
     const handle = await open(path, 'w', 0o600);
     try {
+      let batch: Buffer[] = [];
+      let batched = 0;
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > request.maxBytes) throw tooLarge(request);
         hash.update(chunk);
-        await handle.write(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) {
+          await handle.writev(batch);
+          batch = [];
+          batched = 0;
+        }
       }
+      if (batch.length > 0) await handle.writev(batch);
     } finally {
       await handle.close();
     }
