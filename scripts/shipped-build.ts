@@ -3,15 +3,13 @@
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
 
-/** Every bare `undici` import, ours and @actions/http-client's, loads only the parts src/undici-subset.ts names. */
+/** A dependency's bare `undici` import (@actions/http-client has one) loads only the parts src/undici-subset.ts names. */
 function undiciSubset(): Plugin {
   const subset = fileURLToPath(new URL('../src/undici-subset.ts', import.meta.url));
   return {
     name: 'undici-subset',
     setup(build) {
-      build.onResolve({ filter: /^undici$/ }, (args) =>
-        args.importer === subset ? undefined : { path: subset },
-      );
+      build.onResolve({ filter: /^undici$/ }, () => ({ path: subset }));
     },
   };
 }

@@ -1,7 +1,8 @@
-// The build points every `import … from 'undici'` in the bundle here. undici's
-// own entry also loads fetch, WebSocket, EventSource, its caches and its mocks,
-// which nothing in the bundle uses and which cost about a fifth of the action's
-// start-up. esbuild fails the build if anything imports a name missing here.
+// The action's HTTP client: the parts of undici it uses, loaded one by one.
+// undici's own entry also loads fetch, WebSocket, EventSource, its caches and
+// its mocks, which nothing here uses and which cost about a fifth of the
+// action's start-up. The build also points dependencies' bare `undici`
+// imports here, and fails if one imports a name missing here.
 import type { Dispatcher } from 'undici';
 import api from 'undici/lib/api/index.js';
 import Agent from 'undici/lib/dispatcher/agent.js';
@@ -34,6 +35,6 @@ export function request(
     ...rest,
     origin: target.origin,
     path: `${target.pathname}${target.search}`,
-    method: rest.method ?? 'GET',
+    method: rest.method ?? (rest.body === undefined || rest.body === null ? 'GET' : 'PUT'),
   });
 }

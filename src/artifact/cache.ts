@@ -73,13 +73,20 @@ export class BinaryCache {
   async store(binaryPath: string, facts: CachedFacts): Promise<string> {
     const final = join(this.dir, facts.sha256);
     const staging = join(this.dir, `.staging-${randomUUID()}`);
+    const staged = join(staging, BINARY);
     await mkdir(staging, { recursive: true });
     try {
-      await moveFile(binaryPath, join(staging, BINARY));
-      await chmod(join(staging, BINARY), 0o755);
-      await writeFile(join(staging, FACTS), JSON.stringify(facts, null, 2));
-      await rm(final, { recursive: true, force: true });
-      await rename(staging, final);
+      await moveFile(binaryPath, staged);
+      try {
+        await chmod(staged, 0o755);
+        await writeFile(join(staging, FACTS), JSON.stringify(facts, null, 2));
+        await rm(final, { recursive: true, force: true });
+        await rename(staging, final);
+      } catch (error) {
+        // The run goes on with the binary where it was, so it must be there.
+        await moveFile(staged, binaryPath);
+        throw error;
+      }
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

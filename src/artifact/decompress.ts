@@ -32,8 +32,9 @@ export async function decompressRange<T>(
 }
 
 /**
- * Settles once zlib has consumed `chunk`: it copies its input, so the
- * chunk's memory is free again then. A stream destroyed meanwhile may never
+ * Settles once zlib has consumed `chunk`: zlib reads the caller's buffer in
+ * place and calls back only when all of it is used, so the buffer may be
+ * refilled from then on. A stream destroyed meanwhile may never
  * call back, so its closing ends the wait too.
  */
 function writeThrough(stream: Transform, chunk: Buffer): Promise<void> {

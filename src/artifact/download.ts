@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ArtifactError } from '../errors.ts';
-import { networkReason, webGet } from '../web.ts';
+import { followGet } from '../web.ts';
 
 export interface DownloadRequest {
   url: string;
@@ -21,7 +21,6 @@ export interface Downloaded {
   size: number;
 }
 
-const MAX_REDIRECTS = 5;
 const WRITE_BATCH = 1024 * 1024;
 
 /**
@@ -52,12 +51,12 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH) {
-          await handle.writev(batch);
+          await writeAll(handle, batch, batched);
           batch = [];
           batched = 0;
         }
       }
-      if (batch.length > 0) await handle.writev(batch);
+      if (batch.length > 0) await writeAll(handle, batch, batched);
     } finally {
       await handle.close();
     }
@@ -73,47 +72,26 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
   return { path, sha256: hash.digest('hex'), size };
 }
 
-type Answer = Dispatcher.ResponseData;
-
-async function follow(request: DownloadRequest): Promise<Answer> {
-  let url = new URL(request.url);
-  const origin = url.origin;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const headers: Record<string, string> = {};
-    if (request.accept) headers.accept = request.accept;
-    if (request.githubToken && url.origin === origin) {
-      headers.authorization = `Bearer ${request.githubToken}`;
-    }
-    let response: Answer;
-    try {
-      response = await webGet(url, headers);
-    } catch (error) {
-      throw new ArtifactError(`download of ${request.label} failed: ${networkReason(error)}`);
-    }
-    const status = response.statusCode;
-    const location = response.headers.location;
-    if (status >= 300 && status < 400 && typeof location === 'string') {
-      await response.body.dump();
-      const next = new URL(location, url);
-      if (url.protocol === 'https:' && next.protocol !== 'https:') {
-        throw new ArtifactError(
-          `download of ${request.label} was redirected from https to ${next.protocol}//${next.host}; refusing an unencrypted download`,
-        );
-      }
-      url = next;
-      continue;
-    }
-    if (status < 200 || status >= 300) {
-      await response.body.dump();
-      throw new ArtifactError(
-        `download of ${request.label} failed: HTTP ${status} from ${url.host}`,
-      );
-    }
-    return response;
+async function follow(request: DownloadRequest): Promise<Dispatcher.ResponseData> {
+  const { response, url } = await followGet(new URL(request.url), {
+    headers: request.accept ? { accept: request.accept } : {},
+    token: request.githubToken,
+    what: `download of ${request.label}`,
+  });
+  const status = response.statusCode;
+  if (status < 200 || status >= 300) {
+    await response.body.dump();
+    throw new ArtifactError(`download of ${request.label} failed: HTTP ${status} from ${url.host}`);
   }
-  throw new ArtifactError(
-    `download of ${request.label} failed: more than ${MAX_REDIRECTS} redirects`,
-  );
+  return response;
+}
+
+/** A short write (a full disk) would leave a file shorter than the bytes hashed. */
+async function writeAll(handle: FileHandle, batch: Buffer[], bytes: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(batch);
+  if (bytesWritten !== bytes) {
+    throw new Error(`wrote ${bytesWritten} of ${bytes} bytes to disk`);
+  }
 }
 
 function tooLarge(request: DownloadRequest): ArtifactError {

@@ -1,5 +1,5 @@
 import { ArtifactError } from '../errors.ts';
-import { networkReason, webGet } from '../web.ts';
+import { followGet } from '../web.ts';
 
 export interface GitHubAnswer<T> {
   status: number;
@@ -21,22 +21,17 @@ export async function githubGet<T>(
   what: string,
 ): Promise<GitHubAnswer<T>> {
   const url = new URL(`${apiUrl.replace(/\/+$/, '')}${path}`);
-  let status: number;
-  let text: string;
-  try {
-    const response = await webGet(url, {
+  const { response } = await followGet(url, {
+    headers: {
       accept: 'application/vnd.github+json',
-      authorization: `Bearer ${token}`,
       'x-github-api-version': '2022-11-28',
       'user-agent': 'vault-plugin-rollout',
-    });
-    status = response.statusCode;
-    text = await response.body.text();
-  } catch (error) {
-    throw new ArtifactError(
-      `${what}: cannot reach GitHub at ${url.origin}: ${networkReason(error)}`,
-    );
-  }
+    },
+    token,
+    what,
+  });
+  const status = response.statusCode;
+  const text = await response.body.text();
   const body = parseJson(text);
   if (status >= 200 && status < 300) {
     if (body === undefined) {

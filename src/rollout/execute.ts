@@ -32,9 +32,12 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
     const label =
       index === 0 && plan.canary ? 'the canary' : `batch ${index + 1} of ${plan.batches.length}`;
     log(`${label}: ${batch.join(', ')}`);
-    // Every mount was checked just above; the first batch is checked again
-    // only when the catalog or pin was written since.
-    if (index > 0 || record.registered || record.pinFrom) await stopOnDrift(deps, batch, false);
+    // Every mount was checked just above. The first batch is checked again
+    // only when placing the binary, registering it or pinning took time in
+    // which someone else could have moved a mount.
+    const checkedJustNow =
+      index === 0 && !record.placedFile && !record.registered && !record.pinFrom;
+    if (!checkedJustNow) await stopOnDrift(deps, batch, false);
     await moveBatch(deps, batch, record);
     lastRead = await waitForMounts(deps, batch, forward(plan), `verification of ${label}`);
     if (deps.nodes.length > 0) {

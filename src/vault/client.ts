@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from '../undici-subset.ts';
 import { VaultError } from '../errors.ts';
 import {
   DEFAULT_RETRY,

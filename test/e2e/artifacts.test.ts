@@ -236,6 +236,24 @@ describe('release layouts plugin authors publish', () => {
     );
   });
 
+  it('follows GitHub to a renamed repository, with its token', async () => {
+    github.move('acme/old-name', 'acme/no-sums');
+    const run = await runAction(rollout('old-name', { sha256: v101 }));
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.sha256).toBe(v101);
+    const byTag = github.requests.filter((r) => r.path.endsWith('/releases/tags/v1.0.1'));
+    expect(byTag.map((r) => r.path)).toEqual(
+      expect.arrayContaining([
+        '/repos/acme/old-name/releases/tags/v1.0.1',
+        '/repos/acme/no-sums/releases/tags/v1.0.1',
+      ]),
+    );
+    expect(byTag.filter((r) => r.path.includes('no-sums')).at(-1)?.authorization).toBe(
+      `Bearer ${GITHUB_TOKEN}`,
+    );
+  });
+
   it("reaches GitHub and the artifact's host through the runner's proxy", async () => {
     const viaRelease = await runAction(
       rollout('no-sums', { sha256: v101 }, { env: { HTTP_PROXY: proxy.url } }),
@@ -525,7 +543,7 @@ const BAD: BadCase[] = [
     inputs: () => ({ artifact: `${mirror.url}/acme_{version}_{os}_{arch}.zip` }),
     extra: () => ({ env: { NODE_EXTRA_CA_CERTS: mirror.caFile } }),
     error: () =>
-      `download of ${ZIP} was redirected from https to http://${new URL(github.apiUrl).host}; refusing an unencrypted download`,
+      `download of ${ZIP} was redirected from https to http://${new URL(github.apiUrl).host}; refusing to go on unencrypted`,
   },
 ];
 

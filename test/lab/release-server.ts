@@ -29,6 +29,8 @@ export interface ReleaseServer {
   /** The direct download URL of a published asset, as a browser_download_url redirect ends. */
   fileUrl(name: string): string;
   publish(release: ReleaseSpec): void;
+  /** Answers every API call about `from` (owner/repo) with a 301 to `to`, as GitHub does for a renamed repository. */
+  move(from: string, to: string): void;
   /** Stores a Sigstore bundle under `sha256:<digest>` in the repository's attestations. */
   attest(repository: string, sha256: string, bundle: unknown): void;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startReleaseServer(
   const assets = new Map<number, StoredAsset>();
   const requests: SeenRequest[] = [];
   const attestations = new Map<string, unknown[]>();
+  const moves = new Map<string, string>();
   let nextId = 1000;
   let base = '';
 
@@ -78,6 +81,14 @@ export async function startReleaseServer(
     const apiPath = url.pathname.startsWith(`${basePath}/`)
       ? url.pathname.slice(basePath.length)
       : '';
+    const moved = /^\/repos\/([^/]+\/[^/]+)(\/.*)$/.exec(apiPath);
+    const movedTo = moves.get((moved?.[1] ?? '').toLowerCase());
+    if (moved && movedTo) {
+      res.writeHead(301, {
+        location: `${base}${basePath}/repos/${movedTo}${moved[2] ?? ''}${url.search}`,
+      });
+      return res.end();
+    }
     const byTag = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/(.+)$/.exec(apiPath);
     const list = /^\/repos\/([^/]+)\/([^/]+)\/releases$/.exec(apiPath);
     const byAsset = /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(apiPath);
@@ -175,6 +186,9 @@ export async function startReleaseServer(
         id: nextId++,
         assets: stored,
       });
+    },
+    move(from, to) {
+      moves.set(from.toLowerCase(), to);
     },
     attest(repository, sha256, bundle) {
       const at = `${repository}@sha256:${sha256}`.toLowerCase();
