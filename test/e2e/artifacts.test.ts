@@ -7,7 +7,7 @@ import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
 import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
-import { startProxy, type Proxy } from '../lab/proxy.ts';
+import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
 import {
   startReleaseServer,
   type ReleaseAsset,
@@ -255,22 +255,29 @@ describe('release layouts plugin authors publish', () => {
   });
 
   it("reaches GitHub and the artifact's host through the runner's proxy", async () => {
+    const apiUrl = viaLabName(github.apiUrl, 'github');
     const viaRelease = await runAction(
-      rollout('no-sums', { sha256: v101 }, { env: { HTTP_PROXY: proxy.url } }),
+      rollout('no-sums', { sha256: v101 }, { apiUrl, env: { HTTP_PROXY: proxy.url } }),
     );
     expect(viaRelease.exitCode, viaRelease.stdout).toBe(0);
-    expect(proxy.tunnels).toContain(new URL(github.apiUrl).host);
+    expect(proxy.tunnels).toContain(new URL(apiUrl).host);
 
+    const artifact = viaLabName(ghes.fileUrl('acme_1.0.1_linux_amd64.tar.gz'), 'mirror');
     const viaUrl = await runAction(
-      rollout(
-        'no-sums',
-        { artifact: ghes.fileUrl('acme_1.0.1_linux_amd64.tar.gz'), sha256: v101 },
-        { env: { HTTP_PROXY: proxy.url } },
-      ),
+      rollout('no-sums', { artifact, sha256: v101 }, { env: { HTTP_PROXY: proxy.url } }),
     );
     expect(viaUrl.exitCode, viaUrl.stdout).toBe(0);
     expect(viaUrl.outputs.sha256).toBe(v101);
-    expect(proxy.tunnels).toContain(new URL(ghes.apiUrl).host);
+    expect(proxy.tunnels).toContain(new URL(artifact).host);
+  });
+
+  it("never sends this machine's own addresses to the proxy", async () => {
+    const before = proxy.tunnels.length;
+    const run = await runAction(
+      rollout('no-sums', { sha256: v101 }, { env: { HTTP_PROXY: proxy.url } }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(proxy.tunnels.slice(before)).toEqual([]);
   });
 
   it('deploys a draft only when allow-draft is true', async () => {

@@ -5,7 +5,7 @@ import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
 import { fixtureBinary } from '../lab/paths.ts';
-import { startProxy, type Proxy } from '../lab/proxy.ts';
+import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
@@ -180,11 +180,12 @@ describe('connecting and logging in like a production workflow', () => {
 
   it('logs in with the GitHub OIDC token over TLS through an HTTPS proxy', async () => {
     const [tlsAddress = ''] = bao.tlsAddresses;
+    const url = viaLabName(tlsAddress, 'vault');
     const run = await runAction(
       rollout(
         'v1.1.0',
         {
-          url: tlsAddress,
+          url,
           method: 'jwt',
           'auth-path': 'github-actions',
           role: 'plugin-deployer',
@@ -198,7 +199,7 @@ describe('connecting and logging in like a production workflow', () => {
     expect(run.exitCode, run.stdout).toBe(0);
     await expectMountsAt('v1.1.0');
     expect(issuer.audiences.at(-1)).toBe(AUDIENCE);
-    expect(proxy.tunnels).toContain(new URL(tlsAddress).host);
+    expect(proxy.tunnels).toContain(new URL(url).host);
     expect(run.summary).toContain(
       '- Login: jwt with the GitHub OIDC token at auth/github-actions, role plugin-deployer',
     );

@@ -12,7 +12,10 @@ export interface Pki {
   remove(): Promise<void>;
 }
 
-/** A throwaway CA with a server certificate for 127.0.0.1 (IP SAN) and a client certificate. */
+/**
+ * A throwaway CA with a server certificate for 127.0.0.1 and for
+ * vault.lab.test (see LAB_DOMAIN in proxy.ts), and a client certificate.
+ */
 export async function makePki(): Promise<Pki> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-pki-'));
   const at = (name: string): string => join(dir, name);
@@ -27,7 +30,7 @@ export async function makePki(): Promise<Pki> {
   await issue(
     'server',
     '/CN=127.0.0.1',
-    'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+    'subjectAltName=IP:127.0.0.1,DNS:vault.lab.test\nextendedKeyUsage=serverAuth\n',
   );
   await issue('client', '/CN=rollout', 'extendedKeyUsage=clientAuth\n');
   return {

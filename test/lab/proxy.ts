@@ -8,6 +8,19 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
+/**
+ * Names under this domain stand for this machine when asked of the proxy.
+ * Clients never send loopback addresses to a proxy, so a test that wants
+ * traffic to go through one names its loopback server this way.
+ */
+export const LAB_DOMAIN = 'lab.test';
+
+/** `url` with its host renamed `<name>.lab.test`, reachable only through the lab's proxy. */
+export function viaLabName(url: string, name: string): string {
+  const { host, hostname } = new URL(url);
+  return url.replace(host, host.replace(hostname, `${name}.${LAB_DOMAIN}`));
+}
+
 /** A loopback forward proxy that only tunnels (CONNECT), as corporate HTTPS proxies do. */
 export async function startProxy(): Promise<Proxy> {
   const tunnels: string[] = [];
@@ -17,7 +30,8 @@ export async function startProxy(): Promise<Proxy> {
     const target = req.url ?? '';
     tunnels.push(target);
     const [host = '', port = ''] = target.split(':');
-    const upstream = connect(Number(port), host, () => {
+    const address = host.endsWith(`.${LAB_DOMAIN}`) ? '127.0.0.1' : host;
+    const upstream = connect(Number(port), address, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);

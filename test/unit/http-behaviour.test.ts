@@ -161,7 +161,7 @@ describe('pure decisions', () => {
     expect(backoffMs(policy, 3, () => 0)).toBe(0);
   });
 
-  it('picks the proxy as Vault clients do, honouring NO_PROXY', () => {
+  it('picks the proxy as Vault clients do, honouring NO_PROXY and never for this machine', () => {
     const env = {
       HTTPS_PROXY: 'proxy:3128',
       HTTP_PROXY: 'http://p80:8080',
@@ -173,6 +173,11 @@ describe('pure decisions', () => {
     expect(proxyFor(new URL('https://10.0.0.1:8200'), env)).toBe('');
     expect(proxyFor(new URL('https://10.0.0.1:8201'), env)).toBe('http://proxy:3128');
     expect(proxyFor(new URL('https://x'), { https_proxy: 'http://p', no_proxy: '*' })).toBe('');
+    expect(proxyFor(new URL('http://127.0.0.1:8200'), env)).toBe('');
+    expect(proxyFor(new URL('https://127.8.9.10:8200'), env)).toBe('');
+    expect(proxyFor(new URL('https://localhost:8200'), env)).toBe('');
+    expect(proxyFor(new URL('https://[::1]:8200'), env)).toBe('');
+    expect(proxyFor(new URL('https://localhost.example.com'), env)).toBe('http://proxy:3128');
   });
 
   it('names every missing capability and treats root as all of them', () => {
