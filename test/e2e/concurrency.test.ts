@@ -6,7 +6,7 @@ import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { resetScenario, type Scenario } from '../lab/rollout-state.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
+import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
 const GITHUB_TOKEN = 'ghs_concurrencylab';
@@ -107,7 +107,7 @@ describe('rollouts that meet other writers', () => {
     const writes = (await bao.writesSince(mark)).map((w) => w.path);
     expect(writes.filter((p) => p === 'sys/mounts/c2/tune')).toHaveLength(1);
     expect(writes).not.toContain('sys/mounts/c3/tune');
-    const rows = JSON.parse(run.outputs.result ?? '[]') as { mount: string; result: string }[];
+    const rows = resultRows(run);
     expect(rows.map((r) => [r.mount, r.result])).toEqual([
       ['c1', 'rolled-back'],
       ['c2', 'not-started'],

@@ -4,7 +4,7 @@ import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
+import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
 // A multiplexed plugin (plugin.ServeMultiplex, as HashiCorp builds its own)
@@ -92,11 +92,7 @@ describe('a multiplexed plugin rolls out to a real OpenBao', () => {
     expect(m2?.pid, 'the rolled mounts share the new process').toBe(m1?.pid);
     expect(kept?.pid, 'the unlisted mount is not served by the new process').not.toBe(m1?.pid);
     expect(run.outputs).toMatchObject({ version: 'v1.0.1', sha256: sha.v101, changed: 'true' });
-    const rows = JSON.parse(run.outputs.result ?? '[]') as {
-      mount: string;
-      running_sha256: string;
-      result: string;
-    }[];
+    const rows = resultRows(run);
     expect(rows.map((r) => [r.mount, r.result, r.running_sha256])).toEqual([
       ['m1', 'updated', sha.v101],
       ['m2', 'updated', sha.v101],
@@ -117,11 +113,7 @@ describe('a multiplexed plugin rolls out to a real OpenBao', () => {
     ]);
     for (const path of ROLLED) await expectOn(path, 'v1.0.1', sha.v101);
     await expectOn(KEPT, 'v1.0.0', sha.v100);
-    const rows = JSON.parse(run.outputs.result ?? '[]') as {
-      mount: string;
-      running_sha256: string;
-      result: string;
-    }[];
+    const rows = resultRows(run);
     expect(rows.map((r) => [r.mount, r.result, r.running_sha256])).toEqual([
       ['m1', 'rolled-back', sha.v101],
       ['m2', 'rolled-back', sha.v101],

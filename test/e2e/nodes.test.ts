@@ -6,7 +6,7 @@ import { startCluster, type BaoCluster, type ClusterNode } from '../lab/cluster.
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
+import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
 // Every node of a 3-node OpenBao cluster runs its own plugin processes, so a
@@ -94,10 +94,7 @@ describe('every node runs the new binary, or the rollout fails', () => {
     for (const node of standbys) {
       expect(run.log).toContain(`${node.address} does not run it yet; reloading there`);
     }
-    const rows = JSON.parse(run.outputs.result ?? '[]') as {
-      mount: string;
-      nodes: { node: string; running_sha256: string; ok: boolean }[];
-    }[];
+    const rows = resultRows(run);
     expect(rows.map((r) => r.nodes.map((n) => [n.node, n.running_sha256, n.ok]))).toEqual(
       MOUNTS.map(() => cluster.nodes.map((n) => [n.address, sha['v1.0.1'], true])),
     );

@@ -6,7 +6,7 @@ import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
+import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
 const GITHUB_TOKEN = 'ghs_labtoken0123456789abcdef';
@@ -83,15 +83,6 @@ function secretRollout(
   };
 }
 
-interface ResultRow {
-  mount: string;
-  previous: string;
-  target: string;
-  running_version: string;
-  running_sha256: string;
-  result: string;
-}
-
 describe('a release rolls out to a real OpenBao', () => {
   it('moves two secret mounts to v1.0.1 and leaves an unlisted mount alone', async () => {
     const run = await runAction(secretRollout());
@@ -120,7 +111,7 @@ describe('a release rolls out to a real OpenBao', () => {
       changed: 'true',
     });
     expect(run.outputs['reload-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const rows = JSON.parse(run.outputs.result ?? '[]') as ResultRow[];
+    const rows = resultRows(run);
     expect(
       rows.map((r) => [
         r.mount,

@@ -4,7 +4,7 @@ import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
+import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
 const GITHUB_TOKEN = 'ghs_safetylab';
@@ -106,11 +106,7 @@ describe('a rollout stays safe', () => {
     expect(run.log).toMatch(
       /::error title=Rollout failed and was rolled back::.*cannot reload plugin on "m1\/".* — rolled back: every touched mount runs its previous version again/,
     );
-    const rows = JSON.parse(run.outputs.result ?? '[]') as {
-      mount: string;
-      result: string;
-      running_sha256: string;
-    }[];
+    const rows = resultRows(run);
     expect(rows.map((r) => [r.mount, r.result, r.running_sha256])).toEqual([
       ['m1', 'rolled-back', v100],
       ['m2', 'not-started', v100],

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaoServer } from './bao.ts';
-import type { RunResult } from './runner.ts';
+import { resultRows, type RunResult } from './runner.ts';
 import { catalogEntry, liveMount, type CatalogType, type LiveMount } from './seed.ts';
 
 /** A rollout of one plugin from `from` to `to` over a set of mounts, and the facts needed to judge its end state. */
@@ -35,14 +35,6 @@ export async function resetScenario(bao: BaoServer, s: Scenario): Promise<void> 
       throw new Error(`lab reset: ${path} runs ${live.runningSha256}, not ${s.from.sha256}`);
     }
   }
-}
-
-interface ResultRow {
-  mount: string;
-  version: string;
-  running_version: string;
-  running_sha256: string;
-  result: string;
 }
 
 /**
@@ -81,7 +73,7 @@ export async function stateProblems(
     problems.push(`catalog ${s.to.version} holds ${JSON.stringify(after)}`);
   }
   if (run.exitCode === 0 && !after) problems.push(`exit 0 but ${s.to.version} is not registered`);
-  const rows = JSON.parse(run.outputs.result || '[]') as ResultRow[];
+  const rows = resultRows(run);
   const allowed = run.exitCode === 0 ? ['updated'] : ['rolled-back', 'not-started'];
   for (const path of s.mounts) {
     const row = rows.find((r) => r.mount === path);

@@ -33,6 +33,23 @@ export interface RunResult {
   summary: string;
 }
 
+/** One row of the action's `result` output, as a workflow parses it. */
+export interface ResultRow {
+  mount: string;
+  type: string;
+  previous: string;
+  target: string;
+  version: string;
+  running_version: string;
+  running_sha256: string;
+  result: string;
+  nodes: { node: string; running_version: string; running_sha256: string; ok: boolean }[];
+}
+
+export function resultRows(run: RunResult): ResultRow[] {
+  return JSON.parse(run.outputs.result || '[]') as ResultRow[];
+}
+
 /**
  * Runs the bundled action exactly as a runner does: `node dist/index.js`
  * with `INPUT_*` variables and the runner's files, then reads them back.
