@@ -253,6 +253,7 @@ function connect(config: RolloutConfig): VaultClient {
     address: config.url,
     token: '',
     namespace: config.namespace,
+    nodes: config.safety.nodes,
     dispatcher,
     callTimeoutMs: config.connection.timeoutSeconds * 1000,
     debug: core.isDebug() ? core.debug : undefined,

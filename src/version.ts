@@ -1,3 +1,4 @@
+import { compareBuild, parse, type SemVer } from 'semver';
 import { ConfigError } from './errors.ts';
 
 const SEMVER =
@@ -28,23 +29,22 @@ export function bareVersion(canonical: string): string {
   return canonical.replace(/^v/, '');
 }
 
-const PARTS = /^v(\d+)\.(\d+)\.(\d+)(?:-([^+]+))?/;
+/** The server stores versions strict SemVer refuses, such as `v1.1.0-rc.01`. */
+const LOOSE = { loose: true };
 
 /**
- * Orders canonical versions as semantic versioning does: numbers first, a
- * pre-release below its release. Build metadata does not order.
+ * Orders versions by SemVer precedence (`-alpha.2` before `-alpha.10`, a
+ * pre-release before its release), then by build metadata so the order never
+ * depends on how the server listed them. A catalog version SemVer cannot read
+ * at all (the server also takes `v1.2.3.4`) sorts below every one it can.
  */
 export function compareVersions(a: string, b: string): number {
-  const pa = PARTS.exec(a);
-  const pb = PARTS.exec(b);
-  if (!pa || !pb) return a.localeCompare(b);
-  for (let i = 1; i <= 3; i++) {
-    const diff = Number(pa[i]) - Number(pb[i]);
-    if (diff !== 0) return diff;
-  }
-  const [preA, preB] = [pa[4], pb[4]];
-  if (preA === preB) return 0;
-  if (preA === undefined) return 1;
-  if (preB === undefined) return -1;
-  return preA.localeCompare(preB, 'en', { numeric: true });
+  const [pa, pb] = [readable(a), readable(b)];
+  if (pa && pb) return compareBuild(pa, pb, LOOSE);
+  if (pa || pb) return pa ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function readable(version: string): SemVer | null {
+  return parse(version, LOOSE);
 }

@@ -11,6 +11,7 @@ import {
   writeRequirements,
 } from '../vault/capabilities.ts';
 import type { ServerIdentity } from '../vault/identity.ts';
+import { namespaceExists } from '../vault/namespaces.ts';
 import { readPin } from '../vault/pins.ts';
 import { readTargets } from '../vault/targets.ts';
 import { effectiveCommand, planRollout, type Plan } from './plan.ts';
@@ -27,6 +28,10 @@ export async function preflight(
   identity: ServerIdentity,
 ): Promise<Plan> {
   const { pluginType: type, pluginName: name, safety } = config;
+  // Checked first: in a missing namespace every later read comes back empty or refused.
+  if (config.namespace && !(await namespaceExists(client))) {
+    throw new PreflightError(`namespace: ${config.namespace} does not exist on ${client.address}`);
+  }
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
   const pins = identity.product === 'Vault';

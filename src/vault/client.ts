@@ -11,6 +11,7 @@ import {
   type Applied,
   type RetryPolicy,
 } from './retry.ts';
+import { judgeRedirect, type RedirectRule } from './redirects.ts';
 
 export interface Clock {
   now(): number;
@@ -22,6 +23,8 @@ export interface VaultClientOptions {
   address: string;
   token: string;
   namespace: string;
+  /** The other nodes' API origins (the `nodes` input): a standby may redirect to one of them. */
+  nodes?: readonly string[];
   dispatcher?: Dispatcher;
   retry?: RetryPolicy;
   /** The longest one attempt may take; by default a quarter of the call's, at most 30 s. */
@@ -50,9 +53,6 @@ export interface WriteOptions extends CallOptions {
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
-const REDIRECT_STATUSES: ReadonlySet<number> = new Set([307, 308]);
-const MAX_REDIRECTS = 5;
-
 export const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
   sleep: (ms) => sleep(ms),
@@ -62,6 +62,7 @@ export const SYSTEM_CLOCK: Clock = {
 interface Shared {
   address: string;
   namespace: string;
+  nodes: readonly string[];
   dispatcher: Dispatcher;
   retry: RetryPolicy;
   requestTimeoutMs: number;
@@ -82,14 +83,21 @@ export class VaultClient {
   readonly address: string;
   readonly #shared: Shared;
   readonly #token: string;
+  readonly #redirectRule: RedirectRule;
 
   constructor(options: VaultClientOptions) {
     this.address = options.address;
     this.#token = options.token;
+    const own = new URL(options.address);
+    this.#redirectRule = {
+      scheme: own.protocol,
+      origins: [own.origin, ...(options.nodes ?? [])],
+    };
     const callTimeoutMs = options.callTimeoutMs ?? 120_000;
     this.#shared = {
       address: options.address,
       namespace: options.namespace,
+      nodes: options.nodes ?? [],
       dispatcher:
         options.dispatcher ??
         new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000, connect: { timeout: 10_000 } }),
@@ -104,7 +112,9 @@ export class VaultClient {
 
   /** The same credentials and settings, speaking to one node of the cluster directly. */
   atAddress(address: string): VaultClient {
-    return new VaultClient({ ...this.#shared, address, token: this.#token });
+    // The url server stays an origin the user named, for a node that redirects back to it.
+    const nodes = [...new Set([new URL(this.#shared.address).origin, ...this.#shared.nodes])];
+    return new VaultClient({ ...this.#shared, address, nodes, token: this.#token });
   }
 
   /** The same connection, acting with another token (after a login). */
@@ -153,10 +163,17 @@ export class VaultClient {
       let applied: Applied;
       if (outcome.kind === 'response') {
         const { status, text, location } = outcome;
-        if (REDIRECT_STATUSES.has(status) && location && redirects < MAX_REDIRECTS) {
+        if (status >= 300 && status < 400) {
+          const next = judgeRedirect(
+            { from: url, status, location, followed: redirects },
+            this.#redirectRule,
+          );
+          if ('refuse' in next) {
+            throw new VaultError(method, path, status, [next.refuse], tries(attempt));
+          }
           // A standby pointing at the active node: follow it, keeping method and body.
           redirects++;
-          url = new URL(location, url);
+          url = next.follow;
           attempt--;
           continue;
         }
