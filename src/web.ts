@@ -1,7 +1,6 @@
-import type { Dispatcher } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { ArtifactError } from './errors.ts';
 import { proxyFor } from './proxy.ts';
-import { Agent, ProxyAgent, request } from './undici-subset.ts';
 
 const agents = new Map<string, Dispatcher>();
 const MAX_REDIRECTS = 5;
@@ -18,7 +17,6 @@ export function webGet(
   const proxy = proxyFor(url, process.env);
   let dispatcher = agents.get(proxy);
   if (!dispatcher) {
-    // Never undici's global dispatcher: under Node 24 that is Node's own built-in undici, a second copy to load.
     dispatcher = proxy ? new ProxyAgent(proxy) : new Agent();
     agents.set(proxy, dispatcher);
   }
