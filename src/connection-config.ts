@@ -1,5 +1,6 @@
 import type { InputSource, RunContext } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { booleanInput } from './input-parsing.ts';
 
 export type AuthConfig =
   | { method: 'token'; token: string }
@@ -68,7 +69,6 @@ export function readAuthConfig(inputs: InputSource, ctx: RunContext): AuthConfig
 }
 
 export function readConnectionConfig(inputs: InputSource, ctx: RunContext): ConnectionConfig {
-  const skipRaw = inputs.get('tls-skip-verify') || ctx.env.VAULT_SKIP_VERIFY || '';
   return {
     ca: pem(inputs, ctx, 'ca-certificate', ctx.env.VAULT_CACERT || ctx.env.BAO_CACERT),
     clientCert: pem(
@@ -78,7 +78,11 @@ export function readConnectionConfig(inputs: InputSource, ctx: RunContext): Conn
       ctx.env.VAULT_CLIENT_CERT || ctx.env.BAO_CLIENT_CERT,
     ),
     clientKey: pem(inputs, ctx, 'client-key', ctx.env.VAULT_CLIENT_KEY || ctx.env.BAO_CLIENT_KEY),
-    skipVerify: flag('tls-skip-verify', skipRaw),
+    skipVerify: booleanInput(
+      'tls-skip-verify',
+      inputs.get('tls-skip-verify'),
+      envSkipVerify(ctx.env, 'VAULT_SKIP_VERIFY', 'BAO_SKIP_VERIFY'),
+    ),
     timeoutSeconds: seconds('timeout', inputs.get('timeout') || '120'),
   };
 }
@@ -128,12 +132,23 @@ function authMount(raw: string): string {
   return path;
 }
 
-/** The spellings Vault's own clients accept for VAULT_SKIP_VERIFY. */
-function flag(name: string, raw: string): boolean {
-  const value = raw.trim().toLowerCase();
-  if (['', 'false', '0', 'f', 'no'].includes(value)) return false;
-  if (['true', '1', 't', 'yes'].includes(value)) return true;
-  throw new ConfigError(`${name}: "${raw}" is not true or false`);
+const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/**
+ * VAULT_SKIP_VERIFY (else BAO_SKIP_VERIFY) as Vault's and OpenBao's clients
+ * read it, with Go's strconv.ParseBool: a shell profile that sets it for the
+ * `vault` CLI means the same here, and what the CLI refuses is refused. Only
+ * the environment is read this way; the input is a boolean input like any other.
+ */
+function envSkipVerify(env: RunContext['env'], ...names: string[]): boolean {
+  const name = names.find((n) => env[n]) ?? '';
+  const value = env[name] ?? '';
+  if (value === '' || GO_FALSE.includes(value)) return false;
+  if (GO_TRUE.includes(value)) return true;
+  throw new ConfigError(
+    `${name}: "${value}" is not a boolean as Vault reads it; use true or false (or 1, 0, t, f)`,
+  );
 }
 
 function seconds(name: string, raw: string): number {

@@ -57,10 +57,16 @@ export function isSafePath(path: string): boolean {
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
 
-/** The YAML 1.2 booleans, as `core.getBooleanInput` reads them, with a default for an empty input. */
+/**
+ * Every boolean input, read as `core.getBooleanInput` reads it (the YAML 1.2
+ * core schema's spellings, after the trim `getInput` does), from the text
+ * the InputSource gives; an empty input takes the default. One parser, so
+ * `yes` or `1` is refused alike by every input.
+ */
 export function booleanInput(name: string, raw: string, fallback: boolean): boolean {
-  if (raw === '') return fallback;
-  if (TRUE.includes(raw)) return true;
-  if (FALSE.includes(raw)) return false;
+  const value = raw.trim();
+  if (value === '') return fallback;
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
   throw new ConfigError(`${name}: "${raw}" is not a boolean; use true or false`);
 }

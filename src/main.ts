@@ -5,7 +5,6 @@ import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
-import { requestIdToken } from './github-oidc.ts';
 import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
 import { renderSummary } from './report/summary.ts';
@@ -21,7 +20,7 @@ import { loadTls, openConnection } from './vault/connection.ts';
 import { describeIdentity, readIdentity } from './vault/identity.ts';
 import { countClusterNodes } from './vault/reload.ts';
 import { readTargets } from './vault/targets.ts';
-import { readEventInputs } from './workflow-event.ts';
+import { workflowRun, type WorkflowRun } from './workflow-event.ts';
 
 const inputs: InputSource = {
   get: (name) => core.getInput(name),
@@ -32,15 +31,14 @@ const inputs: InputSource = {
   },
 };
 
-function runContext(): RunContext {
-  const env = process.env;
+function runContext(workflow: WorkflowRun): RunContext {
   return {
-    env,
-    eventName: env.GITHUB_EVENT_NAME ?? '',
-    eventInputs: readEventInputs(env.GITHUB_EVENT_PATH),
-    ref: env.GITHUB_REF ?? '',
-    repository: env.GITHUB_REPOSITORY ?? '',
-    apiUrl: env.GITHUB_API_URL ?? '',
+    env: process.env,
+    eventName: workflow.eventName,
+    eventInputs: workflow.eventInputs,
+    ref: workflow.ref,
+    repository: workflow.repository,
+    apiUrl: workflow.apiUrl,
     nodePlatform: process.platform,
     nodeArch: process.arch,
     mask: (value) => {
@@ -87,9 +85,10 @@ export async function run(): Promise<void> {
   };
   let execution: ExecuteDeps | null = null;
   let rollbackOnFailure = false;
+  const workflow = workflowRun();
   try {
     const config = await stage('config', 'Read inputs', () =>
-      Promise.resolve(readConfig(inputs, runContext())),
+      Promise.resolve(readConfig(inputs, runContext(workflow))),
     );
     Object.assign(report, {
       pluginType: config.pluginType,
@@ -101,7 +100,7 @@ export async function run(): Promise<void> {
     });
     rollbackOnFailure = config.safety.rollbackOnFailure;
     writeSummary = config.summary;
-    report.rollbackWorkflow = rollbackWorkflow(config.rollbackWorkflow);
+    report.rollbackWorkflow = rollbackWorkflow(config.rollbackWorkflow, workflow);
     const source = config.artifact;
     const artifact = source
       ? await stage('artifact', 'Fetch and verify the artifact', () =>
@@ -112,7 +111,7 @@ export async function run(): Promise<void> {
             workDirectory: process.env.RUNNER_TEMP || tmpdir(),
             workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
             toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
-            githubApiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+            githubApiUrl: workflow.apiUrl,
             log: core.info,
           }),
         )
@@ -128,7 +127,7 @@ export async function run(): Promise<void> {
           mask: (value) => {
             core.setSecret(value);
           },
-          getIDToken: (audience) => requestIdToken(process.env, audience),
+          getIDToken: (audience) => core.getIDToken(audience),
           readFile: (path) => readFile(path, 'utf8'),
           env: process.env,
           clock: SYSTEM_CLOCK,
@@ -218,11 +217,10 @@ function failureTitle(report: RunReport): string {
       : `${STAGE_LABEL[stage]} failed`;
 }
 
-function rollbackWorkflow(file: string): RunReport['rollbackWorkflow'] {
-  const repository = process.env.GITHUB_REPOSITORY ?? '';
+function rollbackWorkflow(file: string, workflow: WorkflowRun): RunReport['rollbackWorkflow'] {
+  const { repository, serverUrl } = workflow;
   if (!repository) return null;
-  const server = process.env.GITHUB_SERVER_URL || 'https://github.com';
-  return { file, repository, url: `${server}/${repository}/actions/workflows/${file}` };
+  return { file, repository, url: `${serverUrl}/${repository}/actions/workflows/${file}` };
 }
 
 /** The step's one error line: the first failure, and what the rollback did about it. */

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { booleanInput } from './input-parsing.ts';
 
 /** How the artifact is to be checked, from the verification inputs. */
 export interface TrustPolicy {
@@ -75,7 +76,7 @@ export function readTrustPolicy(inputs: TrustInputs): TrustPolicy {
     sha256,
     gpgPublicKey,
     maxBytes: byteSize(inputs.get('max-size').trim() || DEFAULT_MAX_SIZE),
-    allowDraft: booleanInput('allow-draft', inputs.get('allow-draft')),
+    allowDraft: booleanInput('allow-draft', inputs.get('allow-draft'), false),
     ...attestationPolicy(inputs),
   };
 }
@@ -134,11 +135,4 @@ export function byteSize(raw: string): number {
     );
   }
   return Math.floor(value);
-}
-
-function booleanInput(name: string, raw: string): boolean {
-  const value = raw.trim().toLowerCase();
-  if (value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new ConfigError(`${name}: "${raw}" is not true or false`);
 }

@@ -1,10 +1,11 @@
-import type { Dispatcher } from 'undici';
+import { Agent, Headers, ProxyAgent, request, Response, type Dispatcher } from 'undici';
 import { ArtifactError } from './errors.ts';
 import { proxyFor } from './proxy.ts';
-import { Agent, ProxyAgent, request } from './undici-subset.ts';
 
 const agents = new Map<string, Dispatcher>();
 const MAX_REDIRECTS = 5;
+/** Statuses whose answer has no body; a Response refuses one for them. */
+const NO_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * One GET to GitHub or to wherever an artifact lives, through the runner's
@@ -18,7 +19,6 @@ export function webGet(
   const proxy = proxyFor(url, process.env);
   let dispatcher = agents.get(proxy);
   if (!dispatcher) {
-    // Never undici's global dispatcher: under Node 24 that is Node's own built-in undici, a second copy to load.
     dispatcher = proxy ? new ProxyAgent(proxy) : new Agent();
     agents.set(proxy, dispatcher);
   }
@@ -27,17 +27,21 @@ export function webGet(
 
 export interface FollowedGet {
   headers: Record<string, string>;
-  /** Sent as a bearer token, and only to the origin of the first URL. */
-  token?: string;
+  /**
+   * The Authorization header's value and the one origin it may go to: the
+   * GitHub API's. Every other host, wherever its address came from (a
+   * redirect, a link, a response body), gets the request without it.
+   */
+  credential?: { authorization: string; origin: string };
   /** Names the request in errors, e.g. `download of acme.zip`. */
   what: string;
 }
 
 /**
- * A GET that follows redirects by hand: the token goes only to the origin it
- * was meant for (GitHub sends assets on to signed storage URLs, and the API
- * calls of a renamed repository to its new path), and a redirect from https
- * to plain http is refused, since it would drop the transport's integrity.
+ * A GET that follows redirects by hand: the credential goes only to its own
+ * origin (GitHub sends assets on to signed storage URLs, and the API calls
+ * of a renamed repository to its new path), and a redirect from https to
+ * plain http is refused, since it would drop the transport's integrity.
  * Returns the first answer that is not a redirect, with the URL that gave it.
  */
 export async function followGet(
@@ -47,8 +51,8 @@ export async function followGet(
   let url = start;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers = { ...options.headers };
-    if (options.token && url.origin === start.origin) {
-      headers.authorization = `Bearer ${options.token}`;
+    if (options.credential && url.origin === options.credential.origin) {
+      headers.authorization = options.credential.authorization;
     }
     let response: Dispatcher.ResponseData;
     try {
@@ -71,6 +75,48 @@ export async function followGet(
     return { response, url };
   }
   throw new ArtifactError(`${options.what} failed: more than ${MAX_REDIRECTS} redirects`);
+}
+
+/**
+ * The `fetch` Octokit is given: every GitHub API call goes through
+ * followGet, so it takes the proxy and redirect rules of every other
+ * request, and Octokit's Authorization header reaches only `apiOrigin`
+ * (a renamed repository's 301 stays on it; a `Link` to the next page or
+ * any other address GitHub names elsewhere does not get it). The action
+ * only reads from GitHub, so anything but GET is refused.
+ */
+export function apiFetch(apiOrigin: string) {
+  return async (
+    input: string,
+    init: { method?: string; headers?: Record<string, string> } = {},
+  ): Promise<Response> => {
+    const url = new URL(input);
+    const method = init.method ?? 'GET';
+    if (method !== 'GET') {
+      throw new ArtifactError(`${method} ${url.pathname}: the action only reads from GitHub`);
+    }
+    const headers: Record<string, string> = {};
+    let authorization = '';
+    for (const [name, value] of Object.entries(init.headers ?? {})) {
+      if (name.toLowerCase() === 'authorization') authorization = value;
+      else headers[name.toLowerCase()] = value;
+    }
+    const { response } = await followGet(url, {
+      headers,
+      ...(authorization ? { credential: { authorization, origin: apiOrigin } } : {}),
+      what: `GitHub API call ${url.origin}${url.pathname}`,
+    });
+    const answerHeaders = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      for (const one of [value ?? []].flat()) answerHeaders.append(name, one);
+    }
+    const status = response.statusCode;
+    if (NO_BODY.has(status)) await response.body.dump();
+    return new Response(NO_BODY.has(status) ? null : response.body, {
+      status,
+      headers: answerHeaders,
+    });
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   parseStatement,
   SLSA_PROVENANCE_V1,
 } from './attestation-policy.ts';
-import { githubGet } from './github-api.ts';
+import { ask, githubClient, type GitHubAccess } from './github-api.ts';
 
 /** The build provenance that vouched for the asset, or none where it was optional. */
 export type AttestationVerdict =
@@ -20,9 +20,7 @@ export type AttestationVerdict =
     }
   | { status: 'absent'; repository: string };
 
-export interface AttestationQuery {
-  apiUrl: string;
-  githubToken: string;
+export interface AttestationQuery extends GitHubAccess {
   /** owner/repo whose attestation store is asked. */
   repository: string;
   asset: string;
@@ -82,19 +80,26 @@ export async function checkAttestation(
 
 async function fetchBundles(query: AttestationQuery): Promise<unknown[]> {
   const [owner = '', repo = ''] = query.repository.split('/');
-  const answer = await githubGet<{ attestations?: { bundle?: unknown }[] }>(
-    query.apiUrl,
-    `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/attestations/sha256:${query.assetSha256}`,
-    query.githubToken,
-    `attestation of ${query.asset} in ${query.repository}`,
+  const what = `attestation of ${query.asset} in ${query.repository}`;
+  const github = githubClient(query, `the attestations of ${query.repository}`);
+  const answer = await ask(what, () =>
+    github.rest.repos.listAttestations({
+      owner,
+      repo,
+      subject_digest: `sha256:${query.assetSha256}`,
+      per_page: 100,
+    }),
   );
-  if (answer.status === 404) return [];
-  if (!answer.data) {
+  if (!answer.ok && answer.status === 404) return [];
+  if (!answer.ok) {
     throw new ArtifactError(
       `attestation: GitHub answered ${answer.status} for the attestations of ${query.asset} in ${query.repository}: ${answer.message}`,
     );
   }
-  return (answer.data.attestations ?? []).map((a) => a.bundle).filter((b) => b !== undefined);
+  const listed = (answer.data as { attestations?: unknown } | null)?.attestations;
+  return (Array.isArray(listed) ? (listed as ({ bundle?: unknown } | null)[]) : [])
+    .map((a) => a?.bundle)
+    .filter((b) => b !== undefined);
 }
 
 async function readTrustedRoot(path: string): Promise<string> {

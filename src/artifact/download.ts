@@ -9,7 +9,8 @@ export interface DownloadRequest {
   url: string;
   /** Shown in errors instead of the URL, which may be an opaque API address. */
   label: string;
-  githubToken?: string;
+  /** Sent only to its own origin, the GitHub API's; a download without one sends no token. */
+  credential?: { authorization: string; origin: string };
   accept?: string;
   maxBytes: number;
   directory: string;
@@ -25,8 +26,8 @@ const WRITE_BATCH = 1024 * 1024;
 
 /**
  * Streams a file to disk, hashing it and counting bytes on the way. Redirects
- * are followed by hand: the token goes only to the origin it was meant for
- * (GitHub redirects assets to signed storage URLs), and a redirect from
+ * are followed by hand: the credential goes only to the origin it was meant
+ * for (GitHub redirects assets to signed storage URLs), and a redirect from
  * https to plain http is refused, since it would drop the transport's integrity.
  */
 export async function download(request: DownloadRequest): Promise<Downloaded> {
@@ -75,7 +76,7 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
 async function follow(request: DownloadRequest): Promise<Dispatcher.ResponseData> {
   const { response, url } = await followGet(new URL(request.url), {
     headers: request.accept ? { accept: request.accept } : {},
-    token: request.githubToken,
+    ...(request.credential ? { credential: request.credential } : {}),
     what: `download of ${request.label}`,
   });
   const status = response.statusCode;

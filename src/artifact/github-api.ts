@@ -1,56 +1,76 @@
+import { getOctokit } from '@actions/github';
 import { ArtifactError } from '../errors.ts';
-import { followGet } from '../web.ts';
+import { apiFetch } from '../web.ts';
 
-export interface GitHubAnswer<T> {
-  status: number;
-  /** The parsed body of a 2xx answer. */
-  data: T | undefined;
-  /** GitHub's own `message` for an error answer, or the bare status. */
-  message: string;
+export type GitHub = ReturnType<typeof getOctokit>;
+
+/** The REST API version every call asks for, so a change of GitHub's default cannot change an answer. */
+const API_VERSION = '2022-11-28';
+
+/** Who a GitHub call needs: the API base (GITHUB_API_URL, or a GitHub Enterprise Server's /api/v3) and the token. */
+export interface GitHubAccess {
+  apiUrl: string;
+  githubToken: string;
 }
 
 /**
- * One GET of GitHub's REST API. A plain request, not a client library: the
- * action asks GitHub at most a few questions, and loading a full client
- * would cost more start-up time than every question together.
+ * Octokit for one API base. Its requests go through the action's own
+ * `fetch` (src/web.ts), so they take the runner's proxy as Vault traffic
+ * does, follow a renamed repository's redirects, refuse https to http, and
+ * carry the token only to the API's own origin.
  */
-export async function githubGet<T>(
-  apiUrl: string,
-  path: string,
-  token: string,
-  what: string,
-): Promise<GitHubAnswer<T>> {
-  const url = new URL(`${apiUrl.replace(/\/+$/, '')}${path}`);
-  const { response } = await followGet(url, {
-    headers: {
-      accept: 'application/vnd.github+json',
-      'x-github-api-version': '2022-11-28',
-      'user-agent': 'vault-plugin-rollout',
-    },
-    token,
-    what,
-  });
-  const status = response.statusCode;
-  const text = await response.body.text();
-  const body = parseJson(text);
-  if (status >= 200 && status < 300) {
-    if (body === undefined) {
-      throw new ArtifactError(`${what}: GitHub answered ${status} with a body that is not JSON`);
-    }
-    return { status, data: body as T, message: '' };
+export function githubClient(access: GitHubAccess, what: string): GitHub {
+  if (!access.githubToken) {
+    throw new ArtifactError(
+      `github-token: empty; reading ${what} needs a token (the default is the workflow token, github.token)`,
+    );
   }
-  const message = (body as { message?: unknown } | undefined)?.message;
+  const baseUrl = access.apiUrl.replace(/\/+$/, '');
+  if (!URL.canParse(baseUrl)) {
+    throw new ArtifactError(`GITHUB_API_URL: "${access.apiUrl}" is not a URL`);
+  }
+  const octokit = getOctokit(access.githubToken, {
+    baseUrl,
+    userAgent: 'vault-plugin-rollout',
+    request: { fetch: apiFetch(new URL(baseUrl).origin) },
+  });
+  octokit.hook.before('request', (options) => {
+    options.headers['x-github-api-version'] = API_VERSION;
+  });
+  return octokit;
+}
+
+/** The Authorization header of a download that starts at the API, and the one origin it may go to. */
+export function apiCredential(access: GitHubAccess): { authorization: string; origin: string } {
   return {
-    status,
-    data: undefined,
-    message: typeof message === 'string' ? message : `HTTP ${status}`,
+    authorization: `token ${access.githubToken}`,
+    origin: new URL(access.apiUrl).origin,
   };
 }
 
-function parseJson(text: string): unknown {
+export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; message: string };
+
+/**
+ * One Octokit call. A status GitHub answered with comes back for the caller
+ * to judge (a 404 is often an answer, not a failure), with GitHub's own
+ * message; a call that got no answer is an ArtifactError naming `what`.
+ */
+export async function ask<T>(what: string, call: () => Promise<{ data: T }>): Promise<Answer<T>> {
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
+    return { ok: true, data: (await call()).data };
+  } catch (error) {
+    const failed = error as { status?: unknown; response?: { data?: unknown }; cause?: unknown };
+    if (typeof failed.status === 'number' && failed.response) {
+      const message = (failed.response.data as { message?: unknown } | null | undefined)?.message;
+      return {
+        ok: false,
+        status: failed.status,
+        message: typeof message === 'string' ? message : `HTTP ${failed.status}`,
+      };
+    }
+    const reason = failed.cause instanceof Error ? failed.cause : error;
+    throw new ArtifactError(
+      `${what}: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
   }
 }

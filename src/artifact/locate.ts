@@ -84,7 +84,7 @@ async function locateInRelease(
     .filter(Boolean)
     .join(', ');
   ctx.log(`${where}${marks ? ` (${marks})` : ''}: asset ${asset}`);
-  const fromRelease = { release, githubToken: source.githubToken, where };
+  const fromRelease = { release, where };
   const sumsName = trust.checksums || checksumFileCandidates(names, asset)[0] || '';
   let sums: NamedFile | null = null;
   let signature: NamedFile | null = null;
@@ -115,7 +115,6 @@ async function locateInRelease(
 
 interface FromRelease {
   release: Release;
-  githubToken: string;
   where: string;
 }
 
@@ -164,7 +163,7 @@ async function readSignatureBeside(
 function releaseAssetUrl(from: FromRelease, name: string): string {
   const asset = from.release.assets.find((a) => a.name === name);
   if (!asset) throw new ArtifactError(`artifact: ${from.where} has no asset named ${name}`);
-  return asset.apiUrl;
+  return asset.downloadUrl;
 }
 
 async function downloadTo(
@@ -177,7 +176,7 @@ async function downloadTo(
   const downloaded = await download({
     url,
     label,
-    ...(fromRelease ? { githubToken: fromRelease.githubToken, accept: OCTET_STREAM } : {}),
+    ...(fromRelease ? { credential: fromRelease.release.credential, accept: OCTET_STREAM } : {}),
     maxBytes: trust.maxBytes,
     directory: ctx.workDirectory,
   });

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
-import { Agent, request } from '../undici-subset.ts';
+import { Agent, request, type Dispatcher } from 'undici';
 import { VaultError } from '../errors.ts';
 import {
   DEFAULT_RETRY,

@@ -1,7 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Dispatcher } from 'undici';
-import { Agent, ProxyAgent } from '../undici-subset.ts';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { ConnectionConfig, PemSource } from '../connection-config.ts';
 import { ConfigError } from '../errors.ts';
 import { proxyFor } from '../proxy.ts';

@@ -250,8 +250,60 @@ describe('release layouts plugin authors publish', () => {
       ]),
     );
     expect(byTag.filter((r) => r.path.includes('no-sums')).at(-1)?.authorization).toBe(
-      `Bearer ${GITHUB_TOKEN}`,
+      `token ${GITHUB_TOKEN}`,
     );
+  });
+
+  it('finds a draft past the first page of the release list', async () => {
+    github.publish({
+      ...layoutRelease({ repo: 'busy', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+      draft: true,
+    });
+    for (let i = 0; i < 100; i++) {
+      github.publish({ owner: 'acme', repo: 'busy', tag: `v0.0.${String(i)}`, assets: [] });
+    }
+    const run = await runAction(rollout('busy', { sha256: v101, 'allow-draft': 'true' }));
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.sha256).toBe(v101);
+    expect(
+      github.requests.filter((r) => r.path === '/repos/acme/busy/releases').length,
+    ).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never sends the github-token to another origin an answer of the API names', async () => {
+    const decoy = await startReleaseServer();
+    const listing = await startReleaseServer({ token: GITHUB_TOKEN, pageLinks: decoy.apiUrl });
+    const tokensSeen = (): string[] =>
+      decoy.requests.filter((r) => r.authorization.includes(GITHUB_TOKEN)).map((r) => r.path);
+    try {
+      // A release whose assets' `url` names another host: the assets are asked of the API itself.
+      github.publish({
+        ...layoutRelease({ repo: 'elsewhere', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+        assetApi: decoy.apiUrl,
+      });
+      const fromAsset = await runAction(rollout('elsewhere', { sha256: v101 }));
+      expect(tokensSeen()).toEqual([]);
+      expect(fromAsset.exitCode, fromAsset.stdout).toBe(0);
+      expect(fromAsset.outputs.sha256).toBe(v101);
+
+      // A release list whose next page is on another host: followed, without the token.
+      listing.publish({
+        ...layoutRelease({ repo: 'paged', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+        draft: true,
+      });
+      for (let i = 0; i < 100; i++) {
+        listing.publish({ owner: 'acme', repo: 'paged', tag: `v0.0.${String(i)}`, assets: [] });
+      }
+      const fromLink = await runAction(
+        rollout('paged', { sha256: v101, 'allow-draft': 'true' }, { apiUrl: listing.apiUrl }),
+      );
+      expect(tokensSeen()).toEqual([]);
+      expect(decoy.requests.map((r) => r.path)).toContain('/repos/acme/paged/releases');
+      expect(fromLink.exitCode).toBe(1);
+    } finally {
+      await Promise.all([decoy.close(), listing.close()]);
+    }
   });
 
   it("reaches GitHub and the artifact's host through the runner's proxy", async () => {

@@ -93,11 +93,15 @@ export const BAD_INPUTS: BadInput[] = [
     inputs: { 'rollback-on-failure': 'maybe' },
     error: 'rollback-on-failure: "maybe" is not a boolean; use true or false',
   },
-  { inputs: { 'allow-draft': '1' }, error: 'allow-draft: "1" is not true or false' },
+  { inputs: { 'allow-draft': '1' }, error: 'allow-draft: "1" is not a boolean; use true or false' },
   { inputs: { pin: 'on' }, error: 'pin: "on" is not a boolean; use true or false' },
   {
     inputs: { 'tls-skip-verify': 'perhaps' },
-    error: 'tls-skip-verify: "perhaps" is not true or false',
+    error: 'tls-skip-verify: "perhaps" is not a boolean; use true or false',
+  },
+  {
+    inputs: { 'tls-skip-verify': 'yes' },
+    error: 'tls-skip-verify: "yes" is not a boolean; use true or false',
   },
   {
     inputs: { 'revert-to-builtin': 'ja' },

@@ -13,6 +13,8 @@ export interface ReleaseSpec {
   assets: ReleaseAsset[];
   prerelease?: boolean;
   draft?: boolean;
+  /** The API base the assets' `url` fields name, as a hostile or broken server might; this server's by default. */
+  assetApi?: string;
 }
 
 export interface SeenRequest {
@@ -47,7 +49,12 @@ interface StoredAsset extends ReleaseAsset {
  * any request without that token gets the 404 GitHub gives.
  */
 export async function startReleaseServer(
-  options: { token?: string; basePath?: string } = {},
+  options: {
+    token?: string;
+    basePath?: string;
+    /** The origin the release list's `Link: rel="next"` names; this server's by default. */
+    pageLinks?: string;
+  } = {},
 ): Promise<ReleaseServer> {
   const basePath = options.basePath ?? '';
   const releases = new Map<
@@ -115,12 +122,24 @@ export async function startReleaseServer(
     if (list && authorized(req)) {
       const owner = (list[1] ?? '').toLowerCase();
       const repo = (list[2] ?? '').toLowerCase();
+      // Newest first, a page at a time, as GitHub lists releases.
+      const all = [...releases.values()]
+        .filter((r) => r.owner.toLowerCase() === owner && r.repo.toLowerCase() === repo)
+        .reverse();
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? '30') || 30);
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? '1') || 1);
+      const headers: Record<string, string> = {};
+      if (page * perPage < all.length) {
+        const next = new URL(`${options.pageLinks ?? base}${url.pathname}`);
+        next.searchParams.set('per_page', String(perPage));
+        next.searchParams.set('page', String(page + 1));
+        headers.link = `<${next.href}>; rel="next"`;
+      }
       return json(
         res,
         200,
-        [...releases.values()]
-          .filter((r) => r.owner.toLowerCase() === owner && r.repo.toLowerCase() === repo)
-          .map(releaseJson),
+        all.slice((page - 1) * perPage, page * perPage).map(releaseJson),
+        headers,
       );
     }
     if (byAsset && authorized(req)) {
@@ -148,7 +167,7 @@ export async function startReleaseServer(
   const releaseJson = (
     release: Omit<ReleaseSpec, 'assets'> & { id: number; assets: StoredAsset[] },
   ) => {
-    const api = `${base}${basePath}`;
+    const api = release.assetApi ?? `${base}${basePath}`;
     const { owner, repo } = release;
     return {
       id: release.id,
@@ -206,8 +225,13 @@ function key(owner: string, repo: string, tag: string): string {
   return `${owner}/${repo}@${tag}`.toLowerCase();
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
   res.end(text);
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig, type InputSource, type RunContext } from '../../src/config.ts';
+import {
+  readConfig,
+  type InputSource,
+  type RolloutConfig,
+  type RunContext,
+} from '../../src/config.ts';
 
 function source(values: Record<string, string>, masked: string[] = []): InputSource {
   return {
@@ -224,7 +229,7 @@ describe('readConfig', () => {
       { 'max-size': 'huge' },
       'max-size: "huge" is not a size; use bytes or a unit, e.g. 512MiB, 200MB, 1GiB',
     ],
-    [{ 'allow-draft': 'yes' }, 'allow-draft: "yes" is not true or false'],
+    [{ 'allow-draft': 'yes' }, 'allow-draft: "yes" is not a boolean; use true or false'],
     [
       { 'gpg-public-key': 'ssh-ed25519 AAAA' },
       'gpg-public-key: not an armored public key; paste the block starting with -----BEGIN PGP PUBLIC KEY BLOCK-----',
@@ -265,5 +270,71 @@ describe('readConfig', () => {
     expect(() => readConfig(source(minimal), context({ ref: 'refs/heads/main' }))).toThrow(
       'version: no version given, and this run is neither a tag push (refs/tags/v1.2.3) nor a workflow_dispatch with a version input',
     );
+  });
+});
+
+/** Every boolean input, and where its value shows in the config. */
+const BOOLEAN_INPUTS: [string, (config: RolloutConfig) => boolean][] = [
+  ['dry-run', (c) => c.safety.dryRun],
+  ['rollback-on-failure', (c) => c.safety.rollbackOnFailure],
+  ['pin', (c) => c.safety.movePin],
+  ['summary', (c) => c.summary],
+  ['allow-draft', (c) => c.trust.allowDraft],
+  ['tls-skip-verify', (c) => c.connection.skipVerify],
+];
+
+describe('boolean inputs', () => {
+  it.each(BOOLEAN_INPUTS)(
+    '%s takes the spellings the runner accepts, and only those',
+    (name, read) => {
+      for (const spelling of ['true', 'True', 'TRUE']) {
+        expect(read(readConfig(source({ ...minimal, [name]: spelling }), context()))).toBe(true);
+      }
+      for (const spelling of ['false', 'False', 'FALSE']) {
+        expect(read(readConfig(source({ ...minimal, [name]: spelling }), context()))).toBe(false);
+      }
+      for (const spelling of ['yes', 'no', '1', '0', 'on', 'tRUE', 't']) {
+        expect(() => readConfig(source({ ...minimal, [name]: spelling }), context())).toThrow(
+          `${name}: "${spelling}" is not a boolean; use true or false`,
+        );
+      }
+    },
+  );
+
+  it('revert-to-builtin reads the same way', () => {
+    const { artifact: _artifact, ...noArtifact } = minimal;
+    expect(
+      readConfig(source({ ...noArtifact, 'revert-to-builtin': 'True' }), context()).safety
+        .revertToBuiltin,
+    ).toBe(true);
+    expect(() =>
+      readConfig(source({ ...noArtifact, 'revert-to-builtin': 'yes' }), context()),
+    ).toThrow('revert-to-builtin: "yes" is not a boolean; use true or false');
+  });
+
+  it("falls back to VAULT_SKIP_VERIFY, else BAO_SKIP_VERIFY, read as Vault's Go client reads them", () => {
+    const skip = (env: Record<string, string>, inputs: Record<string, string> = {}): boolean =>
+      readConfig(source({ ...minimal, ...inputs }), context({ env })).connection.skipVerify;
+    for (const value of ['1', 't', 'T', 'true', 'True', 'TRUE']) {
+      expect(skip({ VAULT_SKIP_VERIFY: value })).toBe(true);
+    }
+    for (const value of ['0', 'f', 'F', 'false', 'False', 'FALSE']) {
+      expect(skip({ VAULT_SKIP_VERIFY: value })).toBe(false);
+    }
+    expect(skip({ BAO_SKIP_VERIFY: '1' })).toBe(true);
+    expect(skip({ VAULT_SKIP_VERIFY: 'false', BAO_SKIP_VERIFY: 'true' })).toBe(false);
+    expect(skip({})).toBe(false);
+    // The input wins over the environment, either way.
+    expect(skip({ VAULT_SKIP_VERIFY: 'true' }, { 'tls-skip-verify': 'false' })).toBe(false);
+    expect(skip({ VAULT_SKIP_VERIFY: 'false' }, { 'tls-skip-verify': 'true' })).toBe(true);
+    for (const [name, value] of [
+      ['VAULT_SKIP_VERIFY', 'yes'],
+      ['BAO_SKIP_VERIFY', 'on'],
+      ['VAULT_SKIP_VERIFY', ' true'],
+    ] as const) {
+      expect(() => skip({ [name]: value })).toThrow(
+        `${name}: "${value}" is not a boolean as Vault reads it; use true or false (or 1, 0, t, f)`,
+      );
+    }
   });
 });
