@@ -5,8 +5,10 @@ import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
+import { log } from './report/log.ts';
 import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
+import { urlSecrets } from './report/redact.ts';
 import { renderSummary } from './report/summary.ts';
 import { emptyRecord, wroteAnything } from './rollout/apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './rollout/execute.ts';
@@ -22,10 +24,17 @@ import { countClusterNodes } from './vault/reload.ts';
 import { readTargets } from './vault/targets.ts';
 import { workflowRun, type WorkflowRun } from './workflow-event.ts';
 
+/** Credentials in a URL input (an artifact at `https://user:password@host/…`) are masked the moment they are read. */
+function readInput(name: string): string {
+  const value = core.getInput(name);
+  for (const secret of urlSecrets(value)) core.setSecret(secret);
+  return value;
+}
+
 const inputs: InputSource = {
-  get: (name) => core.getInput(name),
+  get: readInput,
   secret: (name) => {
-    const value = core.getInput(name);
+    const value = readInput(name);
     if (value) core.setSecret(value);
     return value;
   },
@@ -112,7 +121,7 @@ export async function run(): Promise<void> {
             workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
             toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
             githubApiUrl: workflow.apiUrl,
-            log: core.info,
+            log: log.info,
           }),
         )
       : null;
@@ -133,11 +142,11 @@ export async function run(): Promise<void> {
           clock: SYSTEM_CLOCK,
         });
         report.login = session.description;
-        core.info(`logged in: ${session.description}`);
+        log.info(`logged in: ${session.description}`);
         live.session = session;
         const identity = await readIdentity(session.client);
         report.serverIdentity = describeIdentity(identity);
-        core.info(`server: ${report.serverIdentity}`);
+        log.info(`server: ${report.serverIdentity}`);
         const followsReload =
           identity.product === 'Vault' &&
           identity.edition === 'Enterprise' &&
@@ -167,7 +176,7 @@ export async function run(): Promise<void> {
       timeoutSeconds: config.verifyTimeoutSeconds,
       sleep: (ms) => sleep(ms),
       now: () => Date.now(),
-      log: core.info,
+      log: log.info,
     };
     execution = deps;
     report.mounts = await stage('rollout', 'Roll out, batch by batch', () =>
@@ -194,12 +203,12 @@ export async function run(): Promise<void> {
       report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
     }
     // setFailed cannot carry a title; the annotation's title names the stage.
-    core.error(failureLine(report), { title: failureTitle(report) });
+    log.error(failureLine(report), failureTitle(report));
     process.exitCode = core.ExitCode.Failure;
   } finally {
     if (live.session) {
       const problem = await revokeSession(live.session);
-      if (problem) core.warning(problem, { title: 'Token not revoked' });
+      if (problem) log.warning(problem, 'Token not revoked');
       else if (live.session.loggedIn) report.login += '; token revoked at the end';
     }
     await live.connection?.close();
@@ -240,13 +249,13 @@ async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
 function connect(config: RolloutConfig): VaultClient {
   const tls = loadTls(config.connection);
   if (!tls.rejectUnauthorized) {
-    core.warning(
+    log.warning(
       'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
-      { title: 'TLS verification is off' },
+      'TLS verification is off',
     );
   }
   const { dispatcher, proxy } = openConnection(config.url, tls, process.env);
-  if (proxy) core.info(`connecting through the proxy at ${proxy}`);
+  if (proxy) log.info(`connecting through the proxy at ${proxy}`);
   return new VaultClient({
     address: config.url,
     token: '',
@@ -254,14 +263,14 @@ function connect(config: RolloutConfig): VaultClient {
     nodes: config.safety.nodes,
     dispatcher,
     callTimeoutMs: config.connection.timeoutSeconds * 1000,
-    debug: core.isDebug() ? core.debug : undefined,
+    debug: core.isDebug() ? log.debug : undefined,
   });
 }
 
 function logPlan(plan: Plan): void {
-  if (plan.discovered) core.info(`found ${plan.discovered.join(', ') || 'nothing'}`);
+  if (plan.discovered) log.info(`found ${plan.discovered.join(', ') || 'nothing'}`);
   const moving = plan.mounts.filter((m) => m.action !== 'none').length;
-  core.info(
+  log.info(
     `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.mounts.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
   );
 }
@@ -269,11 +278,11 @@ function logPlan(plan: Plan): void {
 async function publish(report: RunReport, writeSummary: boolean): Promise<void> {
   for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
   const status = runStatus(report);
-  core.info(`result: ${status}`);
+  log.info(`result: ${status}`);
   const done = `${report.pluginName} ${report.version} on ${String(report.mounts.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
-  if (status === 'rolled-out') core.notice(`${done}, verified`, { title: 'Rolled out' });
-  if (status === 'unchanged') core.notice(`${done}: already in place`, { title: 'Unchanged' });
-  if (status === 'dry-run') core.notice(`${done}: planned, nothing written`, { title: 'Dry run' });
+  if (status === 'rolled-out') log.notice(`${done}, verified`, 'Rolled out');
+  if (status === 'unchanged') log.notice(`${done}: already in place`, 'Unchanged');
+  if (status === 'dry-run') log.notice(`${done}: planned, nothing written`, 'Dry run');
   if (writeSummary && process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(renderSummary(report)).write();
   }

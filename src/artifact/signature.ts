@@ -10,10 +10,14 @@ export interface SignatureVerdict {
 }
 
 /**
- * Checks a detached OpenPGP signature with the runner's `gpg` against the one
- * key given, in a keyring made for this check alone, so no key the runner
- * happens to trust can vouch for the file. `VALIDSIG` in gpg's machine-readable
- * status is the proof; its exit code alone would also accept expired keys' noise.
+ * Checks a detached OpenPGP signature with the runner's `gpg` against the
+ * key(s) given, in a keyring made for this check alone, so no key the runner
+ * happens to trust can vouch for the file. gpg's machine-readable status is
+ * the proof, never its exit code: gpg reports `VALIDSIG` for a mathematically
+ * sound signature even when it also reports that the key is revoked
+ * (`REVKEYSIG`) or expired (`EXPKEYSIG`) or the signature itself expired
+ * (`EXPSIG`), and a gpg configured to import keys from signatures can make
+ * `VALIDSIG` with a key nobody gave it.
  */
 export async function verifyDetachedSignature(options: {
   publicKey: string;
@@ -30,22 +34,78 @@ export async function verifyDetachedSignature(options: {
     await writeFile(signedFile, options.signed.data);
     await writeFile(signatureFile, options.signature.data);
     const imported = await gpg(home, ['--import', keyFile]);
-    if (!/^\[GNUPG:\] IMPORT_OK /m.test(imported.status)) {
+    const given = new Set(statusLines(imported.status, 'IMPORT_OK').map((args) => args[1] ?? ''));
+    if (given.size === 0) {
       throw new ArtifactError(
         'gpg-public-key: not an OpenPGP public key gpg can import; paste the armored key (-----BEGIN PGP PUBLIC KEY BLOCK-----)',
       );
     }
     const checked = await gpg(home, ['--verify', signatureFile, signedFile]);
-    const valid = /^\[GNUPG:\] VALIDSIG ([0-9A-F]{40,64}) /m.exec(checked.status);
-    if (!valid?.[1]) {
-      throw new ArtifactError(
-        `signature: ${options.signature.name} is not a valid signature of ${options.signed.name} by the key in gpg-public-key`,
-      );
-    }
-    return { file: options.signature.name, fingerprint: valid[1] };
+    return judge(checked.status, given, {
+      signature: options.signature.name,
+      signed: options.signed.name,
+    });
   } finally {
     await rm(home, { recursive: true, force: true });
   }
+}
+
+/** The arguments of each `[GNUPG:] KEYWORD …` status line with that keyword. */
+function statusLines(status: string, keyword: string): string[][] {
+  const prefix = `[GNUPG:] ${keyword} `;
+  return status
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length).trim().split(' '));
+}
+
+/**
+ * Accepts only a signature gpg calls valid with no word against it, by a key
+ * (primary or subkey) of those given. VALIDSIG's last field is the primary
+ * key's fingerprint, its first the key that signed, its fourth when the
+ * signature expires.
+ */
+function judge(
+  status: string,
+  given: ReadonlySet<string>,
+  names: { signature: string; signed: string },
+): SignatureVerdict {
+  const valid = statusLines(status, 'VALIDSIG');
+  const against = (keyword: string): boolean => statusLines(status, keyword).length > 0;
+  // The fingerprint when the signature verified, else the key id gpg names.
+  const keyOf = (keyword: string): string =>
+    valid[0]?.[0] ?? statusLines(status, keyword)[0]?.[0] ?? '';
+  if (against('REVKEYSIG')) {
+    throw new ArtifactError(
+      `gpg-public-key: key ${keyOf('REVKEYSIG')} made ${names.signature}, but the key is revoked; a revoked key vouches for nothing, so ask the author which key signs their releases now`,
+    );
+  }
+  if (against('EXPKEYSIG')) {
+    throw new ArtifactError(
+      `gpg-public-key: key ${keyOf('EXPKEYSIG')} made ${names.signature}, but the key has expired; give the author's current key, with its expiry renewed`,
+    );
+  }
+  if (against('EXPSIG')) {
+    const until = Number(valid[0]?.[3] ?? '');
+    const when = until > 0 ? ` on ${new Date(until * 1000).toISOString().slice(0, 10)}` : '';
+    throw new ArtifactError(
+      `signature: ${names.signature} expired${when}; the author must sign ${names.signed} again`,
+    );
+  }
+  if (valid.length === 0 || against('BADSIG') || against('ERRSIG')) {
+    throw new ArtifactError(
+      `signature: ${names.signature} is not a valid signature of ${names.signed} by the key in gpg-public-key`,
+    );
+  }
+  for (const fields of valid) {
+    const primary = fields[9] ?? fields[0] ?? '';
+    if (!given.has(primary)) {
+      throw new ArtifactError(
+        `signature: ${names.signature} was made by key ${primary}, which is not in gpg-public-key`,
+      );
+    }
+  }
+  return { file: names.signature, fingerprint: valid[0]?.[0] ?? '' };
 }
 
 function gpg(home: string, args: string[]): Promise<{ status: string }> {

@@ -1,5 +1,7 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
 import type { RunReport } from './model.ts';
+import { hclString, shellWord } from './quote.ts';
+import { displayUrl } from './redact.ts';
 
 export interface Registration {
   pluginType: string;
@@ -11,17 +13,24 @@ export interface Registration {
 
 /** For users who deliver the binary another way and register it themselves. */
 export function registerCommand(r: Registration): string {
-  return `vault plugin register -sha256=${r.sha256} -command=${r.command} -version=${r.version} ${r.pluginType} ${r.pluginName}`;
+  const words = [
+    `-sha256=${r.sha256}`,
+    `-command=${r.command}`,
+    `-version=${r.version}`,
+    r.pluginType,
+    r.pluginName,
+  ];
+  return `vault plugin register ${words.map(shellWord).join(' ')}`;
 }
 
 /** OpenBao's declarative `plugin` block for a binary already in the plugin directory. */
 export function openBaoPluginBlock(r: Registration): string {
   return [
-    `plugin "${r.pluginType}" "${r.pluginName}" {`,
-    `  command     = "${r.command}"`,
-    `  version     = "${r.version}"`,
-    `  binary_name = "${r.command}"`,
-    `  sha256sum   = "${r.sha256}"`,
+    `plugin ${hclString(r.pluginType)} ${hclString(r.pluginName)} {`,
+    `  command     = ${hclString(r.command)}`,
+    `  version     = ${hclString(r.version)}`,
+    `  binary_name = ${hclString(r.command)}`,
+    `  sha256sum   = ${hclString(r.sha256)}`,
     '}',
   ].join('\n');
 }
@@ -32,7 +41,7 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     source: a.origin.kind,
     repository: a.origin.kind === 'release' ? a.origin.repository : '',
     tag: a.origin.kind === 'release' ? a.origin.tag : '',
-    url: a.origin.kind === 'url' ? a.origin.url : '',
+    url: a.origin.kind === 'url' ? displayUrl(a.origin.url) : '',
     path: a.origin.kind === 'file' ? a.origin.path : '',
     asset: a.asset,
     format: a.format,

@@ -3,9 +3,11 @@ import { describeMount, type Plan } from '../rollout/plan.ts';
 import type { MountOutcome, MountResult } from '../rollout/verify.ts';
 import { wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
-import { code, details, escapeText, seconds, shortHash, table } from './markdown.ts';
+import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
 import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
+import { shellWord } from './quote.ts';
+import { displayUrl } from './redact.ts';
 
 const RESULT_MARK: Record<MountResult, string> = {
   updated: '✅ updated',
@@ -28,9 +30,7 @@ export function renderSummary(report: RunReport): string {
   if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
   if (status === 'rolled-out') parts.push(rollbackHowTo(report));
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
-  parts.push(
-    `### Rollout\n\n\`\`\`mermaid\n${rolloutDiagram(report)}\n\`\`\`\n\n${timings(report)}`,
-  );
+  parts.push(`### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`);
   parts.push(serverSection(report));
   parts.push(provenance(report));
   parts.push(details('Plan and writes', planDetails(report)));
@@ -179,16 +179,18 @@ function rollbackHowTo(report: RunReport): string {
       continue;
     }
     const run = workflow
-      ? `run [${escapeText(workflow.file)}](${workflow.url}) with \`version\` ${code(version)}`
+      ? `run ${link(workflow.file, workflow.url)} with \`version\` ${code(version)}`
       : `run the rollback workflow with \`version\` ${code(version)}`;
     lines.push(`- ${paths.join(', ')}: ${run}`);
   }
   const versions = [...byVersion.keys()].filter(Boolean);
   if (workflow && versions.length > 0) {
-    const commands = versions.map(
-      (v) => `gh workflow run ${workflow.file} --repo ${workflow.repository} -f version=${v}`,
+    const commands = versions.map((v) =>
+      ['gh', 'workflow', 'run', workflow.file, '--repo', workflow.repository, '-f', `version=${v}`]
+        .map(shellWord)
+        .join(' '),
     );
-    lines.push('', `\`\`\`sh\n${commands.join('\n')}\n\`\`\``);
+    lines.push('', fence('sh', commands.join('\n')));
   }
   lines.push(
     '',
@@ -216,10 +218,10 @@ function provenance(report: RunReport): string {
   if (a.origin.kind === 'release') {
     const pre = a.origin.prerelease ? ' (pre-release)' : '';
     lines.push(
-      `- Release: [${escapeText(`${a.origin.repository}@${a.origin.tag}`)}](${a.origin.htmlUrl})${pre}, asset ${code(a.asset)} (${a.format})`,
+      `- Release: ${link(`${a.origin.repository}@${a.origin.tag}`, a.origin.htmlUrl)}${pre}, asset ${code(a.asset)} (${a.format})`,
     );
   } else if (a.origin.kind === 'url') {
-    lines.push(`- Downloaded from ${code(a.origin.url)} (${a.format})`);
+    lines.push(`- Downloaded from ${code(displayUrl(a.origin.url))} (${a.format})`);
   } else {
     lines.push(`- Local file ${code(a.origin.path)} (${a.format})`);
   }
@@ -260,7 +262,7 @@ function provenance(report: RunReport): string {
       '',
       details(
         'Register it yourself',
-        `Vault or OpenBao CLI:\n\n\`\`\`sh\n${registerCommand(registration)}\n\`\`\`\n\nOpenBao server configuration:\n\n\`\`\`hcl\n${openBaoPluginBlock(registration)}\n\`\`\``,
+        `Vault or OpenBao CLI:\n\n${fence('sh', registerCommand(registration))}\n\nOpenBao server configuration:\n\n${fence('hcl', openBaoPluginBlock(registration))}`,
       ),
     );
   }

@@ -61,7 +61,7 @@ export const BAD_INPUTS: BadInput[] = [
   {
     inputs: { url: 'https://user:pass@vault.acme.internal' },
     error:
-      'url: "https://user:pass@vault.acme.internal" must be a plain server address, without credentials, query or fragment',
+      'url: "https://***@vault.acme.internal" must be a plain server address, without credentials, query or fragment',
   },
   {
     inputs: { sha256: 'abc123' },
