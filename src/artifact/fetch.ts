@@ -187,7 +187,12 @@ async function downloadAndUnpack(
       );
       const member = pickBinary(members, ctx.pluginName, trust.binary);
       binaryName = member.path;
-      binary = member.file;
+      // An empty member was never written, and is no executable either.
+      const memberHead =
+        member.file.size > 0
+          ? await readHead(member.file.path, EXECUTABLE_HEAD_BYTES)
+          : Buffer.alloc(0);
+      binary = { path: member.file.path, sha256: member.file.sha256, head: memberHead };
     }
     checkPlatform(binaryName, binary.head, ctx.platform);
     ctx.log(

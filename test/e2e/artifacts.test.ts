@@ -454,6 +454,19 @@ const BAD: BadCase[] = [
       'the archive unpacks to more than max-size (4194304 bytes); raise max-size if this plugin is really that large',
   },
   {
+    title: 'an archive of more members than any plugin release',
+    repo: 'bad-members',
+    assets: () =>
+      zip([
+        { name: 'acme', data: v110 },
+        ...Array.from({ length: 10_000 }, (_, i) => ({
+          name: `docs/${i}.txt`,
+          data: Buffer.alloc(0),
+        })),
+      ]),
+    error: () => 'the archive holds more than 10000 members; a plugin release holds a handful',
+  },
+  {
     title: 'an empty download',
     repo: 'bad-empty',
     assets: () => [{ name: ZIP, data: Buffer.alloc(0) }],
