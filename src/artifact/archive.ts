@@ -18,10 +18,7 @@ export interface ArchiveEntry {
 }
 
 /** A plugin release holds a handful of files; ten thousand is far past any real one. */
-export const MAX_MEMBERS = 10_000;
-
-/** A link target is a path; anything longer is not one. */
-export const MAX_LINK = 4096;
+const MAX_MEMBERS = 10_000;
 
 /**
  * Reads a zip (with yauzl) or a tar.gz (with node-tar), streaming: no
@@ -36,9 +33,9 @@ export async function unpackArchive(
   format: 'zip' | 'tar.gz',
   maxBytes: number,
   directory: string,
-  maxMembers = MAX_MEMBERS,
 ): Promise<ArchiveEntry[]> {
-  const unpacking = new Unpacking(maxBytes, maxMembers, directory);
+  const unpacking = new Unpacking(maxBytes, MAX_MEMBERS, directory);
+  // Each reader loads only for an archive of its kind; a raw binary needs neither.
   if (format === 'zip') {
     const { readZip } = await import('./zip-reader.ts');
     await readZip(archivePath, unpacking);

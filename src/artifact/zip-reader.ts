@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import { getFileNameLowLevel, openPromise, type Entry, type ZipFile } from 'yauzl';
 import { ArtifactError } from '../errors.ts';
-import { MAX_LINK, type Unpacking } from './archive.ts';
+import type { Unpacking } from './archive.ts';
 import { FileSink } from './sink.ts';
 
+/** A symbolic link's target is a path; anything longer is not one. */
+const MAX_LINK = 4096;
 const MADE_ON_UNIX = 3;
 const UTF8_NAME = 0x800;
 const UNICODE_PATH_FIELD = 0x7075;
@@ -12,10 +14,10 @@ const FILE_TYPE = 0o170000;
 const SYMLINK = 0o120000;
 
 /**
- * yauzl reads the central directory, as unzip does, and its ZIP64 records;
- * the names are decoded here (yauzl's own check would word its refusals
- * differently from tar's) and every size, CRC and name is checked by
- * `Unpacking` and below, since yauzl leaves CRCs to its caller.
+ * yauzl reads the central directory, as unzip does, with its ZIP64 records.
+ * Names are decoded here, as unzip reads them (see nameOf), and checked by
+ * `Unpacking` as a tar's are; sizes and CRCs are checked here too, since
+ * yauzl leaves CRCs to its caller.
  */
 export async function readZip(archivePath: string, unpacking: Unpacking): Promise<void> {
   let zip: ZipFile;
@@ -34,7 +36,6 @@ export async function readZip(archivePath: string, unpacking: Unpacking): Promis
     try {
       for await (const entry of zip.eachEntry()) entries.push(entry);
     } catch (error) {
-      if (error instanceof ArtifactError) throw error;
       throw damaged(messageOf(error));
     }
     unpacking.expectBytes(
