@@ -1,106 +1,76 @@
-import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256File } from './hash.ts';
-import type { ArchiveFormat } from './unpack.ts';
+import { cacheFile, find } from '@actions/tool-cache';
+import { forEachChunk } from './file-chunks.ts';
+import type { AssetFile } from './locate.ts';
 
-/** What was learned about a binary when it was verified, kept beside it in the cache. */
-export interface CachedFacts {
-  asset: string;
-  assetSha256: string;
-  format: ArchiveFormat;
-  binaryName: string;
-  sha256: string;
-}
-
-export interface CacheHit extends CachedFacts {
-  binaryPath: string;
-}
-
-const BINARY = 'plugin';
-const FACTS = 'facts.json';
+/** An entry's one file: the asset as it was downloaded. */
+const FILE = 'artifact';
 
 /**
- * Verified binaries in the runner's tool cache under
- * `vault-plugin-rollout/<name>/<version>/<sha256>/`, so a re-run or a
- * rollback on a self-hosted runner skips the download. An entry is only
- * used for a hash the run already trusts, and the file is hashed again
- * before use, so a damaged or altered cache is a miss, never a wrong binary.
+ * Verified release assets, archives and raw binaries alike, in the runner's
+ * tool cache and its standard layout:
+ * `$RUNNER_TOOL_CACHE/vault-plugin-rollout-<name>/<version>/<sha256>/artifact`,
+ * where the tool cache's architecture level holds the SHA-256 that the
+ * run's verified data gave. Nothing is kept beside the file, and nothing
+ * read back is believed: `take` hashes the bytes as it copies them out of
+ * the cache, and the caller holds that hash, or the hash of the binary
+ * unpacked from them, to the verified data again.
  */
-export class BinaryCache {
-  private readonly dir: string;
+export class AssetCache {
+  private readonly tool: string;
+  private readonly version: string;
 
-  constructor(toolCache: string, name: string, version: string) {
-    this.dir = join(toolCache, 'vault-plugin-rollout', name, version);
-  }
-
-  async find(want: { sha256?: string; assetSha256?: string }): Promise<CacheHit | null> {
-    if (!want.sha256 && !want.assetSha256) return null;
-    let hashes: string[];
-    try {
-      hashes = await readdir(this.dir);
-    } catch {
-      return null;
-    }
-    for (const hash of hashes) {
-      if (!/^[0-9a-f]{64}$/.test(hash)) continue;
-      let facts: CachedFacts;
-      try {
-        facts = JSON.parse(await readFile(join(this.dir, hash, FACTS), 'utf8')) as CachedFacts;
-      } catch {
-        continue;
-      }
-      const matches =
-        (want.sha256 !== undefined && facts.sha256 === want.sha256) ||
-        (want.assetSha256 !== undefined && facts.assetSha256 === want.assetSha256);
-      if (!matches || facts.sha256 !== hash) continue;
-      const binaryPath = join(this.dir, hash, BINARY);
-      try {
-        if ((await sha256File(binaryPath)) !== hash) continue;
-      } catch {
-        continue;
-      }
-      return { ...facts, binaryPath };
-    }
-    return null;
+  constructor(pluginName: string, version: string) {
+    this.tool = `vault-plugin-rollout-${pluginName}`;
+    this.version = version;
   }
 
   /**
-   * Moves the run's verified binary into the cache and returns its new path.
-   * Writes to a staging directory and renames it in place, so a half-written
-   * entry is never found.
+   * A copy, in `directory`, of the file kept under `sha256`, with the hash of
+   * the bytes copied (which a changed cache makes another); null when none is kept.
    */
-  async store(binaryPath: string, facts: CachedFacts): Promise<string> {
-    const final = join(this.dir, facts.sha256);
-    const staging = join(this.dir, `.staging-${randomUUID()}`);
-    const staged = join(staging, BINARY);
-    await mkdir(staging, { recursive: true });
+  async take(sha256: string, directory: string): Promise<AssetFile | null> {
+    const path = join(directory, `cached-${randomUUID()}`);
     try {
-      await moveFile(binaryPath, staged);
-      try {
-        await chmod(staged, 0o755);
-        await writeFile(join(staging, FACTS), JSON.stringify(facts, null, 2));
-        await rm(final, { recursive: true, force: true });
-        await rename(staging, final);
-      } catch (error) {
-        // The run goes on with the binary where it was, so it must be there.
-        await moveFile(staged, binaryPath);
-        throw error;
-      }
-    } finally {
-      await rm(staging, { recursive: true, force: true });
+      const entry = find(this.tool, this.version, sha256);
+      if (!entry) return null;
+      return { ...(await copyHashing(join(entry, FILE), path)), path, temporary: true };
+    } catch {
+      // A cache that cannot be read is a cache that holds nothing.
+      await rm(path, { force: true });
+      return null;
     }
-    return join(final, BINARY);
+  }
+
+  /** Keeps a copy of the file under `sha256`, replacing what was kept there. */
+  async keep(path: string, sha256: string): Promise<void> {
+    await cacheFile(path, FILE, this.tool, this.version, sha256);
   }
 }
 
-/** A rename where the run's files and the cache share a file system, which is instant; a copy elsewhere. */
-async function moveFile(from: string, to: string): Promise<void> {
+/** The copy is what gets used, so what was hashed is what runs, whatever happens to the cache meanwhile. */
+async function copyHashing(from: string, to: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const source = await open(from);
   try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyFile(from, to);
-    await rm(from, { force: true });
+    const target = await open(to, 'w', 0o600);
+    try {
+      await forEachChunk(source, 0, Infinity, async (chunk) => {
+        hash.update(chunk);
+        size += chunk.length;
+        let written = 0;
+        while (written < chunk.length) {
+          written += (await target.write(chunk, written)).bytesWritten;
+        }
+      });
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
   }
+  return { sha256: hash.digest('hex'), size };
 }

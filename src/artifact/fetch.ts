@@ -7,15 +7,16 @@ import type { Platform } from '../platform.ts';
 import type { TrustPolicy } from '../trust-config.ts';
 import { unpackArchive } from './archive.ts';
 import { checkAttestation, type AttestationVerdict } from './attestations.ts';
-import { BinaryCache, type CachedFacts } from './cache.ts';
+import { AssetCache } from './cache.ts';
 import {
+  baseName,
   parseChecksums,
   verifyAgainstChecksums,
   type ChecksumEntry,
   type ChecksumVerdict,
 } from './checksums.ts';
 import { checkPlatform, EXECUTABLE_HEAD_BYTES } from './executable.ts';
-import { locate, type ArtifactOrigin, type Located } from './locate.ts';
+import { locate, type ArtifactOrigin, type AssetFile, type Located } from './locate.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './signature.ts';
 import { detectFormat, fileMembers, pickBinary, type ArchiveFormat } from './unpack.ts';
 
@@ -46,7 +47,7 @@ export interface FetchContext {
   platform: Platform;
   workDirectory: string;
   workspace: string;
-  /** The runner's tool cache; empty disables caching. */
+  /** RUNNER_TOOL_CACHE, which @actions/tool-cache reads for itself; empty disables caching. */
   toolCache: string;
   /** GITHUB_API_URL, for attestations of assets not taken from a release. */
   githubApiUrl: string;
@@ -68,54 +69,143 @@ export async function fetchArtifact(
   const entries = located.sums
     ? parseChecksums(located.sums.data.toString('utf8'), located.asset)
     : [];
-  const cache = ctx.toolCache ? new BinaryCache(ctx.toolCache, ctx.pluginName, ctx.version) : null;
-  const hit = await cache?.find({
-    sha256: trust.sha256 || undefined,
-    assetSha256: entries.find((e) => e.name === located.asset)?.sha256,
-  });
-  let facts: CachedFacts & { binaryPath: string };
-  if (hit) {
-    ctx.log(
-      `tool cache: ${ctx.pluginName} ${ctx.version} with binary sha256 ${hit.sha256} is already verified on this runner; not downloading ${located.asset} again`,
-    );
-    facts = hit;
-  } else {
-    facts = await downloadAndUnpack(located, trust, ctx);
+  // A file on the runner is read where it is; only downloads are worth keeping.
+  const key =
+    ctx.toolCache && located.origin.kind !== 'file'
+      ? cacheKey(entries, located.asset, trust, ctx.pluginName)
+      : null;
+  const cache = key ? new AssetCache(ctx.pluginName, ctx.version) : null;
+  const kept = cache && key ? await unpackKept(cache, key, located, trust, ctx) : null;
+  const unpacked = kept ?? (await unpackAsset(await located.fetchAsset(), located, trust, ctx));
+  try {
+    const checksums = located.sums
+      ? checkSums(located.sums.name, entries, located.asset, unpacked)
+      : null;
+    if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
+    if (trust.sha256 && trust.sha256 !== unpacked.sha256) {
+      throw new ArtifactError(
+        `sha256: the binary ${unpacked.binaryName} has sha256 ${unpacked.sha256}, not the ${trust.sha256} given`,
+      );
+    }
+    if (trust.sha256) ctx.log(`sha256 input matches the binary`);
+    if (!checksums && !trust.sha256) {
+      ctx.log(
+        'no checksums file and no sha256 input: the binary is trusted on the transport alone',
+      );
+    }
+    const attestation = await checkAttestation(trust, {
+      ...attestationStore(source, trust, ctx),
+      asset: located.asset,
+      assetSha256: unpacked.asset.sha256,
+      log: ctx.log,
+    });
+    if (cache && key && !kept) await keepInCache(cache, key, located.asset, unpacked, ctx);
+    return {
+      origin: located.origin,
+      asset: located.asset,
+      format: unpacked.format,
+      assetSha256: unpacked.asset.sha256,
+      binaryName: unpacked.binaryName,
+      binaryPath: unpacked.binaryPath,
+      sha256: unpacked.sha256,
+      checksums,
+      signature,
+      attestation,
+      pinned: trust.sha256 !== '',
+      cached: kept !== null,
+    };
+  } finally {
+    await discardAsset(unpacked.asset);
   }
-  const checksums = located.sums
-    ? checkSums(located.sums.name, entries, located.asset, facts)
-    : null;
-  if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
-  if (trust.sha256 && trust.sha256 !== facts.sha256) {
-    throw new ArtifactError(
-      `sha256: the binary ${facts.binaryName} has sha256 ${facts.sha256}, not the ${trust.sha256} given`,
-    );
-  }
-  if (trust.sha256) ctx.log(`sha256 input matches the binary`);
-  if (!checksums && !trust.sha256) {
-    ctx.log('no checksums file and no sha256 input: the binary is trusted on the transport alone');
-  }
-  const attestation = await checkAttestation(trust, {
-    ...attestationStore(source, trust, ctx),
-    asset: located.asset,
-    assetSha256: facts.assetSha256,
-    log: ctx.log,
-  });
-  const binaryPath = !hit && cache ? await storeInCache(cache, facts, ctx) : facts.binaryPath;
-  return {
-    origin: located.origin,
-    asset: located.asset,
-    format: facts.format,
-    assetSha256: facts.assetSha256,
-    binaryName: facts.binaryName,
-    binaryPath,
-    sha256: facts.sha256,
-    checksums,
-    signature,
-    attestation,
-    pinned: trust.sha256 !== '',
-    cached: hit !== null && hit !== undefined,
+}
+
+/** What verified data says the tool cache must hold, before anything is downloaded. */
+interface CacheKey {
+  sha256: string;
+  /** Whose hash it is: the asset's own, or the binary's inside it. */
+  of: 'asset' | 'binary';
+}
+
+/**
+ * Assets are kept under a hash the run's verified data names: the checksums
+ * file's entry for the asset, else the binary's hash from the `sha256` input
+ * or from the checksums file's entry under the binary's expected name. Without
+ * one, the cache is not used: nothing else could vouch for what it holds.
+ */
+function cacheKey(
+  entries: readonly ChecksumEntry[],
+  asset: string,
+  trust: TrustPolicy,
+  pluginName: string,
+): CacheKey | null {
+  const listed = (name: string): string | null => {
+    const hashes = [...new Set(entries.filter((e) => e.name === name).map((e) => e.sha256))];
+    return hashes.length === 1 ? (hashes[0] ?? null) : null;
   };
+  const assetHash = listed(asset);
+  if (assetHash) return { sha256: assetHash, of: 'asset' };
+  const names = trust.binary ? [baseName(trust.binary)] : [pluginName, `${pluginName}.exe`];
+  const binaryHash = trust.sha256 || names.map(listed).find((hash) => hash !== null);
+  return binaryHash ? { sha256: binaryHash, of: 'binary' } : null;
+}
+
+/**
+ * The asset kept under the key, unpacked as if just downloaded, when it
+ * still is what the key names: the copy taken out of the cache must hash to
+ * the asset's hash, or the binary unpacked from it to the binary's.
+ */
+async function unpackKept(
+  cache: AssetCache,
+  key: CacheKey,
+  located: Located,
+  trust: TrustPolicy,
+  ctx: FetchContext,
+): Promise<Unpacked | null> {
+  const asset = await cache.take(key.sha256, ctx.workDirectory);
+  if (!asset) return null;
+  const miss = (why: string): null => {
+    ctx.log(`tool cache: ${why}; downloading ${located.asset}`);
+    return null;
+  };
+  if (key.of === 'asset' && asset.sha256 !== key.sha256) {
+    await discardAsset(asset);
+    return miss(`the copy kept for sha256 ${key.sha256} has sha256 ${asset.sha256}`);
+  }
+  let unpacked: Unpacked;
+  try {
+    unpacked = await unpackAsset(asset, located, trust, ctx);
+  } catch (error) {
+    return miss(`the copy kept for sha256 ${key.sha256} cannot be used (${messageOf(error)})`);
+  }
+  if (key.of === 'binary' && unpacked.sha256 !== key.sha256) {
+    await discardAsset(unpacked.asset);
+    await rm(unpacked.binaryPath, { force: true });
+    return miss(
+      `the copy kept for binary sha256 ${key.sha256} holds a binary with sha256 ${unpacked.sha256}`,
+    );
+  }
+  ctx.log(
+    `tool cache: ${located.asset} with sha256 ${asset.sha256} is kept on this runner; not downloading it again`,
+  );
+  return unpacked;
+}
+
+async function keepInCache(
+  cache: AssetCache,
+  key: CacheKey,
+  name: string,
+  unpacked: Unpacked,
+  ctx: FetchContext,
+): Promise<void> {
+  // The key is only worth keeping under when this asset satisfies it.
+  const hash = key.of === 'asset' ? unpacked.asset.sha256 : unpacked.sha256;
+  if (hash !== key.sha256) return;
+  try {
+    await cache.keep(unpacked.asset.path, key.sha256);
+    ctx.log(`tool cache: kept ${name} for the next run of ${ctx.version}`);
+  } catch (error) {
+    ctx.log(`tool cache: could not keep ${name} (${messageOf(error)})`);
+  }
 }
 
 /** Attestations live with the repository that built the asset: the release's, else the signer's. */
@@ -166,50 +256,87 @@ async function checkSignature(
   return verdict;
 }
 
-async function downloadAndUnpack(
+/** The asset on disk, its format, and the binary taken out of it into the work directory. */
+interface Unpacked {
+  /** The asset as downloaded or taken from the cache; for a raw binary, the binary itself. */
+  asset: AssetFile;
+  format: ArchiveFormat;
+  /** The binary's path inside the archive, or the asset name for a raw binary. */
+  binaryName: string;
+  binaryPath: string;
+  sha256: string;
+}
+
+async function unpackAsset(
+  asset: AssetFile,
   located: Located,
   trust: TrustPolicy,
   ctx: FetchContext,
-): Promise<CachedFacts & { binaryPath: string }> {
-  const asset = await located.fetchAsset();
+): Promise<Unpacked> {
   const unpacked = join(ctx.workDirectory, `unpack-${randomUUID()}`);
+  const binaryPath = join(ctx.workDirectory, `binary-${randomUUID()}`);
   try {
     const head = await readHead(asset.path, EXECUTABLE_HEAD_BYTES);
     const format = detectFormat(head);
-    let binaryName = located.asset;
-    let binary = { path: asset.path, sha256: asset.sha256, head };
     if (format === 'raw') {
       refuseErrorPage(head, located.asset);
-    } else {
-      await mkdir(unpacked);
-      const members = fileMembers(
-        await unpackArchive(asset.path, format, trust.maxBytes, unpacked),
-      );
-      const member = pickBinary(members, ctx.pluginName, trust.binary);
-      binaryName = member.path;
-      binary = member.file;
+      checkPlatform(located.asset, head, ctx.platform);
+      logAsset(located.asset, format, asset, located.asset, asset.sha256, ctx);
+      // A download of this run is moved, never copied, and from then on is the binary; the user's own file is copied.
+      if (asset.temporary) await rename(asset.path, binaryPath);
+      else await copyFile(asset.path, binaryPath);
+      await chmod(binaryPath, 0o755);
+      return {
+        asset: asset.temporary ? { ...asset, path: binaryPath, temporary: false } : asset,
+        format,
+        binaryName: located.asset,
+        binaryPath,
+        sha256: asset.sha256,
+      };
     }
-    checkPlatform(binaryName, binary.head, ctx.platform);
-    ctx.log(
-      `${located.asset}: ${format}, ${asset.size} bytes, sha256 ${asset.sha256}; binary ${binaryName}: sha256 ${binary.sha256}`,
-    );
-    const binaryPath = join(ctx.workDirectory, `binary-${randomUUID()}`);
-    // A file of the archive or a download of this run is moved, never copied; the user's own file is copied.
-    if (binary.path !== asset.path || asset.temporary) await rename(binary.path, binaryPath);
-    else await copyFile(binary.path, binaryPath);
+    await mkdir(unpacked);
+    const members = fileMembers(await unpackArchive(asset.path, format, trust.maxBytes, unpacked));
+    const member = pickBinary(members, ctx.pluginName, trust.binary);
+    // An empty member was never written, and is no executable either.
+    const binaryHead =
+      member.file.size > 0
+        ? await readHead(member.file.path, EXECUTABLE_HEAD_BYTES)
+        : Buffer.alloc(0);
+    checkPlatform(member.path, binaryHead, ctx.platform);
+    logAsset(located.asset, format, asset, member.path, member.file.sha256, ctx);
+    await rename(member.file.path, binaryPath);
     await chmod(binaryPath, 0o755);
     return {
-      asset: located.asset,
-      assetSha256: asset.sha256,
+      asset,
       format,
-      binaryName,
-      sha256: binary.sha256,
+      binaryName: member.path,
       binaryPath,
+      sha256: member.file.sha256,
     };
+  } catch (error) {
+    await discardAsset(asset);
+    throw error;
   } finally {
     await rm(unpacked, { recursive: true, force: true });
-    if (asset.temporary) await rm(asset.path, { force: true });
   }
+}
+
+function logAsset(
+  name: string,
+  format: ArchiveFormat,
+  asset: AssetFile,
+  binaryName: string,
+  binarySha256: string,
+  ctx: FetchContext,
+): void {
+  ctx.log(
+    `${name}: ${format}, ${asset.size} bytes, sha256 ${asset.sha256}; binary ${binaryName}: sha256 ${binarySha256}`,
+  );
+}
+
+/** Removes a download or a copy taken from the cache; never the user's own file. */
+async function discardAsset(asset: AssetFile): Promise<void> {
+  if (asset.temporary) await rm(asset.path, { force: true });
 }
 
 async function readHead(path: string, length: number): Promise<Buffer> {
@@ -227,32 +354,18 @@ function checkSums(
   file: string,
   entries: readonly ChecksumEntry[],
   asset: string,
-  facts: CachedFacts,
+  unpacked: Unpacked,
 ): ChecksumVerdict {
   return verifyAgainstChecksums(
     file,
     entries,
-    { name: asset, sha256: facts.assetSha256 },
-    { name: facts.binaryName.replace(/^.*\//, ''), sha256: facts.sha256 },
+    { name: asset, sha256: unpacked.asset.sha256 },
+    { name: baseName(unpacked.binaryName), sha256: unpacked.sha256 },
   );
 }
 
-async function storeInCache(
-  cache: BinaryCache,
-  facts: CachedFacts & { binaryPath: string },
-  ctx: FetchContext,
-): Promise<string> {
-  const { binaryPath, ...kept } = facts;
-  try {
-    const cached = await cache.store(binaryPath, kept);
-    ctx.log(`tool cache: kept the verified binary for the next run of ${ctx.version}`);
-    return cached;
-  } catch (error) {
-    ctx.log(
-      `tool cache: could not keep the binary (${error instanceof Error ? error.message : String(error)})`,
-    );
-    return binaryPath;
-  }
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A proxy or a wrong URL often answers 200 with an HTML page; that is never a plugin. */

@@ -2,24 +2,28 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { ArtifactError } from '../errors.ts';
-import { EXECUTABLE_HEAD_BYTES } from './executable.ts';
 
 /** A file written from a stream, with what was learned on the way. */
 export interface SunkFile {
-  /** Where it was written. */
+  /** Where it was written; empty for an empty file, for which nothing is written. */
   path: string;
   size: number;
   sha256: string;
   crc32: number;
-  /** The first bytes, enough to tell what kind of executable it is. */
-  head: Buffer;
 }
+
+/**
+ * Inflaters hand out chunks of 16 to 128 KiB; a write call per chunk costs
+ * more than the copy that gathers them into one write per MiB.
+ */
+const WRITE_BATCH = 1 << 20;
 
 /**
  * Takes bytes once and does everything with them on the way: counts them
  * against a limit (before writing, so an overrun never reaches the disk),
  * hashes, checksums and writes them. Without a path the bytes are kept in
  * memory instead — for link targets, which are small and bounded by `limit`.
+ * A chunk is copied before `write` settles, so the caller may reuse it.
  */
 export class FileSink {
   private readonly path: string | null;
@@ -29,8 +33,8 @@ export class FileSink {
   private handle: FileHandle | null = null;
   private size = 0;
   private crc = 0;
-  private head: Buffer[] = [];
-  private headLength = 0;
+  private batch: Buffer | null = null;
+  private batched = 0;
   private memory: Buffer[] = [];
 
   constructor(path: string | null, limit: number, overrun: () => ArtifactError) {
@@ -44,35 +48,46 @@ export class FileSink {
     if (this.size > this.limit) throw this.overrun();
     this.hash.update(chunk);
     this.crc = crc32(chunk, this.crc);
-    if (this.headLength < EXECUTABLE_HEAD_BYTES) {
-      const piece = Buffer.from(chunk.subarray(0, EXECUTABLE_HEAD_BYTES - this.headLength));
-      this.head.push(piece);
-      this.headLength += piece.length;
-    }
     if (this.path === null) {
       this.memory.push(Buffer.from(chunk));
       return;
     }
-    this.handle ??= await open(this.path, 'w', 0o600);
-    let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await this.handle.write(chunk, written);
-      written += bytesWritten;
+    let taken = 0;
+    while (taken < chunk.length) {
+      this.batch ??= Buffer.allocUnsafe(Math.min(WRITE_BATCH, this.limit));
+      const copied = chunk.copy(this.batch, this.batched, taken);
+      this.batched += copied;
+      taken += copied;
+      if (this.batched === this.batch.length) await this.flush();
     }
   }
 
-  /** Closes the file; an empty file is still created, so every member has a path. */
+  private async flush(): Promise<void> {
+    this.handle ??= await open(this.path ?? '', 'w', 0o600);
+    let written = 0;
+    while (this.batch && written < this.batched) {
+      const { bytesWritten } = await this.handle.write(this.batch, written, this.batched - written);
+      written += bytesWritten;
+    }
+    this.batched = 0;
+  }
+
+  /**
+   * Writes what is left and closes the file. An empty file is not created:
+   * archives of many empty members would otherwise cost a file each.
+   */
   private async finish(): Promise<SunkFile> {
-    if (this.path !== null) {
-      this.handle ??= await open(this.path, 'w', 0o600);
-      await this.handle.close();
+    if (this.path !== null && this.size > 0) {
+      await this.flush();
+      const handle = this.handle;
+      this.handle = null;
+      await handle?.close();
     }
     return {
-      path: this.path ?? '',
+      path: this.size > 0 ? (this.path ?? '') : '',
       size: this.size,
       sha256: this.hash.digest('hex'),
       crc32: this.crc,
-      head: Buffer.concat(this.head),
     };
   }
 
@@ -80,12 +95,12 @@ export class FileSink {
   async finishOrAbort(writing: () => Promise<void>): Promise<SunkFile> {
     try {
       await writing();
+      return await this.finish();
     } catch (error) {
       await this.handle?.close();
       this.handle = null;
       throw error;
     }
-    return this.finish();
   }
 
   /** The bytes kept in memory by a sink without a path. */

@@ -420,12 +420,13 @@ describe('release layouts plugin authors publish', () => {
     expect(await bao.writesSince(mark)).toEqual([]);
   });
 
-  it('keeps the verified binary in the tool cache and does not download it again', async () => {
+  it('keeps the verified archive in the tool cache and does not download it again', async () => {
     const toolCache = join(work, 'tool-cache');
     const first = await runAction(
       rollout('openbao-style', { artifact: 'acme_{version}_{os}_{arch}.tar.gz' }, { toolCache }),
     );
     expect(first.exitCode, first.stdout).toBe(0);
+    const archiveSha256 = String(provenance(first.outputs).asset_sha256);
     const downloadsBefore = github.requests.filter((r) => r.path.startsWith('/files/')).length;
 
     const second = await runAction(
@@ -434,7 +435,7 @@ describe('release layouts plugin authors publish', () => {
 
     expect(second.exitCode, second.stdout).toBe(0);
     expect(second.log).toContain(
-      `tool cache: acme v1.0.1 with binary sha256 ${v101} is already verified on this runner; not downloading acme_1.0.1_linux_amd64.tar.gz again`,
+      `tool cache: acme_1.0.1_linux_amd64.tar.gz with sha256 ${archiveSha256} is kept on this runner; not downloading it again`,
     );
     // Only the small checksums file is fetched again.
     expect(
@@ -504,6 +505,19 @@ const BAD: BadCase[] = [
     inputs: () => ({ 'max-size': '4MiB' }),
     error: () =>
       'the archive unpacks to more than max-size (4194304 bytes); raise max-size if this plugin is really that large',
+  },
+  {
+    title: 'an archive of more members than any plugin release',
+    repo: 'bad-members',
+    assets: () =>
+      zip([
+        { name: 'acme', data: v110 },
+        ...Array.from({ length: 10_000 }, (_, i) => ({
+          name: `docs/${i}.txt`,
+          data: Buffer.alloc(0),
+        })),
+      ]),
+    error: () => 'the archive holds more than 10000 members; a plugin release holds a handful',
   },
   {
     title: 'an empty download',

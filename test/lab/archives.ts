@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { crc32, createGzip, deflateRawSync, gzipSync } from 'node:zlib';
 
 /**
  * One member of a lab archive; `link` makes a symbolic link, `hardLink` (tar
@@ -77,24 +78,36 @@ export function makeTarGz(members: readonly Member[]): Buffer {
   for (const member of members) {
     const linked = member.link ?? member.hardLink;
     const data = linked === undefined ? content(member) : Buffer.alloc(0);
-    const header = Buffer.alloc(512);
-    header.write(member.name, 0, 100);
-    header.write(octal(member.mode ?? 0o755, 8), 100);
-    header.write(octal(0, 8), 108);
-    header.write(octal(0, 8), 116);
-    header.write(octal(data.length, 12), 124);
-    header.write(octal(1_700_000_000, 12), 136);
-    header.write(' '.repeat(8), 148);
-    header.write(member.hardLink !== undefined ? '1' : member.link !== undefined ? '2' : '0', 156);
-    if (linked !== undefined) header.write(linked, 157, 100);
-    header.write('ustar\u000000', 257);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148);
+    const header = tarHeader(member, data.length);
+    sealHeader(header);
     blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
+}
+
+/** A ustar header block for the member, its checksum not yet written. */
+function tarHeader(member: Member, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(member.name, 0, 100);
+  header.write(octal(member.mode ?? 0o755, 8), 100);
+  header.write(octal(0, 8), 108);
+  header.write(octal(0, 8), 116);
+  header.write(octal(size, 12), 124);
+  header.write(octal(1_700_000_000, 12), 136);
+  header.write(member.hardLink !== undefined ? '1' : member.link !== undefined ? '2' : '0', 156);
+  const linked = member.link ?? member.hardLink;
+  if (linked !== undefined) header.write(linked, 157, 100);
+  header.write('ustar\u000000', 257);
+  return header;
+}
+
+/** Writes the header's checksum: the sum of its bytes, the checksum field counted as spaces. */
+function sealHeader(header: Buffer): void {
+  header.write(' '.repeat(8), 148);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148);
 }
 
 function octal(value: number, width: number): string {
@@ -108,4 +121,30 @@ export function sha256(data: Buffer): string {
 /** `sha256sum` output for the given files. */
 export function sha256sums(files: readonly { name: string; data: Buffer }[]): Buffer {
   return Buffer.from(files.map((f) => `${sha256(f.data)}  ${f.name}\n`).join(''));
+}
+
+/**
+ * A tar.gz of `count` empty files, written a batch of headers at a time so
+ * that neither the tar nor the archive is built whole in memory.
+ */
+export async function emptyMembersTarGz(count: number): Promise<Buffer> {
+  const gzip = createGzip({ level: 1 });
+  const compressed: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => compressed.push(chunk));
+  const finished = once(gzip, 'end');
+  const template = tarHeader({ name: '' }, 0);
+  const BATCH = 2048;
+  for (let first = 0; first < count; first += BATCH) {
+    const batch = Buffer.alloc(Math.min(BATCH, count - first) * 512);
+    for (let i = 0; i < batch.length / 512; i++) {
+      const header = batch.subarray(i * 512, (i + 1) * 512);
+      template.copy(header);
+      header.write(`empty-${first + i}`, 0, 100);
+      sealHeader(header);
+    }
+    if (!gzip.write(batch)) await once(gzip, 'drain');
+  }
+  gzip.end(Buffer.alloc(1024));
+  await finished;
+  return Buffer.concat(compressed);
 }

