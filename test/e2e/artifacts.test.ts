@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
@@ -18,9 +18,11 @@ import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 import { startRedirectingHttps, type RedirectingHttps } from '../lab/tls.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_artifacttoken0123456789';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let ghes: ReleaseServer;
 let author: SigningKey;
@@ -33,7 +35,7 @@ let v110: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
   [bao, github, ghes, proxy] = await Promise.all([
-    startBao(),
+    startServer(SERVER),
     startReleaseServer({ token: GITHUB_TOKEN }),
     startReleaseServer({ token: GITHUB_TOKEN, basePath: '/api/v3' }),
     startProxy(),
@@ -41,13 +43,14 @@ beforeAll(async () => {
   author = makeSigningKey('Plugin Author <author@example.test>');
   stranger = makeSigningKey('Someone Else <else@example.test>');
   work = await mkdtemp(join(tmpdir(), 'lab-artifacts-'));
-  v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
   // Headers are all the bad cases need; a whole binary per case would only slow the suite.
-  v110 = (await readFile(fixtureBinary('secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
+  v110 = (await readFile(fixtureBinary(SERVER, 'secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
   github.publish(
     layoutRelease({
+      server: SERVER,
       repo: 'hashicorp-style',
       name: 'acme',
       version: 'v1.0.1',
@@ -56,24 +59,60 @@ beforeAll(async () => {
     }),
   );
   github.publish({
-    ...layoutRelease({ repo: 'openbao-style', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    ...layoutRelease({
+      server: SERVER,
+      repo: 'openbao-style',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
     prerelease: true,
   });
   github.publish(
-    layoutRelease({ repo: 'raw-style', name: 'acme', version: 'v1.0.1', layout: 'raw-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'raw-style',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'raw-sums',
+    }),
   );
   github.publish(
-    layoutRelease({ repo: 'binary-sums', name: 'acme', version: 'v1.0.1', layout: 'binary-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'binary-sums',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'binary-sums',
+    }),
   );
   github.publish(
-    layoutRelease({ repo: 'no-sums', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'no-sums',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'no-sums',
+    }),
   );
   github.publish({
-    ...layoutRelease({ repo: 'drafted', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    ...layoutRelease({
+      server: SERVER,
+      repo: 'drafted',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
     draft: true,
   });
   ghes.publish(
-    layoutRelease({ repo: 'on-ghes', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'on-ghes',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
   );
   for (const bad of BAD) {
     github.publish({
@@ -293,7 +332,7 @@ describe('release layouts plugin authors publish', () => {
     await mkdir(join(workspace, 'dist', 'acme_linux_amd64'), { recursive: true });
     await writeFile(
       join(workspace, 'dist', 'acme_linux_amd64', 'acme'),
-      await readFile(fixtureBinary('secrets', 'v1.0.1')),
+      await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     );
     const run = await runAction(
       rollout(
@@ -315,6 +354,7 @@ describe('release layouts plugin authors publish', () => {
 
   it('checks the checksums file the checksums input names: a release asset or a workspace file', async () => {
     const plain = layoutRelease({
+      server: SERVER,
       repo: 'named-sums',
       name: 'acme',
       version: 'v1.0.1',
@@ -336,7 +376,7 @@ describe('release layouts plugin authors publish', () => {
 
     const workspace = join(work, 'sums-workspace');
     await mkdir(join(workspace, 'dist'), { recursive: true });
-    const binary = await readFile(fixtureBinary('secrets', 'v1.0.1'));
+    const binary = await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     await writeFile(join(workspace, 'dist', 'acme'), binary);
     await writeFile(
       join(workspace, 'dist', 'digests.txt'),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { sha256 } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
@@ -9,10 +9,12 @@ import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 import { makeSigstore, type Sigstore } from '../lab/sigstore.ts';
 
+const SERVER = serverUnderTest();
+
 const PLUGIN = 'acme';
 const RELEASE_WORKFLOW = '.github/workflows/release.yml';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let sigstore: Sigstore;
 /** Another Sigstore instance, whose trusted root vouches for none of the lab's attestations. */
@@ -21,7 +23,14 @@ const assets = new Map<string, { name: string; sha256: string }>();
 
 /** Publishes v<version> of the plugin in acme/<repo> and returns its asset. */
 function publish(repo: string, version: string): { name: string; sha256: string } {
-  const release = pluginRelease({ repo, name: PLUGIN, kind: 'secrets', version, format: 'zip' });
+  const release = pluginRelease({
+    server: SERVER,
+    repo,
+    name: PLUGIN,
+    kind: 'secrets',
+    version,
+    format: 'zip',
+  });
   github.publish(release);
   const [asset] = release.assets;
   if (!asset) throw new Error('pluginRelease made no asset');
@@ -32,7 +41,7 @@ function publish(repo: string, version: string): { name: string; sha256: string 
 
 beforeAll(async () => {
   [bao, github, sigstore, stranger] = await Promise.all([
-    startBao(),
+    startServer(SERVER),
     startReleaseServer(),
     makeSigstore(),
     makeSigstore(),
@@ -109,7 +118,7 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
     expect(run.exitCode, run.stdout).toBe(0);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
     const signer = `https://github.com/acme/attested/${RELEASE_WORKFLOW}@refs/tags/v1.0.1`;
     expect(JSON.parse(run.outputs.provenance ?? '{}')).toMatchObject({

@@ -1,20 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_cataloglab';
 const BUILTIN = 'v2.7.2+builtin.bao';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   for (const path of ['totp-lab', 'totp-other']) {
     await bao.api('POST', `sys/mounts/${path}`, { type: 'totp' });
   }
@@ -24,10 +29,22 @@ beforeAll(async () => {
     await enableMount(bao, 'secret', path, 'acme', 'v1.0.1');
   await enableMount(bao, 'secret', 'legacy', 'acme', 'v1.0.0');
   github.publish(
-    pluginRelease({ name: 'totp', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'totp',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.1.0', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.1.0',
+      format: 'zip',
+    }),
   );
 });
 
@@ -59,7 +76,7 @@ describe('the catalog around a rollout', () => {
     );
 
     expect(result.exitCode, result.log).toBe(0);
-    const sha = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+    const sha = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     for (const path of ['totp-lab', 'totp-other']) {
       expect(await liveMount(bao, 'secret', path)).toMatchObject({
         plugin: 'totp',

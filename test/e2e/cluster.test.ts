@@ -4,11 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startCluster,
-  type BaoCluster,
+  type LabCluster,
   type ClusterNode,
   type ClusterOptions,
 } from '../lab/cluster.ts';
+import { serverUnderTest } from '../lab/server.ts';
 import { enableMount, installPlugin, liveMount, type Installed } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // What a 3-node OpenBao cluster with integrated storage does with plugin
 // mounts, tunes and reloads, node by node. Within a cluster each test starts
@@ -21,14 +24,14 @@ const SPREAD_MS = 5000;
 /** How long a node is watched to show that something does NOT happen by itself. */
 const QUIET_MS = 1500;
 
-let cluster: BaoCluster;
+let cluster: LabCluster;
 let active: ClusterNode;
 let standbys: ClusterNode[];
 const plugin: Record<string, Installed> = {};
 
 function withCluster(options: ClusterOptions): void {
   beforeAll(async () => {
-    cluster = await startCluster(options);
+    cluster = await startCluster(SERVER, options);
     active = await cluster.active();
     standbys = cluster.nodes.filter((node) => node !== active);
     const seed = cluster.via(active);

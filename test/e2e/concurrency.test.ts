@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startFaultProxy, type FaultProxy } from '../lab/fault-proxy.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
@@ -9,25 +9,32 @@ import { resetScenario, type Scenario } from '../lab/rollout-state.ts';
 import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_concurrencylab';
 const MOUNTS = ['c1', 'c2', 'c3'];
 
-let bao: BaoServer;
+let bao: LabServer;
 let proxy: FaultProxy;
 let github: ReleaseServer;
 const hashes = new Map<string, string>();
 let scenario: Scenario;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   proxy = await startFaultProxy(bao.address);
   for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
-    hashes.set(version, await sha256File(fixtureBinary('secrets', version)));
+    hashes.set(version, await sha256File(fixtureBinary(SERVER, 'secrets', version)));
   }
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   for (const path of MOUNTS) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
-    github.publish(pluginRelease({ name: 'acme', kind: 'secrets', version, format: 'zip' }));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'acme', kind: 'secrets', version, format: 'zip' }),
+    );
   }
   const fixture = (version: string) => ({
     version,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
 import { fixtureBinary } from '../lab/paths.ts';
@@ -11,11 +11,13 @@ import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const PLUGIN = 'acme-secrets';
 const AUDIENCE = 'https://vault.acme.internal';
 
 let pki: Pki;
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let issuer: OidcIssuer;
 let proxy: Proxy;
@@ -42,7 +44,7 @@ async function tokenWithPolicy(name: string, policy: string): Promise<string> {
 beforeAll(async () => {
   pki = await makePki();
   [bao, github, issuer, proxy] = await Promise.all([
-    startBao({
+    startServer(SERVER, {
       tlsListeners: [{ ...pki.server }, { ...pki.server, clientCaFile: pki.caFile }],
     }),
     startReleaseServer(),
@@ -59,7 +61,14 @@ beforeAll(async () => {
   }
   for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
     github.publish(
-      pluginRelease({ repo: PLUGIN, name: PLUGIN, kind: 'secrets', version, format: 'zip' }),
+      pluginRelease({
+        server: SERVER,
+        repo: PLUGIN,
+        name: PLUGIN,
+        kind: 'secrets',
+        version,
+        format: 'zip',
+      }),
     );
   }
   await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: readmePolicy });
@@ -118,7 +127,7 @@ function expectNoSecrets(run: RunResult, secrets: string[]): void {
 }
 
 async function expectMountsAt(version: string): Promise<void> {
-  const sha = await sha256File(fixtureBinary('secrets', version));
+  const sha = await sha256File(fixtureBinary(SERVER, 'secrets', version));
   for (const path of ['acme', 'team-a/acme']) {
     expect(await liveMount(bao, 'secret', path)).toMatchObject({
       version,
@@ -274,7 +283,7 @@ describe('connecting and logging in like a production workflow', () => {
     expect(inNamespace?.data).toMatchObject({
       plugin_version: 'v1.0.1',
       running_plugin_version: 'v1.0.1',
-      running_sha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      running_sha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
     await expectMountsAt('v1.0.0');
     expect(run.summary).toContain('(namespace `ns1`)');

@@ -1,18 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { createConnection, installPlugin, liveConnection } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_databaselab';
 const ROLLED = ['database/orders', 'team-a/db/users'];
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   await installPlugin(bao, 'database', 'labdb', 'database', 'v1.0.0');
   await installPlugin(bao, 'database', 'otherdb', 'database', 'v1.0.0');
   for (const mount of ['database', 'team-a/db']) {
@@ -23,10 +28,18 @@ beforeAll(async () => {
   }
   await createConnection(bao, 'database/other', 'otherdb', 'v1.0.0');
   for (const version of ['v1.0.0', 'v1.0.1']) {
-    github.publish(pluginRelease({ name: 'labdb', kind: 'database', version, format: 'tar.gz' }));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'labdb', kind: 'database', version, format: 'tar.gz' }),
+    );
   }
   github.publish(
-    pluginRelease({ name: 'labdb', kind: 'broken', version: 'v1.0.2', format: 'tar.gz' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'labdb',
+      kind: 'broken',
+      version: 'v1.0.2',
+      format: 'tar.gz',
+    }),
   );
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../lab/fault-proxy.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
@@ -9,12 +9,14 @@ import { resetScenario, stateProblems, type Scenario } from '../lab/rollout-stat
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_faultlab';
 /** Servers the matrix is spread over; each runs one cell at a time. */
 const WORKERS = 3;
 
 interface Lane {
-  bao: BaoServer;
+  bao: LabServer;
   proxy: FaultProxy;
 }
 
@@ -31,7 +33,7 @@ const rollouts: Rollout[] = [];
 async function fixture(kind: 'secrets' | 'auth', name: string, version: string) {
   return {
     version,
-    sha256: await sha256File(fixtureBinary(kind, version)),
+    sha256: await sha256File(fixtureBinary(SERVER, kind, version)),
     command: `${name}-${version}`,
   };
 }
@@ -53,11 +55,23 @@ beforeAll(async () => {
     to: await fixture('auth', 'acme-auth', 'v1.0.1'),
   };
   github.publish({
-    ...pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    ...pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
     repo: 'acme-secrets',
   });
   github.publish({
-    ...pluginRelease({ name: 'acme-auth', kind: 'auth', version: 'v1.0.1', format: 'tar.gz' }),
+    ...pluginRelease({
+      server: SERVER,
+      name: 'acme-auth',
+      kind: 'auth',
+      version: 'v1.0.1',
+      format: 'tar.gz',
+    }),
     repo: 'acme-auth',
   });
   rollouts.push(
@@ -87,7 +101,7 @@ beforeAll(async () => {
   );
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
-      const bao = await startBao();
+      const bao = await startServer(SERVER);
       lanes.push({ bao, proxy: await startFaultProxy(bao.address) });
       await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
       await installPlugin(bao, 'auth', 'acme-auth', 'auth', 'v1.0.0');

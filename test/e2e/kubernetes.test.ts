@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import {
   CLUSTER_AUDIENCE,
@@ -18,6 +18,8 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 const PLUGIN = 'acme-secrets';
 const RUNNER: ServiceAccount = {
@@ -33,20 +35,31 @@ path "sys/plugins/reload/backend" { capabilities = ["update"] }
 `;
 
 let pki: Pki;
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let cluster: Cluster;
 let work: string;
 
 beforeAll(async () => {
   pki = await makePki();
-  [bao, github, cluster] = await Promise.all([startBao(), startReleaseServer(), startCluster(pki)]);
+  [bao, github, cluster] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer(),
+    startCluster(pki),
+  ]);
   work = await mkdtemp(join(tmpdir(), 'lab-kubernetes-'));
   await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', PLUGIN, 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
     github.publish(
-      pluginRelease({ repo: PLUGIN, name: PLUGIN, kind: 'secrets', version, format: 'zip' }),
+      pluginRelease({
+        server: SERVER,
+        repo: PLUGIN,
+        name: PLUGIN,
+        kind: 'secrets',
+        version,
+        format: 'zip',
+      }),
     );
   }
   await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: DEPLOYER_POLICY });
@@ -115,7 +128,7 @@ describe('logging in as the pod: method kubernetes against a TokenReview API', (
     expect(run.exitCode, run.stdout).toBe(0);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
     const writes = (await bao.writesSince(mark)).map((w) => w.path);
     expect(writes[0]).toBe('auth/kubernetes/login');

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // A multiplexed plugin (plugin.ServeMultiplex, as HashiCorp builds its own)
 // runs one process per version for every mount of that version, and OpenBao
@@ -16,20 +18,24 @@ const GITHUB_TOKEN = 'ghs_multiplexedlab';
 const ROLLED = ['m1', 'm2'];
 const KEPT = 'kept';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 const sha = { v100: '', v101: '', v110: '' };
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  sha.v100 = await sha256File(fixtureBinary('secrets', 'v1.0.0', 'multiplexed'));
-  sha.v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1', 'multiplexed'));
-  sha.v110 = await sha256File(fixtureBinary('secrets', 'v1.1.0', 'multiplexed'));
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  sha.v100 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.0', 'multiplexed'));
+  sha.v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1', 'multiplexed'));
+  sha.v110 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.1.0', 'multiplexed'));
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0', 'multiplexed');
   for (const path of [...ROLLED, KEPT]) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
     github.publish(
       pluginRelease({
+        server: SERVER,
         name: 'acme',
         kind: 'secrets',
         version,

@@ -2,12 +2,15 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startCluster, type BaoCluster, type ClusterNode } from '../lab/cluster.ts';
+import { startCluster, type LabCluster, type ClusterNode } from '../lab/cluster.ts';
+import { serverUnderTest } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // Every node of a 3-node OpenBao cluster runs its own plugin processes, so a
 // rollout is proven only when each node, read through its own address, runs
@@ -16,14 +19,14 @@ import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 const GITHUB_TOKEN = 'ghs_nodeslab';
 const MOUNTS = ['acme', 'team-a/acme'];
 
-let cluster: BaoCluster;
+let cluster: LabCluster;
 let github: ReleaseServer;
 let active: ClusterNode;
 const sha: Record<string, string> = {};
 
 beforeAll(async () => {
   [cluster, github] = await Promise.all([
-    startCluster({ nodes: 3 }),
+    startCluster(SERVER, { nodes: 3 }),
     startReleaseServer({ token: GITHUB_TOKEN }),
   ]);
   active = await cluster.active();
@@ -31,8 +34,10 @@ beforeAll(async () => {
   await installPlugin(seed, 'secret', 'acme', 'secrets', 'v1.0.0');
   for (const path of MOUNTS) await enableMount(seed, 'secret', path, 'acme', 'v1.0.0');
   for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
-    sha[version] = await sha256File(fixtureBinary('secrets', version));
-    github.publish(pluginRelease({ name: 'acme', kind: 'secrets', version, format: 'zip' }));
+    sha[version] = await sha256File(fixtureBinary(SERVER, 'secrets', version));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'acme', kind: 'secrets', version, format: 'zip' }),
+    );
   }
 }, 120_000);
 
@@ -43,7 +48,10 @@ afterAll(async () => {
 /** Puts a release's binary where another delivery (configuration management) would: on the other nodes. */
 async function deliverTo(nodes: readonly ClusterNode[], version: string): Promise<void> {
   for (const node of nodes) {
-    await copyFile(fixtureBinary('secrets', version), join(node.pluginDir, `acme-${version}`));
+    await copyFile(
+      fixtureBinary(SERVER, 'secrets', version),
+      join(node.pluginDir, `acme-${version}`),
+    );
   }
 }
 

@@ -2,16 +2,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_labtoken0123456789abcdef';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 const sha = {
   secretsV100: '',
@@ -21,11 +23,16 @@ const sha = {
 };
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  sha.secretsV100 = await sha256File(fixtureBinary('secrets', 'v1.0.0'));
-  sha.secretsV101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
-  sha.secretsV101Republished = await sha256File(fixtureBinary('secrets', 'v1.0.1', 'republished'));
-  sha.authV101 = await sha256File(fixtureBinary('auth', 'v1.0.1'));
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  sha.secretsV100 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.0'));
+  sha.secretsV101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
+  sha.secretsV101Republished = await sha256File(
+    fixtureBinary(SERVER, 'secrets', 'v1.0.1', 'republished'),
+  );
+  sha.authV101 = await sha256File(fixtureBinary(SERVER, 'auth', 'v1.0.1'));
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   for (const path of ['acme', 'team-a/acme', 'other-acme']) {
     await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
@@ -33,16 +40,35 @@ beforeAll(async () => {
   await installPlugin(bao, 'auth', 'acme-auth', 'auth', 'v1.0.0');
   await enableMount(bao, 'auth', 'acme-login', 'acme-auth', 'v1.0.0');
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.0', format: 'raw' }),
-  );
-  github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
-  );
-  github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.1.0', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.0',
+      format: 'raw',
+    }),
   );
   github.publish(
     pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
+  );
+  github.publish(
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.1.0',
+      format: 'zip',
+    }),
+  );
+  github.publish(
+    pluginRelease({
+      server: SERVER,
       repo: 'acme-auth',
       name: 'acme-auth',
       kind: 'auth',
@@ -52,6 +78,7 @@ beforeAll(async () => {
   );
   github.publish(
     pluginRelease({
+      server: SERVER,
       repo: 'acme-fork',
       name: 'acme',
       kind: 'secrets',

@@ -1,31 +1,50 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_safetylab';
 const MOUNTS = ['m1', 'm2', 'm3', 'm4', 'm5'];
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let v100 = '';
 let v101 = '';
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  v100 = await sha256File(fixtureBinary('secrets', 'v1.0.0'));
-  v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  v100 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.0'));
+  v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   for (const path of MOUNTS) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
   await enableMount(bao, 'secret', 'kept', 'acme', 'v1.0.0');
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
-  github.publish(pluginRelease({ name: 'acme', kind: 'broken', version: 'v1.0.2', format: 'zip' }));
+  github.publish(
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'broken',
+      version: 'v1.0.2',
+      format: 'zip',
+    }),
+  );
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BaoServer } from './bao.ts';
+import type { LabServer } from './server.ts';
 import { resultRows, type RunResult } from './runner.ts';
 import { catalogEntry, liveMount, type CatalogType, type LiveMount } from './seed.ts';
 
@@ -18,7 +18,7 @@ function table(type: CatalogType): string {
 }
 
 /** Puts every mount back on `from`, running it, and removes `to` from the catalog and the plugin directory. */
-export async function resetScenario(bao: BaoServer, s: Scenario): Promise<void> {
+export async function resetScenario(bao: LabServer, s: Scenario): Promise<void> {
   for (const path of s.mounts) {
     await bao.api('POST', `${table(s.type)}/${path}/tune`, { plugin_version: s.from.version });
   }
@@ -44,7 +44,7 @@ export async function resetScenario(bao: BaoServer, s: Scenario): Promise<void> 
  * and said so truthfully.
  */
 export async function stateProblems(
-  bao: BaoServer,
+  bao: LabServer,
   s: Scenario,
   run: RunResult,
 ): Promise<string[]> {

@@ -1,13 +1,16 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../../src/artifact/hash.ts';
-import type { BaoServer } from './bao.ts';
 import { fixtureBinary, type FixtureFlavor, type FixtureKind } from './paths.ts';
+import type { LabServer } from './server.ts';
 
 export type CatalogType = 'secret' | 'auth' | 'database';
 
-/** A server to seed: the API to write through and every plugin directory the binary must be in. */
-export type SeedTarget = Pick<BaoServer, 'api'> &
+/**
+ * A server to seed: which server it is (for the fixture built on its SDK), the
+ * API to write through and every plugin directory the binary must be in.
+ */
+export type SeedTarget = Pick<LabServer, 'kind' | 'api'> &
   ({ pluginDir: string } | { pluginDirs: string[] });
 
 export interface Installed {
@@ -15,7 +18,7 @@ export interface Installed {
   sha256: string;
 }
 
-/** Puts a fixture binary in every plugin directory of the target and registers it, as an operator would. */
+/** Puts the server's build of a fixture in every plugin directory of the target and registers it, as an operator would. */
 export async function installPlugin(
   bao: SeedTarget,
   type: CatalogType,
@@ -25,7 +28,7 @@ export async function installPlugin(
   flavor: FixtureFlavor = '',
 ): Promise<Installed> {
   const command = `${name}-${version}`;
-  const binary = fixtureBinary(kind, version, flavor);
+  const binary = fixtureBinary(bao.kind, kind, version, flavor);
   const dirs = 'pluginDirs' in bao ? bao.pluginDirs : [bao.pluginDir];
   await Promise.all(dirs.map((dir) => copyFile(binary, join(dir, command))));
   const sha256 = await sha256File(binary);
@@ -38,7 +41,7 @@ export async function installPlugin(
  * on enable and picks the newest registered version; only `config` is honoured.
  */
 export async function enableMount(
-  bao: Pick<BaoServer, 'api'>,
+  bao: Pick<LabServer, 'api'>,
   type: CatalogType,
   path: string,
   plugin: string,
@@ -50,7 +53,7 @@ export async function enableMount(
 
 /** A database connection of the given plugin version; the lab plugin keeps its users in memory. */
 export async function createConnection(
-  bao: BaoServer,
+  bao: LabServer,
   path: string,
   plugin: string,
   version: string,
@@ -65,7 +68,7 @@ export async function createConnection(
 }
 
 export async function liveConnection(
-  bao: BaoServer,
+  bao: LabServer,
   path: string,
 ): Promise<{ plugin: string; version: string; connectionUrl: string }> {
   const cut = path.lastIndexOf('/');
@@ -91,7 +94,7 @@ export interface LiveMount {
 
 /** What the server says a mount is configured for and runs, read independently of the action's code. */
 export async function liveMount(
-  bao: Pick<BaoServer, 'api'>,
+  bao: Pick<LabServer, 'api'>,
   type: CatalogType,
   path: string,
 ): Promise<LiveMount> {
@@ -107,7 +110,7 @@ export async function liveMount(
 }
 
 export async function catalogEntry(
-  bao: BaoServer,
+  bao: LabServer,
   type: CatalogType,
   name: string,
   version: string,
