@@ -27,6 +27,12 @@ export async function preflight(
   identity: ServerIdentity,
 ): Promise<Plan> {
   const { pluginType: type, pluginName: name, safety } = config;
+  // Vault community edition ignores X-Vault-Namespace: every call would reach the root namespace's mounts.
+  if (config.namespace && identity.product === 'Vault' && identity.edition === 'community') {
+    throw new PreflightError(
+      `namespace: Vault community edition has no namespaces, so ${config.namespace} would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao`,
+    );
+  }
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
   const pins = identity.product === 'Vault';

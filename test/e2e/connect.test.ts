@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
 import { fixtureBinary } from '../lab/paths.ts';
@@ -10,6 +9,7 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 
 const SERVER = serverUnderTest();
 
@@ -22,6 +22,12 @@ let github: ReleaseServer;
 let issuer: OidcIssuer;
 let proxy: Proxy;
 let readmePolicy: string;
+
+/**
+ * What the README's options table adds for Vault 1.16+, whose pins the
+ * action reads: `read` on `sys/plugins/pins/<type>/<name>`.
+ */
+const VAULT_PIN_POLICY = `path "sys/plugins/pins/secret/${PLUGIN}" {\n  capabilities = ["read"]\n}\n`;
 
 /** The policy exactly as the README prints it, so the two cannot drift apart. */
 async function policyFromReadme(): Promise<string> {
@@ -54,7 +60,7 @@ beforeAll(async () => {
     }),
     startProxy(),
   ]);
-  readmePolicy = await policyFromReadme();
+  readmePolicy = (await policyFromReadme()) + (SERVER === 'vault' ? VAULT_PIN_POLICY : '');
   await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
   for (const path of ['acme', 'team-a/acme']) {
     await enableMount(bao, 'secret', path, PLUGIN, 'v1.0.0');
@@ -166,7 +172,7 @@ describe('connecting and logging in like a production workflow', () => {
     expect(writes[0]).toBe('auth/approle/login');
     expect(writes.at(-1)).toBe('auth/token/revoke-self');
     expect(writes).toContain(`sys/plugins/catalog/secret/${PLUGIN}`);
-    expect(run.summary).toContain('- OpenBao 2.7.2 community, single node');
+    expect(run.summary).toContain(`- ${bao.product} community, single node`);
     expect(run.summary).toContain('- Login: approle at auth/approle; token revoked at the end');
     expectNoSecrets(run, [secretId, roleId]);
   });
@@ -269,23 +275,38 @@ describe('connecting and logging in like a production workflow', () => {
     expectNoSecrets(run, [bao.token, pki.client.keyPem.split('\n')[1] ?? '']);
   });
 
-  it('rolls mounts inside a namespace, with the catalog in the root namespace', async () => {
-    await bao.api('POST', 'sys/namespaces/ns1', {});
-    await bao.api('POST', 'ns1/sys/mounts/acme', { type: PLUGIN, plugin_version: 'v1.0.0' });
-    const run = await runAction(
-      rollout('v1.0.1', { url: bao.address, token: bao.token, namespace: 'ns1', mounts: 'acme' }),
-    );
-    expect(run.exitCode, run.stdout).toBe(0);
-    const inNamespace = await bao.api<{ data: Record<string, string> }>(
-      'GET',
-      'ns1/sys/mounts/acme',
-    );
-    expect(inNamespace?.data).toMatchObject({
-      plugin_version: 'v1.0.1',
-      running_plugin_version: 'v1.0.1',
-      running_sha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
+  if (SERVER === 'openbao') {
+    it('rolls mounts inside a namespace, with the catalog in the root namespace', async () => {
+      await bao.api('POST', 'sys/namespaces/ns1', {});
+      await bao.api('POST', 'ns1/sys/mounts/acme', { type: PLUGIN, plugin_version: 'v1.0.0' });
+      const run = await runAction(
+        rollout('v1.0.1', { url: bao.address, token: bao.token, namespace: 'ns1', mounts: 'acme' }),
+      );
+      expect(run.exitCode, run.stdout).toBe(0);
+      const inNamespace = await bao.api<{ data: Record<string, string> }>(
+        'GET',
+        'ns1/sys/mounts/acme',
+      );
+      expect(inNamespace?.data).toMatchObject({
+        plugin_version: 'v1.0.1',
+        running_plugin_version: 'v1.0.1',
+        running_sha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
+      });
+      await expectMountsAt('v1.0.0');
+      expect(run.summary).toContain('(namespace `ns1`)');
     });
-    await expectMountsAt('v1.0.0');
-    expect(run.summary).toContain('(namespace `ns1`)');
-  });
+  } else {
+    it('refuses a namespace on Vault community edition, which has none, and writes nothing', async () => {
+      const mark = await bao.auditMark();
+      const run = await runAction(
+        rollout('v1.0.1', { url: bao.address, token: bao.token, namespace: 'ns1', mounts: 'acme' }),
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        "namespace: Vault community edition has no namespaces, so ns1 would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao",
+      ]);
+      expect(await bao.writesSince(mark)).toEqual([]);
+      await expectMountsAt('v1.0.0');
+    });
+  }
 });
