@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 
 const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_cataloglab';
-const BUILTIN = 'v2.7.2+builtin.bao';
+/** The version each server gives its builtin totp. */
+const BUILTIN = { openbao: 'v2.7.2+builtin.bao', vault: 'v1.21.0+builtin.vault' }[SERVER];
 
 let bao: LabServer;
 let github: ReleaseServer;

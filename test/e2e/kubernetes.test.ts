@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import {
   CLUSTER_AUDIENCE,
@@ -18,6 +17,7 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 
 const SERVER = serverUnderTest();
 
@@ -33,6 +33,8 @@ path "sys/mounts" { capabilities = ["read"] }
 path "sys/mounts/acme/tune" { capabilities = ["update"] }
 path "sys/plugins/reload/backend" { capabilities = ["update"] }
 `;
+/** Vault 1.16+ has pins, which the action reads (README: Least-privilege policy). */
+const VAULT_PIN_POLICY = `path "sys/plugins/pins/secret/${PLUGIN}" { capabilities = ["read"] }\n`;
 
 let pki: Pki;
 let bao: LabServer;
@@ -62,9 +64,11 @@ beforeAll(async () => {
       }),
     );
   }
-  await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: DEPLOYER_POLICY });
+  await bao.api('PUT', 'sys/policies/acl/plugin-rollout', {
+    policy: DEPLOYER_POLICY + (SERVER === 'vault' ? VAULT_PIN_POLICY : ''),
+  });
   await bao.api('POST', 'sys/auth/kubernetes', { type: 'kubernetes' });
-  // OpenBao is no pod here: the reviewer's bearer and the API server's CA are given, and the
+  // The server is no pod here: the reviewer's bearer and the API server's CA are given, and the
   // pod-local service account files are never looked for.
   await bao.api('POST', 'auth/kubernetes/config', {
     kubernetes_host: cluster.host,

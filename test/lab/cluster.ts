@@ -44,6 +44,11 @@ export interface LabCluster {
   via(node: ClusterNode): { kind: ServerKind; api: ApiCall; pluginDirs: string[] };
   /** The node that currently reports itself active. */
   active(): Promise<ClusterNode>;
+  /**
+   * Waits until every node is a raft voter, so that losing the active node
+   * leaves a quorum to elect another; a node that just joined does not vote.
+   */
+  everyNodeVotes(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +66,8 @@ const HEALTH_ACTIVE = 200;
 const HEALTH_STANDBY = 429;
 const HEALTH_UNINITIALISED = 501;
 const ROLE_TRIES = 100;
+const STABILIZATION = '1s';
+const VOTER_TRIES = 100;
 /**
  * The audit device is stored in the replicated mount table, so every node opens
  * the path the first node configured; a relative path resolves against each
@@ -116,6 +123,12 @@ export async function startCluster(kind: ServerKind, options: ClusterOptions): P
     const key = init?.keys_base64[0];
     if (!init || !key) throw new Error('sys/init returned no key');
     await unseal(leader, key, HEALTH_ACTIVE);
+    // Joined nodes vote only once autopilot finds them stable; 10 s by default.
+    await rootApi(leader.address, init.root_token)(
+      'POST',
+      'sys/storage/raft/autopilot/configuration',
+      { server_stabilization_time: STABILIZATION },
+    );
     await Promise.all(
       followers.map(async (follower) => {
         await rootApi(follower.address, '')('PUT', 'sys/storage/raft/join', {
@@ -184,6 +197,8 @@ storage "raft" {
   path = "${join(c.dir, 'data')}"
   node_id = "${c.name}"
   performance_multiplier = 1
+  autopilot_reconcile_interval = "1s"
+  autopilot_update_interval = "500ms"
 }
 listener "tcp" {
   address = "127.0.0.1:${String(c.apiPort)}"
@@ -246,6 +261,18 @@ function clusterOf(
         await sleep(100);
       }
       throw new Error('no node of the cluster reports itself active');
+    },
+    async everyNodeVotes() {
+      const leader = await this.active();
+      for (let i = 0; i < VOTER_TRIES; i++) {
+        const raft = await rootApi(leader.address, token)<{
+          data: { config: { servers: { voter: boolean }[] } };
+        }>('GET', 'sys/storage/raft/configuration');
+        const servers = raft?.data.config.servers ?? [];
+        if (servers.length === nodes.length && servers.every((s) => s.voter)) return;
+        await sleep(100);
+      }
+      throw new Error('not every node of the cluster became a raft voter');
     },
     stop: stopAll,
   };
