@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
@@ -16,13 +15,14 @@ import {
 import { layoutRelease, withElfMachine } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startRedirectingHttps, type RedirectingHttps } from '../lab/tls.ts';
 
 const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_artifacttoken0123456789';
 
-let bao: LabServer;
+let server: LabServer;
 let github: ReleaseServer;
 let ghes: ReleaseServer;
 let author: SigningKey;
@@ -34,7 +34,7 @@ let v101 = '';
 let v110: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
-  [bao, github, ghes, proxy] = await Promise.all([
+  [server, github, ghes, proxy] = await Promise.all([
     startServer(SERVER),
     startReleaseServer({ token: GITHUB_TOKEN }),
     startReleaseServer({ token: GITHUB_TOKEN, basePath: '/api/v3' }),
@@ -46,8 +46,8 @@ beforeAll(async () => {
   v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
   // Headers are all the bad cases need; a whole binary per case would only slow the suite.
   v110 = (await readFile(fixtureBinary(SERVER, 'secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await enableMount(server, 'secret', 'acme', 'acme', 'v1.0.0');
   github.publish(
     layoutRelease({
       server: SERVER,
@@ -129,7 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   author.close();
   stranger.close();
-  await Promise.all([bao.stop(), github.close(), ghes.close(), mirror.close(), proxy.close()]);
+  await Promise.all([server.stop(), github.close(), ghes.close(), mirror.close(), proxy.close()]);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -144,12 +144,12 @@ function rollout(
     repository: `acme/${repo}`,
     ...extra,
     inputs: {
-      url: bao.address,
-      token: bao.token,
+      url: server.address,
+      token: server.token,
       'github-token': GITHUB_TOKEN,
       'plugin-name': 'acme',
       artifact: 'acme_{version}_{os}_{arch}.zip',
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: 'acme',
       platform: 'linux/amd64',
       ...inputs,
@@ -166,7 +166,7 @@ describe('release layouts plugin authors publish', () => {
     const run = await runAction(rollout('hashicorp-style', { 'gpg-public-key': author.publicKey }));
 
     expect(run.exitCode, run.stdout).toBe(0);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
       runningSha256: v101,
     });
@@ -235,13 +235,13 @@ describe('release layouts plugin authors publish', () => {
     ],
   ])('%s gives the same binary', async (_title, repo, inputs, expected) => {
     const given = 'sha256' in inputs ? { ...inputs, sha256: v101 } : inputs;
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(rollout(repo, given));
 
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs.sha256).toBe(v101);
     expect(provenance(run.outputs)).toMatchObject(expected);
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
     if (repo === 'openbao-style') expect(run.summary).toContain('(pre-release)');
   });
 
@@ -393,7 +393,7 @@ describe('release layouts plugin authors publish', () => {
     expect(provenance(fromFile.outputs)).toMatchObject({ sha256: v101 });
 
     await writeFile(join(workspace, 'dist', 'digests.txt'), `${'0'.repeat(64)}  acme\n`);
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const tampered = await runAction(
       rollout(
         'no-sums',
@@ -405,7 +405,7 @@ describe('release layouts plugin authors publish', () => {
     expect(tampered.errors[0]).toMatch(
       /^checksum mismatch: .*digests\.txt lists acme as sha256 0{64}/,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('keeps the verified binary in the tool cache and does not download it again', async () => {
@@ -596,7 +596,7 @@ const BAD: BadCase[] = [
 
 describe('bad artifacts stop the run before any write', () => {
   it.each(BAD.map((c) => [c.title, c] as const))('%s', async (_title, bad) => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout(bad.repo, bad.inputs?.() ?? {}, { ref: 'refs/tags/v1.1.0', ...bad.extra?.() }),
     );
@@ -605,7 +605,7 @@ describe('bad artifacts stop the run before any write', () => {
     expect(run.stdout).toContain(
       `::error title=Artifact check failed — nothing written::${bad.error()}\n`,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
+    expect(await server.writesSince(mark)).toEqual([]);
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
   });
 });

@@ -13,22 +13,22 @@ const GITHUB_TOKEN = 'ghs_cataloglab';
 /** The version each server gives its builtin totp. */
 const BUILTIN = { openbao: 'v2.7.2+builtin.bao', vault: 'v1.21.0+builtin.vault' }[SERVER];
 
-let bao: LabServer;
+let server: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([
+  [server, github] = await Promise.all([
     startServer(SERVER),
     startReleaseServer({ token: GITHUB_TOKEN }),
   ]);
   for (const path of ['totp-lab', 'totp-other']) {
-    await bao.api('POST', `sys/mounts/${path}`, { type: 'totp' });
+    await server.api('POST', `sys/mounts/${path}`, { type: 'totp' });
   }
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.1');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.1');
   for (const path of ['acme', 'team-a/acme'])
-    await enableMount(bao, 'secret', path, 'acme', 'v1.0.1');
-  await enableMount(bao, 'secret', 'legacy', 'acme', 'v1.0.0');
+    await enableMount(server, 'secret', path, 'acme', 'v1.0.1');
+  await enableMount(server, 'secret', 'legacy', 'acme', 'v1.0.0');
   github.publish(
     pluginRelease({
       server: SERVER,
@@ -50,7 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 });
 
 function run(
@@ -60,7 +60,7 @@ function run(
   return runAction({
     apiUrl: github.apiUrl,
     ...options,
-    inputs: { url: bao.address, token: bao.token, 'github-token': GITHUB_TOKEN, ...inputs },
+    inputs: { url: server.address, token: server.token, 'github-token': GITHUB_TOKEN, ...inputs },
   });
 }
 
@@ -70,7 +70,7 @@ describe('the catalog around a rollout', () => {
       {
         'plugin-name': 'totp',
         artifact: assetTemplate('totp', 'zip'),
-        'plugin-directory': bao.pluginDir,
+        'plugin-directory': server.pluginDir,
         mounts: 'totp-lab\ntotp-other',
       },
       { ref: 'refs/tags/v1.0.1' },
@@ -79,7 +79,7 @@ describe('the catalog around a rollout', () => {
     expect(result.exitCode, result.log).toBe(0);
     const sha = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     for (const path of ['totp-lab', 'totp-other']) {
-      expect(await liveMount(bao, 'secret', path)).toMatchObject({
+      expect(await liveMount(server, 'secret', path)).toMatchObject({
         plugin: 'totp',
         version: 'v1.0.1',
         runningSha256: sha,
@@ -95,13 +95,13 @@ describe('the catalog around a rollout', () => {
     });
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await liveMount(bao, 'secret', 'totp-lab')).toEqual({
+    expect(await liveMount(server, 'secret', 'totp-lab')).toEqual({
       plugin: 'totp',
       version: BUILTIN,
       runningVersion: BUILTIN,
       runningSha256: '',
     });
-    expect(await catalogEntry(bao, 'secret', 'totp', 'v1.0.1')).not.toBeNull();
+    expect(await catalogEntry(server, 'secret', 'totp', 'v1.0.1')).not.toBeNull();
     expect(result.outputs.version).toBe(BUILTIN);
   });
 
@@ -113,8 +113,10 @@ describe('the catalog around a rollout', () => {
     });
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await liveMount(bao, 'secret', 'totp-other')).toMatchObject({ runningVersion: BUILTIN });
-    expect(await catalogEntry(bao, 'secret', 'totp', 'v1.0.1')).toBeNull();
+    expect(await liveMount(server, 'secret', 'totp-other')).toMatchObject({
+      runningVersion: BUILTIN,
+    });
+    expect(await catalogEntry(server, 'secret', 'totp', 'v1.0.1')).toBeNull();
     expect(result.log).toContain('deregistered secret plugin totp v1.0.1');
   });
 
@@ -123,7 +125,7 @@ describe('the catalog around a rollout', () => {
       {
         'plugin-name': 'acme',
         artifact: assetTemplate('acme', 'zip'),
-        'plugin-directory': bao.pluginDir,
+        'plugin-directory': server.pluginDir,
         mounts: 'acme\nteam-a/acme',
         'keep-versions': '1',
       },
@@ -131,10 +133,10 @@ describe('the catalog around a rollout', () => {
     );
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toBeNull();
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).not.toBeNull();
-    expect(await liveMount(bao, 'secret', 'legacy')).toMatchObject({ runningVersion: 'v1.0.0' });
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.1')).toBeNull();
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.1.0')).not.toBeNull();
+    expect(await liveMount(server, 'secret', 'legacy')).toMatchObject({ runningVersion: 'v1.0.0' });
     expect(JSON.parse(result.outputs.plan ?? '{}')).toMatchObject({ prune: ['v1.0.1'] });
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../lab/fault-proxy.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
@@ -8,6 +7,7 @@ import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { resetScenario, stateProblems, type Scenario } from '../lab/rollout-state.ts';
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 
 const SERVER = serverUnderTest();
 
@@ -16,7 +16,7 @@ const GITHUB_TOKEN = 'ghs_faultlab';
 const WORKERS = 3;
 
 interface Lane {
-  bao: LabServer;
+  server: LabServer;
   proxy: FaultProxy;
 }
 
@@ -101,18 +101,19 @@ beforeAll(async () => {
   );
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
-      const bao = await startServer(SERVER);
-      lanes.push({ bao, proxy: await startFaultProxy(bao.address) });
-      await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-      await installPlugin(bao, 'auth', 'acme-auth', 'auth', 'v1.0.0');
-      for (const path of secret.mounts) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
-      for (const path of auth.mounts) await enableMount(bao, 'auth', path, 'acme-auth', 'v1.0.0');
+      const server = await startServer(SERVER);
+      lanes.push({ server, proxy: await startFaultProxy(server.address) });
+      await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+      await installPlugin(server, 'auth', 'acme-auth', 'auth', 'v1.0.0');
+      for (const path of secret.mounts) await enableMount(server, 'secret', path, 'acme', 'v1.0.0');
+      for (const path of auth.mounts)
+        await enableMount(server, 'auth', path, 'acme-auth', 'v1.0.0');
     }),
   );
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([github.close(), ...lanes.flatMap((l) => [l.proxy.close(), l.bao.stop()])]);
+  await Promise.all([github.close(), ...lanes.flatMap((l) => [l.proxy.close(), l.server.stop()])]);
 }, 60_000);
 
 async function runOn(lane: Lane, rollout: Rollout): Promise<RunResult> {
@@ -122,9 +123,9 @@ async function runOn(lane: Lane, rollout: Rollout): Promise<RunResult> {
     apiUrl: github.apiUrl,
     inputs: {
       url: lane.proxy.url,
-      token: lane.bao.token,
+      token: lane.server.token,
       'github-token': GITHUB_TOKEN,
-      'plugin-directory': lane.bao.pluginDir,
+      'plugin-directory': lane.server.pluginDir,
       // Short enough that a lost answer is given up on and retried within a second or two.
       timeout: '8',
       ...rollout.inputs,
@@ -144,11 +145,11 @@ describe('every fault at every request of a rollout leaves the servers whole', (
     const first = lanes[0];
     if (!first) throw new Error('no lab server');
     for (const rollout of rollouts) {
-      await resetScenario(first.bao, rollout.scenario);
+      await resetScenario(first.server, rollout.scenario);
       first.proxy.arm(0, null);
       const clean = await runOn(first, rollout);
       expect(clean.exitCode, clean.log).toBe(0);
-      expect(await stateProblems(first.bao, rollout.scenario, clean)).toEqual([]);
+      expect(await stateProblems(first.server, rollout.scenario, clean)).toEqual([]);
       const requests = first.proxy.seen.length;
       for (let k = 1; k <= requests; k++) {
         for (const fault of FAULTS) cells.push({ rollout, k, fault });
@@ -161,12 +162,12 @@ describe('every fault at every request of a rollout leaves the servers whole', (
       lanes.map(async (lane) => {
         for (let cell = cells[next++]; cell; cell = cells[next++]) {
           const { rollout, k, fault } = cell;
-          await resetScenario(lane.bao, rollout.scenario);
+          await resetScenario(lane.server, rollout.scenario);
           lane.proxy.arm(k, fault);
           const run = await runOn(lane, rollout);
           const hit = lane.proxy.seen[k - 1];
           const where = `${rollout.scenario.type} ${fault} at #${k} (${hit ? `${hit.method} ${hit.path}` : 'never reached'})`;
-          const problems = await stateProblems(lane.bao, rollout.scenario, run);
+          const problems = await stateProblems(lane.server, rollout.scenario, run);
           if (!lane.proxy.fired()) problems.push('the fault was never injected');
           if (problems.length > 0) {
             failures.push(`${where}: ${problems.join('; ')}\n${errorLines(run)}`);
