@@ -14,6 +14,14 @@ const SERVER = serverUnderTest();
 const GITHUB_TOKEN = 'ghs_faultlab';
 /** Servers the matrix is spread over; each runs one cell at a time. */
 const WORKERS = 3;
+/**
+ * OpenBao runs every fault at every request. Vault runs one fault per
+ * request, the next fault in turn for the next request (and the two rollouts
+ * start at different faults), so every request still meets a fault and every
+ * fault meets requests throughout a rollout, in a sixth of the time.
+ * LAB_FAULT_MATRIX=full runs every cell on Vault too.
+ */
+const FULL = SERVER === 'openbao' || process.env.LAB_FAULT_MATRIX === 'full';
 
 interface Lane {
   server: LabServer;
@@ -139,50 +147,56 @@ interface Cell {
   fault: Fault;
 }
 
-describe('every fault at every request of a rollout leaves the servers whole', () => {
-  it('runs the full matrix', async () => {
-    const cells: Cell[] = [];
-    const first = lanes[0];
-    if (!first) throw new Error('no lab server');
-    for (const rollout of rollouts) {
-      await resetScenario(first.server, rollout.scenario);
-      first.proxy.arm(0, null);
-      const clean = await runOn(first, rollout);
-      expect(clean.exitCode, clean.log).toBe(0);
-      expect(await stateProblems(first.server, rollout.scenario, clean)).toEqual([]);
-      const requests = first.proxy.seen.length;
-      for (let k = 1; k <= requests; k++) {
-        for (const fault of FAULTS) cells.push({ rollout, k, fault });
-      }
-    }
-    const failures: string[] = [];
-    const exits = { succeeded: 0, rolledBack: 0, stoppedEarly: 0 };
-    let next = 0;
-    await Promise.all(
-      lanes.map(async (lane) => {
-        for (let cell = cells[next++]; cell; cell = cells[next++]) {
-          const { rollout, k, fault } = cell;
-          await resetScenario(lane.server, rollout.scenario);
-          lane.proxy.arm(k, fault);
-          const run = await runOn(lane, rollout);
-          const hit = lane.proxy.seen[k - 1];
-          const where = `${rollout.scenario.type} ${fault} at #${k} (${hit ? `${hit.method} ${hit.path}` : 'never reached'})`;
-          const problems = await stateProblems(lane.server, rollout.scenario, run);
-          if (!lane.proxy.fired()) problems.push('the fault was never injected');
-          if (problems.length > 0) {
-            failures.push(`${where}: ${problems.join('; ')}\n${errorLines(run)}`);
-          } else if (run.exitCode === 0) exits.succeeded++;
-          else if (run.outputs['rolled-back'] === 'true') exits.rolledBack++;
-          else exits.stoppedEarly++;
+describe('faults at the requests of a rollout leave the servers whole', () => {
+  it(
+    FULL ? 'runs the full matrix' : 'runs one fault per request, each fault in turn',
+    async () => {
+      const cells: Cell[] = [];
+      const first = lanes[0];
+      if (!first) throw new Error('no lab server');
+      for (const rollout of rollouts) {
+        await resetScenario(first.server, rollout.scenario);
+        first.proxy.arm(0, null);
+        const clean = await runOn(first, rollout);
+        expect(clean.exitCode, clean.log).toBe(0);
+        expect(await stateProblems(first.server, rollout.scenario, clean)).toEqual([]);
+        const requests = first.proxy.seen.length;
+        const offset = rollouts.indexOf(rollout);
+        for (let k = 1; k <= requests; k++) {
+          const faults = FAULTS.filter((_, i) => FULL || i === (k + offset) % FAULTS.length);
+          for (const fault of faults) cells.push({ rollout, k, fault });
         }
-      }),
-    );
-    const passed = cells.length - failures.length;
-    console.log(
-      `fault matrix: ${cells.length} cells (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FAULTS.length} faults), ${passed} passed: ${exits.succeeded} succeeded, ${exits.rolledBack} rolled back, ${exits.stoppedEarly} stopped before any write`,
-    );
-    expect(failures).toEqual([]);
-  }, 900_000);
+      }
+      const failures: string[] = [];
+      const exits = { succeeded: 0, rolledBack: 0, stoppedEarly: 0 };
+      let next = 0;
+      await Promise.all(
+        lanes.map(async (lane) => {
+          for (let cell = cells[next++]; cell; cell = cells[next++]) {
+            const { rollout, k, fault } = cell;
+            await resetScenario(lane.server, rollout.scenario);
+            lane.proxy.arm(k, fault);
+            const run = await runOn(lane, rollout);
+            const hit = lane.proxy.seen[k - 1];
+            const where = `${rollout.scenario.type} ${fault} at #${k} (${hit ? `${hit.method} ${hit.path}` : 'never reached'})`;
+            const problems = await stateProblems(lane.server, rollout.scenario, run);
+            if (!lane.proxy.fired()) problems.push('the fault was never injected');
+            if (problems.length > 0) {
+              failures.push(`${where}: ${problems.join('; ')}\n${errorLines(run)}`);
+            } else if (run.exitCode === 0) exits.succeeded++;
+            else if (run.outputs['rolled-back'] === 'true') exits.rolledBack++;
+            else exits.stoppedEarly++;
+          }
+        }),
+      );
+      const passed = cells.length - failures.length;
+      console.log(
+        `fault matrix: ${cells.length} cells (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FULL ? `${String(FAULTS.length)} faults` : 'one fault each'}), ${passed} passed: ${exits.succeeded} succeeded, ${exits.rolledBack} rolled back, ${exits.stoppedEarly} stopped before any write`,
+      );
+      expect(failures).toEqual([]);
+    },
+    900_000,
+  );
 });
 
 function errorLines(run: RunResult): string {
