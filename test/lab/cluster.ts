@@ -12,7 +12,7 @@ export interface ClusterNode {
   name: string;
   address: string;
   pluginDir: string;
-  /** The bao server's process id, to find the plugin processes it started. */
+  /** The server's process id, to find the plugin processes it started. */
   pid: number;
   /** Every request this node's file audit device logged. */
   auditRequests(): Promise<AuditRequest[]>;
