@@ -14,7 +14,7 @@ export const BENCH_DIR = join(LAB_DIR, 'bench');
  * deflate about as well as a real Go binary, or random bytes, which do not.
  */
 async function writeBinary(path: string, size: number, fill: 'binary' | 'random'): Promise<void> {
-  const fixture = await readFile(fixtureBinary('secrets', 'v1.0.0'));
+  const fixture = await readFile(fixtureBinary('openbao', 'secrets', 'v1.0.0'));
   const handle = await open(path, 'w');
   try {
     let written = 0;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startBao, type BaoServer } from '../test/lab/bao.ts';
+import { startServer, type LabServer } from '../test/lab/server.ts';
 import { LAB_DIR, type FixtureFlavor } from '../test/lab/paths.ts';
 import { startReleaseServer } from '../test/lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../test/lab/releases.ts';
@@ -82,7 +82,7 @@ async function measureBuild(
   options: BenchOptions & { runs: (count: number) => number },
 ): Promise<Measured[]> {
   const [bao, github] = await Promise.all([
-    startBao(),
+    startServer('openbao'),
     startReleaseServer({ token: GITHUB_TOKEN }),
   ]);
   const measured: Measured[] = [];
@@ -90,6 +90,7 @@ async function measureBuild(
     const v100 = await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0', build.flavor);
     github.publish(
       pluginRelease({
+        server: 'openbao',
         name: 'acme',
         kind: 'secrets',
         version: 'v1.0.1',
@@ -210,7 +211,7 @@ function extrapolation(target: number, measured: readonly Measured[]): string {
 }
 
 async function actionRun(
-  bao: BaoServer,
+  bao: LabServer,
   apiUrl: string,
   mounts: readonly string[],
 ): Promise<ActionRun> {
@@ -244,7 +245,7 @@ async function actionRun(
 }
 
 async function manualRun(
-  bao: BaoServer,
+  bao: LabServer,
   mounts: readonly string[],
   sha256: string,
   version: string,
@@ -285,7 +286,7 @@ async function manualRun(
 
 /** Both procedures must have done the job, or their times mean nothing. */
 async function expectRunning(
-  bao: BaoServer,
+  bao: LabServer,
   mounts: readonly string[],
   version: string,
 ): Promise<void> {

@@ -28,6 +28,12 @@ export async function preflight(
   identity: ServerIdentity,
 ): Promise<Plan> {
   const { pluginType: type, pluginName: name, safety } = config;
+  // Vault community edition ignores X-Vault-Namespace: every call would reach the root namespace's mounts.
+  if (config.namespace && identity.product === 'Vault' && identity.edition === 'community') {
+    throw new PreflightError(
+      `namespace: Vault community edition has no namespaces, so ${config.namespace} would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao`,
+    );
+  }
   // Checked first: in a missing namespace every later read comes back empty or refused.
   if (config.namespace && !(await namespaceExists(client))) {
     throw new PreflightError(`namespace: ${config.namespace} does not exist on ${client.address}`);

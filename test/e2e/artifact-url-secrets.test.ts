@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease } from '../lab/releases.ts';
 import { runAction } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 import { workflowCommands } from '../lab/workflow-commands.ts';
+
+const SERVER = serverUnderTest();
 
 const USER = 'lab-user-7f3a';
 // Percent-encoded in the URL; the decoded form must stay hidden too.
@@ -15,14 +17,22 @@ const SIGNATURE = 'sig-5e1b0c77';
 const TOKEN = 'tok-8a4f19d2';
 const HIDDEN = [USER, PASSWORD, decodeURIComponent(PASSWORD), SIGNATURE, TOKEN];
 
-let bao: BaoServer;
+let bao: LabServer;
 let files: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, files] = await Promise.all([startBao(), startReleaseServer()]);
+  [bao, files] = await Promise.all([startServer(SERVER), startReleaseServer()]);
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
-  files.publish(pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }));
+  files.publish(
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -52,7 +62,7 @@ describe('an artifact URL with credentials and a signed query', () => {
 
     expect(run.exitCode, run.stdout).toBe(0);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
     const masked = workflowCommands(run.stdout)
       .filter((c) => c.name === 'add-mask')

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
@@ -16,11 +15,14 @@ import {
 import { layoutRelease, withElfMachine } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startRedirectingHttps, type RedirectingHttps } from '../lab/tls.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_artifacttoken0123456789';
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 let ghes: ReleaseServer;
 let author: SigningKey;
@@ -32,8 +34,8 @@ let v101 = '';
 let v110: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
-  [bao, github, ghes, proxy] = await Promise.all([
-    startBao(),
+  [server, github, ghes, proxy] = await Promise.all([
+    startServer(SERVER),
     startReleaseServer({ token: GITHUB_TOKEN }),
     startReleaseServer({ token: GITHUB_TOKEN, basePath: '/api/v3' }),
     startProxy(),
@@ -41,13 +43,14 @@ beforeAll(async () => {
   author = makeSigningKey('Plugin Author <author@example.test>');
   stranger = makeSigningKey('Someone Else <else@example.test>');
   work = await mkdtemp(join(tmpdir(), 'lab-artifacts-'));
-  v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
   // Headers are all the bad cases need; a whole binary per case would only slow the suite.
-  v110 = (await readFile(fixtureBinary('secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
+  v110 = (await readFile(fixtureBinary(SERVER, 'secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await enableMount(server, 'secret', 'acme', 'acme', 'v1.0.0');
   github.publish(
     layoutRelease({
+      server: SERVER,
       repo: 'hashicorp-style',
       name: 'acme',
       version: 'v1.0.1',
@@ -56,24 +59,60 @@ beforeAll(async () => {
     }),
   );
   github.publish({
-    ...layoutRelease({ repo: 'openbao-style', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    ...layoutRelease({
+      server: SERVER,
+      repo: 'openbao-style',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
     prerelease: true,
   });
   github.publish(
-    layoutRelease({ repo: 'raw-style', name: 'acme', version: 'v1.0.1', layout: 'raw-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'raw-style',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'raw-sums',
+    }),
   );
   github.publish(
-    layoutRelease({ repo: 'binary-sums', name: 'acme', version: 'v1.0.1', layout: 'binary-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'binary-sums',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'binary-sums',
+    }),
   );
   github.publish(
-    layoutRelease({ repo: 'no-sums', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'no-sums',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'no-sums',
+    }),
   );
   github.publish({
-    ...layoutRelease({ repo: 'drafted', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    ...layoutRelease({
+      server: SERVER,
+      repo: 'drafted',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
     draft: true,
   });
   ghes.publish(
-    layoutRelease({ repo: 'on-ghes', name: 'acme', version: 'v1.0.1', layout: 'openbao' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'on-ghes',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'openbao',
+    }),
   );
   for (const bad of BAD) {
     github.publish({
@@ -90,7 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   author.close();
   stranger.close();
-  await Promise.all([bao.stop(), github.close(), ghes.close(), mirror.close(), proxy.close()]);
+  await Promise.all([server.stop(), github.close(), ghes.close(), mirror.close(), proxy.close()]);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -105,12 +144,12 @@ function rollout(
     repository: `acme/${repo}`,
     ...extra,
     inputs: {
-      url: bao.address,
-      token: bao.token,
+      url: server.address,
+      token: server.token,
       'github-token': GITHUB_TOKEN,
       'plugin-name': 'acme',
       artifact: 'acme_{version}_{os}_{arch}.zip',
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: 'acme',
       platform: 'linux/amd64',
       ...inputs,
@@ -127,7 +166,7 @@ describe('release layouts plugin authors publish', () => {
     const run = await runAction(rollout('hashicorp-style', { 'gpg-public-key': author.publicKey }));
 
     expect(run.exitCode, run.stdout).toBe(0);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
       runningSha256: v101,
     });
@@ -196,13 +235,13 @@ describe('release layouts plugin authors publish', () => {
     ],
   ])('%s gives the same binary', async (_title, repo, inputs, expected) => {
     const given = 'sha256' in inputs ? { ...inputs, sha256: v101 } : inputs;
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(rollout(repo, given));
 
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs.sha256).toBe(v101);
     expect(provenance(run.outputs)).toMatchObject(expected);
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
     if (repo === 'openbao-style') expect(run.summary).toContain('(pre-release)');
   });
 
@@ -256,7 +295,13 @@ describe('release layouts plugin authors publish', () => {
 
   it('finds a draft past the first page of the release list', async () => {
     github.publish({
-      ...layoutRelease({ repo: 'busy', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+      ...layoutRelease({
+        server: SERVER,
+        repo: 'busy',
+        name: 'acme',
+        version: 'v1.0.1',
+        layout: 'no-sums',
+      }),
       draft: true,
     });
     for (let i = 0; i < 100; i++) {
@@ -279,7 +324,13 @@ describe('release layouts plugin authors publish', () => {
     try {
       // A release whose assets' `url` names another host: the assets are asked of the API itself.
       github.publish({
-        ...layoutRelease({ repo: 'elsewhere', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+        ...layoutRelease({
+          server: SERVER,
+          repo: 'elsewhere',
+          name: 'acme',
+          version: 'v1.0.1',
+          layout: 'no-sums',
+        }),
         assetApi: decoy.apiUrl,
       });
       const fromAsset = await runAction(rollout('elsewhere', { sha256: v101 }));
@@ -289,7 +340,13 @@ describe('release layouts plugin authors publish', () => {
 
       // A release list whose next page is on another host: followed, without the token.
       listing.publish({
-        ...layoutRelease({ repo: 'paged', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+        ...layoutRelease({
+          server: SERVER,
+          repo: 'paged',
+          name: 'acme',
+          version: 'v1.0.1',
+          layout: 'no-sums',
+        }),
         draft: true,
       });
       for (let i = 0; i < 100; i++) {
@@ -345,7 +402,7 @@ describe('release layouts plugin authors publish', () => {
     await mkdir(join(workspace, 'dist', 'acme_linux_amd64'), { recursive: true });
     await writeFile(
       join(workspace, 'dist', 'acme_linux_amd64', 'acme'),
-      await readFile(fixtureBinary('secrets', 'v1.0.1')),
+      await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     );
     const run = await runAction(
       rollout(
@@ -367,6 +424,7 @@ describe('release layouts plugin authors publish', () => {
 
   it('checks the checksums file the checksums input names: a release asset or a workspace file', async () => {
     const plain = layoutRelease({
+      server: SERVER,
       repo: 'named-sums',
       name: 'acme',
       version: 'v1.0.1',
@@ -388,7 +446,7 @@ describe('release layouts plugin authors publish', () => {
 
     const workspace = join(work, 'sums-workspace');
     await mkdir(join(workspace, 'dist'), { recursive: true });
-    const binary = await readFile(fixtureBinary('secrets', 'v1.0.1'));
+    const binary = await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     await writeFile(join(workspace, 'dist', 'acme'), binary);
     await writeFile(
       join(workspace, 'dist', 'digests.txt'),
@@ -405,7 +463,7 @@ describe('release layouts plugin authors publish', () => {
     expect(provenance(fromFile.outputs)).toMatchObject({ sha256: v101 });
 
     await writeFile(join(workspace, 'dist', 'digests.txt'), `${'0'.repeat(64)}  acme\n`);
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const tampered = await runAction(
       rollout(
         'no-sums',
@@ -417,7 +475,7 @@ describe('release layouts plugin authors publish', () => {
     expect(tampered.errors[0]).toMatch(
       /^checksum mismatch: .*digests\.txt lists acme as sha256 0{64}/,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('keeps the verified archive in the tool cache and does not download it again', async () => {
@@ -622,7 +680,7 @@ const BAD: BadCase[] = [
 
 describe('bad artifacts stop the run before any write', () => {
   it.each(BAD.map((c) => [c.title, c] as const))('%s', async (_title, bad) => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout(bad.repo, bad.inputs?.() ?? {}, { ref: 'refs/tags/v1.1.0', ...bad.extra?.() }),
     );
@@ -631,7 +689,7 @@ describe('bad artifacts stop the run before any write', () => {
     expect(run.stdout).toContain(
       `::error title=Artifact check failed — nothing written::${bad.error()}\n`,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
+    expect(await server.writesSince(mark)).toEqual([]);
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({ runningSha256: v101 });
   });
 });

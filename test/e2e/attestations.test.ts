@@ -1,18 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { sha256 } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makeSigstore, type Sigstore } from '../lab/sigstore.ts';
+
+const SERVER = serverUnderTest();
 
 const PLUGIN = 'acme';
 const RELEASE_WORKFLOW = '.github/workflows/release.yml';
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 let sigstore: Sigstore;
 /** Another Sigstore instance, whose trusted root vouches for none of the lab's attestations. */
@@ -21,7 +23,14 @@ const assets = new Map<string, { name: string; sha256: string }>();
 
 /** Publishes v<version> of the plugin in acme/<repo> and returns its asset. */
 function publish(repo: string, version: string): { name: string; sha256: string } {
-  const release = pluginRelease({ repo, name: PLUGIN, kind: 'secrets', version, format: 'zip' });
+  const release = pluginRelease({
+    server: SERVER,
+    repo,
+    name: PLUGIN,
+    kind: 'secrets',
+    version,
+    format: 'zip',
+  });
   github.publish(release);
   const [asset] = release.assets;
   if (!asset) throw new Error('pluginRelease made no asset');
@@ -31,14 +40,14 @@ function publish(repo: string, version: string): { name: string; sha256: string 
 }
 
 beforeAll(async () => {
-  [bao, github, sigstore, stranger] = await Promise.all([
-    startBao(),
+  [server, github, sigstore, stranger] = await Promise.all([
+    startServer(SERVER),
     startReleaseServer(),
     makeSigstore(),
     makeSigstore(),
   ]);
-  await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
-  await enableMount(bao, 'secret', 'acme', PLUGIN, 'v1.0.0');
+  await installPlugin(server, 'secret', PLUGIN, 'secrets', 'v1.0.0');
+  await enableMount(server, 'secret', 'acme', PLUGIN, 'v1.0.0');
 
   const attested = publish('attested', 'v1.0.1');
   github.attest(
@@ -72,7 +81,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close(), sigstore.remove(), stranger.remove()]);
+  await Promise.all([server.stop(), github.close(), sigstore.remove(), stranger.remove()]);
 });
 
 function rollout(repo: string, version: string, inputs: Record<string, string> = {}): RunOptions {
@@ -81,12 +90,12 @@ function rollout(repo: string, version: string, inputs: Record<string, string> =
     repository: `acme/${repo}`,
     apiUrl: github.apiUrl,
     inputs: {
-      url: bao.address,
-      token: bao.token,
+      url: server.address,
+      token: server.token,
       'github-token': 'ghs_attestationtest0123456789',
       'plugin-name': PLUGIN,
       artifact: assetTemplate(PLUGIN, 'zip'),
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: 'acme',
       attestation: 'required',
       'attestation-signer': `acme/${repo}/${RELEASE_WORKFLOW}@refs/tags/*`,
@@ -107,9 +116,9 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
     const run = await runAction(rollout('attested', 'v1.0.1'));
 
     expect(run.exitCode, run.stdout).toBe(0);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
     const signer = `https://github.com/acme/attested/${RELEASE_WORKFLOW}@refs/tags/v1.0.1`;
     expect(JSON.parse(run.outputs.provenance ?? '{}')).toMatchObject({
@@ -159,7 +168,7 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
     ],
   ])('refuses %s, before any write', async (_title, repo, inputs, error) => {
     const version = repo === 'attested' ? 'v1.0.1' : 'v1.1.0';
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
     const run = await runAction(rollout(repo, version, inputs()));
 
@@ -169,11 +178,11 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
     expect(errors[0]).toContain(
       `::error title=Artifact check failed — nothing written::${error()}`,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('goes on without an attestation when it is optional, and says so', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(rollout('unattested', 'v1.1.0', { attestation: 'optional' }));
 
     expect(run.exitCode, run.stdout).toBe(0);
@@ -184,7 +193,7 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
       '- Attestation: none published in acme/unattested (optional, not required)',
     );
     expect(JSON.parse(run.outputs.provenance ?? '{}')).toMatchObject({ attestation: 'absent' });
-    expect((await bao.writesSince(mark)).length).toBeGreaterThan(0);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ version: 'v1.1.0' });
+    expect((await server.writesSince(mark)).length).toBeGreaterThan(0);
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({ version: 'v1.1.0' });
   });
 });

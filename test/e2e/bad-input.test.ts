@@ -1,35 +1,46 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { BAD_INPUTS } from './bad-input-cases.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_badinputlab';
 /** Runs in flight at once: each is a short-lived node process that stops at its first check. */
 const PARALLEL = 4;
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await enableMount(bao, 'secret', 'm1', 'acme', 'v1.0.0');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await enableMount(server, 'secret', 'm1', 'acme', 'v1.0.0');
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 }, 60_000);
 
 describe('malformed inputs', () => {
   it(`stop each of ${String(BAD_INPUTS.length)} runs with its one-line error and write nothing`, async () => {
     expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(40);
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const seen: { inputs: Record<string, string>; exitCode: number; errors: string[] }[] = [];
     let next = 0;
     await Promise.all(
@@ -41,7 +52,7 @@ describe('malformed inputs', () => {
             ref: 'refs/tags/v1.0.1',
             apiUrl: github.apiUrl,
             inputs: {
-              ...acmeRolloutInputs(bao, GITHUB_TOKEN),
+              ...acmeRolloutInputs(server, GITHUB_TOKEN),
               mounts: 'm1',
               ...bad.inputs,
             },
@@ -58,7 +69,7 @@ describe('malformed inputs', () => {
     expect(seen).toEqual(
       BAD_INPUTS.map((bad) => ({ inputs: bad.inputs, exitCode: 1, errors: [bad.error] })),
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
-    expect(await liveMount(bao, 'secret', 'm1')).toMatchObject({ version: 'v1.0.0' });
+    expect(await server.writesSince(mark)).toEqual([]);
+    expect(await liveMount(server, 'secret', 'm1')).toMatchObject({ version: 'v1.0.0' });
   }, 300_000);
 });

@@ -1,38 +1,56 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_cataloglab';
-const BUILTIN = 'v2.7.2+builtin.bao';
+/** The version each server gives its builtin totp. */
+const BUILTIN = { openbao: 'v2.7.2+builtin.bao', vault: 'v1.21.0+builtin.vault' }[SERVER];
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   for (const path of ['totp-lab', 'totp-other']) {
-    await bao.api('POST', `sys/mounts/${path}`, { type: 'totp' });
+    await server.api('POST', `sys/mounts/${path}`, { type: 'totp' });
   }
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.1');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.1');
   for (const path of ['acme', 'team-a/acme'])
-    await enableMount(bao, 'secret', path, 'acme', 'v1.0.1');
-  await enableMount(bao, 'secret', 'legacy', 'acme', 'v1.0.0');
+    await enableMount(server, 'secret', path, 'acme', 'v1.0.1');
+  await enableMount(server, 'secret', 'legacy', 'acme', 'v1.0.0');
   github.publish(
-    pluginRelease({ name: 'totp', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'totp',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.1.0', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.1.0',
+      format: 'zip',
+    }),
   );
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 });
 
 function run(
@@ -42,7 +60,7 @@ function run(
   return runAction({
     apiUrl: github.apiUrl,
     ...options,
-    inputs: { url: bao.address, token: bao.token, 'github-token': GITHUB_TOKEN, ...inputs },
+    inputs: { url: server.address, token: server.token, 'github-token': GITHUB_TOKEN, ...inputs },
   });
 }
 
@@ -52,16 +70,16 @@ describe('the catalog around a rollout', () => {
       {
         'plugin-name': 'totp',
         artifact: assetTemplate('totp', 'zip'),
-        'plugin-directory': bao.pluginDir,
+        'plugin-directory': server.pluginDir,
         mounts: 'totp-lab\ntotp-other',
       },
       { ref: 'refs/tags/v1.0.1' },
     );
 
     expect(result.exitCode, result.log).toBe(0);
-    const sha = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+    const sha = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     for (const path of ['totp-lab', 'totp-other']) {
-      expect(await liveMount(bao, 'secret', path)).toMatchObject({
+      expect(await liveMount(server, 'secret', path)).toMatchObject({
         plugin: 'totp',
         version: 'v1.0.1',
         runningSha256: sha,
@@ -77,13 +95,13 @@ describe('the catalog around a rollout', () => {
     });
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await liveMount(bao, 'secret', 'totp-lab')).toEqual({
+    expect(await liveMount(server, 'secret', 'totp-lab')).toEqual({
       plugin: 'totp',
       version: BUILTIN,
       runningVersion: BUILTIN,
       runningSha256: '',
     });
-    expect(await catalogEntry(bao, 'secret', 'totp', 'v1.0.1')).not.toBeNull();
+    expect(await catalogEntry(server, 'secret', 'totp', 'v1.0.1')).not.toBeNull();
     expect(result.outputs.version).toBe(BUILTIN);
   });
 
@@ -95,8 +113,10 @@ describe('the catalog around a rollout', () => {
     });
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await liveMount(bao, 'secret', 'totp-other')).toMatchObject({ runningVersion: BUILTIN });
-    expect(await catalogEntry(bao, 'secret', 'totp', 'v1.0.1')).toBeNull();
+    expect(await liveMount(server, 'secret', 'totp-other')).toMatchObject({
+      runningVersion: BUILTIN,
+    });
+    expect(await catalogEntry(server, 'secret', 'totp', 'v1.0.1')).toBeNull();
     expect(result.log).toContain('deregistered secret plugin totp v1.0.1');
   });
 
@@ -105,7 +125,7 @@ describe('the catalog around a rollout', () => {
       {
         'plugin-name': 'acme',
         artifact: assetTemplate('acme', 'zip'),
-        'plugin-directory': bao.pluginDir,
+        'plugin-directory': server.pluginDir,
         mounts: 'acme\nteam-a/acme',
         'keep-versions': '1',
       },
@@ -113,10 +133,10 @@ describe('the catalog around a rollout', () => {
     );
 
     expect(result.exitCode, result.log).toBe(0);
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toBeNull();
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).not.toBeNull();
-    expect(await liveMount(bao, 'secret', 'legacy')).toMatchObject({ runningVersion: 'v1.0.0' });
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.1')).toBeNull();
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.1.0')).not.toBeNull();
+    expect(await liveMount(server, 'secret', 'legacy')).toMatchObject({ runningVersion: 'v1.0.0' });
     expect(JSON.parse(result.outputs.plan ?? '{}')).toMatchObject({ prune: ['v1.0.1'] });
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { startFaultProxy, type FaultProxy } from '../lab/fault-proxy.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
@@ -8,26 +7,34 @@ import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { resetScenario, type Scenario } from '../lab/rollout-state.ts';
 import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_concurrencylab';
 const MOUNTS = ['c1', 'c2', 'c3'];
 
-let bao: BaoServer;
+let server: LabServer;
 let proxy: FaultProxy;
 let github: ReleaseServer;
 const hashes = new Map<string, string>();
 let scenario: Scenario;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  proxy = await startFaultProxy(bao.address);
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  proxy = await startFaultProxy(server.address);
   for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
-    hashes.set(version, await sha256File(fixtureBinary('secrets', version)));
+    hashes.set(version, await sha256File(fixtureBinary(SERVER, 'secrets', version)));
   }
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  for (const path of MOUNTS) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  for (const path of MOUNTS) await enableMount(server, 'secret', path, 'acme', 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
-    github.publish(pluginRelease({ name: 'acme', kind: 'secrets', version, format: 'zip' }));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'acme', kind: 'secrets', version, format: 'zip' }),
+    );
   }
   const fixture = (version: string) => ({
     version,
@@ -44,7 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([proxy.close(), bao.stop(), github.close()]);
+  await Promise.all([proxy.close(), server.stop(), github.close()]);
 }, 60_000);
 
 function rollout(
@@ -57,11 +64,11 @@ function rollout(
     apiUrl: github.apiUrl,
     inputs: {
       url,
-      token: bao.token,
+      token: server.token,
       'github-token': GITHUB_TOKEN,
       'plugin-name': 'acme',
       artifact: assetTemplate('acme', 'zip'),
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: MOUNTS.join('\n'),
       ...inputs,
     },
@@ -70,19 +77,19 @@ function rollout(
 
 describe('rollouts that meet other writers', () => {
   it('stops when a mount of the next batch was moved after the plan, and rolls back only its own', async () => {
-    await resetScenario(bao, scenario);
+    await resetScenario(server, scenario);
     proxy.arm(0, null);
     const clean = await rollout(proxy.url, 'v1.0.1', { canary: 'c1', 'batch-size': '1' });
     expect(clean.exitCode, clean.log).toBe(0);
     // The read just before batch 2's first write: another writer moves c2 right then.
     const tuneC2 = proxy.seen.findIndex((r) => r.method !== 'GET' && r.path.endsWith('/c2/tune'));
     expect(tuneC2).toBeGreaterThan(0);
-    await resetScenario(bao, scenario);
-    await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.1.0');
-    const mark = await bao.auditMark();
+    await resetScenario(server, scenario);
+    await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.1.0');
+    const mark = await server.auditMark();
     proxy.arm(tuneC2, null, async () => {
-      await bao.api('POST', 'sys/mounts/c2/tune', { plugin_version: 'v1.1.0' });
-      await bao.api('PUT', 'sys/plugins/reload/backend', { mounts: ['c2'] });
+      await server.api('POST', 'sys/mounts/c2/tune', { plugin_version: 'v1.1.0' });
+      await server.api('PUT', 'sys/plugins/reload/backend', { mounts: ['c2'] });
     });
 
     const run = await rollout(proxy.url, 'v1.0.1', { canary: 'c1', 'batch-size': '1' });
@@ -92,19 +99,19 @@ describe('rollouts that meet other writers', () => {
     expect(run.errors).toContain(
       'the server changed since the plan was made: c2/ is now configured for v1.1.0, not v1.0.0 as planned; another rollout or a person is acting on the same plugin, so this one stopped before writing to it (use a workflow concurrency group) — rolled back: every touched mount runs its previous version again',
     );
-    expect(await liveMount(bao, 'secret', 'c1')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'c1')).toMatchObject({
       version: 'v1.0.0',
       runningSha256: hashes.get('v1.0.0'),
     });
-    expect(await liveMount(bao, 'secret', 'c2')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'c2')).toMatchObject({
       version: 'v1.1.0',
       runningSha256: hashes.get('v1.1.0'),
     });
-    expect(await liveMount(bao, 'secret', 'c3')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'c3')).toMatchObject({
       version: 'v1.0.0',
       runningSha256: hashes.get('v1.0.0'),
     });
-    const writes = (await bao.writesSince(mark)).map((w) => w.path);
+    const writes = (await server.writesSince(mark)).map((w) => w.path);
     expect(writes.filter((p) => p === 'sys/mounts/c2/tune')).toHaveLength(1);
     expect(writes).not.toContain('sys/mounts/c3/tune');
     const rows = resultRows(run);
@@ -116,10 +123,10 @@ describe('rollouts that meet other writers', () => {
   });
 
   it('two rollouts of different versions at once leave every mount running what it is configured for', async () => {
-    await resetScenario(bao, scenario);
+    await resetScenario(server, scenario);
     const runs = await Promise.all([
-      rollout(bao.address, 'v1.0.1'),
-      rollout(bao.address, 'v1.1.0'),
+      rollout(server.address, 'v1.0.1'),
+      rollout(server.address, 'v1.1.0'),
     ]);
 
     for (const run of runs) {
@@ -132,14 +139,14 @@ describe('rollouts that meet other writers', () => {
     }
     const versions = new Set<string>();
     for (const path of MOUNTS) {
-      const live = await liveMount(bao, 'secret', path);
+      const live = await liveMount(server, 'secret', path);
       expect(live.runningVersion, path).toBe(live.version);
       expect(live.runningSha256, path).toBe(hashes.get(live.version));
       versions.add(live.version);
     }
     expect(versions.size, 'every mount on one version').toBe(1);
     for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
-      const entry = await catalogEntry(bao, 'secret', 'acme', version);
+      const entry = await catalogEntry(server, 'secret', 'acme', version);
       if (entry) expect(entry.sha256, version).toBe(hashes.get(version));
     }
   });

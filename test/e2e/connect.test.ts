@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
 import { fixtureBinary } from '../lab/paths.ts';
@@ -10,16 +9,25 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const PLUGIN = 'acme-secrets';
 const AUDIENCE = 'https://vault.acme.internal';
 
 let pki: Pki;
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 let issuer: OidcIssuer;
 let proxy: Proxy;
 let readmePolicy: string;
+
+/**
+ * What the README's options table adds for Vault 1.16+, whose pins the
+ * action reads: `read` on `sys/plugins/pins/<type>/<name>`.
+ */
+const VAULT_PIN_POLICY = `path "sys/plugins/pins/secret/${PLUGIN}" {\n  capabilities = ["read"]\n}\n`;
 
 /** The policy exactly as the README prints it, so the two cannot drift apart. */
 async function policyFromReadme(): Promise<string> {
@@ -31,18 +39,22 @@ async function policyFromReadme(): Promise<string> {
 }
 
 async function tokenWithPolicy(name: string, policy: string): Promise<string> {
-  await bao.api('PUT', `sys/policies/acl/${name}`, { policy });
-  const created = await bao.api<{ auth: { client_token: string } }>('POST', 'auth/token/create', {
-    policies: [name],
-    ttl: '10m',
-  });
+  await server.api('PUT', `sys/policies/acl/${name}`, { policy });
+  const created = await server.api<{ auth: { client_token: string } }>(
+    'POST',
+    'auth/token/create',
+    {
+      policies: [name],
+      ttl: '10m',
+    },
+  );
   return created?.auth.client_token ?? '';
 }
 
 beforeAll(async () => {
   pki = await makePki();
-  [bao, github, issuer, proxy] = await Promise.all([
-    startBao({
+  [server, github, issuer, proxy] = await Promise.all([
+    startServer(SERVER, {
       tlsListeners: [{ ...pki.server }, { ...pki.server, clientCaFile: pki.caFile }],
     }),
     startReleaseServer(),
@@ -52,25 +64,32 @@ beforeAll(async () => {
     }),
     startProxy(),
   ]);
-  readmePolicy = await policyFromReadme();
-  await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
+  readmePolicy = (await policyFromReadme()) + (SERVER === 'vault' ? VAULT_PIN_POLICY : '');
+  await installPlugin(server, 'secret', PLUGIN, 'secrets', 'v1.0.0');
   for (const path of ['acme', 'team-a/acme']) {
-    await enableMount(bao, 'secret', path, PLUGIN, 'v1.0.0');
+    await enableMount(server, 'secret', path, PLUGIN, 'v1.0.0');
   }
   for (const version of ['v1.0.0', 'v1.0.1', 'v1.1.0']) {
     github.publish(
-      pluginRelease({ repo: PLUGIN, name: PLUGIN, kind: 'secrets', version, format: 'zip' }),
+      pluginRelease({
+        server: SERVER,
+        repo: PLUGIN,
+        name: PLUGIN,
+        kind: 'secrets',
+        version,
+        format: 'zip',
+      }),
     );
   }
-  await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: readmePolicy });
-  await bao.api('POST', 'sys/auth/approle', { type: 'approle' });
-  await bao.api('POST', 'auth/approle/role/deployer', { token_policies: ['plugin-rollout'] });
-  await bao.api('POST', 'sys/auth/github-actions', { type: 'jwt' });
-  await bao.api('POST', 'auth/github-actions/config', {
+  await server.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: readmePolicy });
+  await server.api('POST', 'sys/auth/approle', { type: 'approle' });
+  await server.api('POST', 'auth/approle/role/deployer', { token_policies: ['plugin-rollout'] });
+  await server.api('POST', 'sys/auth/github-actions', { type: 'jwt' });
+  await server.api('POST', 'auth/github-actions/config', {
     jwt_validation_pubkeys: [issuer.publicKeyPem],
     bound_issuer: 'https://token.actions.githubusercontent.com',
   });
-  await bao.api('POST', 'auth/github-actions/role/plugin-deployer', {
+  await server.api('POST', 'auth/github-actions/role/plugin-deployer', {
     role_type: 'jwt',
     user_claim: 'repository',
     bound_audiences: [AUDIENCE],
@@ -81,7 +100,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close(), issuer.close(), proxy.close()]);
+  await Promise.all([server.stop(), github.close(), issuer.close(), proxy.close()]);
   await pki.remove();
 });
 
@@ -99,7 +118,7 @@ function rollout(
       'plugin-name': PLUGIN,
       'github-token': 'ghs_connecttest0123456789',
       artifact: assetTemplate(PLUGIN, 'zip'),
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: 'acme\nteam-a/acme',
       ...inputs,
     },
@@ -118,9 +137,9 @@ function expectNoSecrets(run: RunResult, secrets: string[]): void {
 }
 
 async function expectMountsAt(version: string): Promise<void> {
-  const sha = await sha256File(fixtureBinary('secrets', version));
+  const sha = await sha256File(fixtureBinary(SERVER, 'secrets', version));
   for (const path of ['acme', 'team-a/acme']) {
-    expect(await liveMount(bao, 'secret', path)).toMatchObject({
+    expect(await liveMount(server, 'secret', path)).toMatchObject({
       version,
       runningVersion: version,
       runningSha256: sha,
@@ -131,20 +150,20 @@ async function expectMountsAt(version: string): Promise<void> {
 describe('connecting and logging in like a production workflow', () => {
   it('logs in with AppRole, completes a rollout with exactly the README policy, and revokes its token', async () => {
     const roleId =
-      (await bao.api<{ data: { role_id: string } }>('GET', 'auth/approle/role/deployer/role-id'))
+      (await server.api<{ data: { role_id: string } }>('GET', 'auth/approle/role/deployer/role-id'))
         ?.data.role_id ?? '';
     const secretId =
       (
-        await bao.api<{ data: { secret_id: string } }>(
+        await server.api<{ data: { secret_id: string } }>(
           'POST',
           'auth/approle/role/deployer/secret-id',
         )
       )?.data.secret_id ?? '';
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
     const run = await runAction(
       rollout('v1.0.1', {
-        url: bao.address,
+        url: server.address,
         method: 'approle',
         'role-id': roleId,
         'secret-id': secretId,
@@ -153,33 +172,33 @@ describe('connecting and logging in like a production workflow', () => {
 
     expect(run.exitCode, run.stdout).toBe(0);
     await expectMountsAt('v1.0.1');
-    const writes = (await bao.writesSince(mark)).map((w) => w.path);
+    const writes = (await server.writesSince(mark)).map((w) => w.path);
     expect(writes[0]).toBe('auth/approle/login');
     expect(writes.at(-1)).toBe('auth/token/revoke-self');
     expect(writes).toContain(`sys/plugins/catalog/secret/${PLUGIN}`);
-    expect(run.summary).toContain('- OpenBao 2.7.2 community, single node');
+    expect(run.summary).toContain(`- ${server.product} community, single node`);
     expect(run.summary).toContain('- Login: approle at auth/approle; token revoked at the end');
     expectNoSecrets(run, [secretId, roleId]);
   });
 
   it('refuses a token without sudo, naming the capability and path, and writes nothing', async () => {
     const token = await tokenWithPolicy('no-sudo', readmePolicy.replace(/, "sudo"/g, ''));
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
-    const run = await runAction(rollout('v1.1.0', { url: bao.address, token }));
+    const run = await runAction(rollout('v1.1.0', { url: server.address, token }));
 
     expect(run.exitCode).toBe(1);
     expect(run.log).toContain(
       `::error title=Preflight check failed — nothing written::permission: the token lacks "sudo" on sys/plugins/catalog/secret/${PLUGIN} (needed to read the catalog entry; it has read, update)`,
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
-    expect(await catalogEntry(bao, 'secret', PLUGIN, 'v1.1.0')).toBeNull();
+    expect(await server.writesSince(mark)).toEqual([]);
+    expect(await catalogEntry(server, 'secret', PLUGIN, 'v1.1.0')).toBeNull();
     await expectMountsAt('v1.0.1');
     expectNoSecrets(run, [token]);
   });
 
   it('logs in with the GitHub OIDC token over TLS through an HTTPS proxy', async () => {
-    const [tlsAddress = ''] = bao.tlsAddresses;
+    const [tlsAddress = ''] = server.tlsAddresses;
     const url = viaLabName(tlsAddress, 'vault');
     const run = await runAction(
       rollout(
@@ -209,23 +228,28 @@ describe('connecting and logging in like a production workflow', () => {
   });
 
   it('says how to fix a job without the id-token permission, before any write', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
-      rollout('v1.0.1', { url: bao.address, method: 'jwt', role: 'plugin-deployer' }),
+      rollout('v1.0.1', { url: server.address, method: 'jwt', role: 'plugin-deployer' }),
     );
     expect(run.exitCode).toBe(1);
     expect(run.log).toContain(
       '::error title=Preflight check failed — nothing written::method jwt: this job cannot request a GitHub OIDC token; add "permissions: id-token: write" to the job',
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('gives up after a few tries when the token service refuses, before any write', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout(
         'v1.0.1',
-        { url: bao.address, method: 'jwt', 'auth-path': 'github-actions', role: 'plugin-deployer' },
+        {
+          url: server.address,
+          method: 'jwt',
+          'auth-path': 'github-actions',
+          role: 'plugin-deployer',
+        },
         { env: { ...issuer.env, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'lab-idreq-revoked' } },
       ),
     );
@@ -235,15 +259,15 @@ describe('connecting and logging in like a production workflow', () => {
       /::error title=Preflight check failed — nothing written::method jwt: GitHub did not issue an OIDC token after 4 attempts: .*\b401\b.*bad request token\n/,
     );
     expect(run.stdout).not.toContain('lab-idreq-revoked');
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('connects with mTLS from the VAULT_* environment, and fails clearly without a client certificate', async () => {
-    const [, mtlsAddress = ''] = bao.tlsAddresses;
-    const env = { VAULT_ADDR: mtlsAddress, VAULT_CACERT: pki.caFile, VAULT_TOKEN: bao.token };
+    const [, mtlsAddress = ''] = server.tlsAddresses;
+    const env = { VAULT_ADDR: mtlsAddress, VAULT_CACERT: pki.caFile, VAULT_TOKEN: server.token };
     const refused = await runAction(rollout('v1.0.0', {}, { env }));
     expect(refused.exitCode).toBe(1);
-    // OpenBao completes the TLS 1.3 handshake and then drops the connection, so the client sees a close.
+    // Both servers complete the TLS 1.3 handshake and then drop the connection, so the client sees a close.
     expect(refused.log).toMatch(
       /::error title=Preflight check failed — nothing written::GET \/v1\/sys\/(health|leader) answered 0: no answer from https:\/\/127\.0\.0\.1:\d+: other side closed \(gave up after 6 attempts/,
     );
@@ -258,26 +282,51 @@ describe('connecting and logging in like a production workflow', () => {
     );
     expect(run.exitCode, run.stdout).toBe(0);
     await expectMountsAt('v1.0.0');
-    expectNoSecrets(run, [bao.token, pki.client.keyPem.split('\n')[1] ?? '']);
+    expectNoSecrets(run, [server.token, pki.client.keyPem.split('\n')[1] ?? '']);
   });
 
-  it('rolls mounts inside a namespace, with the catalog in the root namespace', async () => {
-    await bao.api('POST', 'sys/namespaces/ns1', {});
-    await bao.api('POST', 'ns1/sys/mounts/acme', { type: PLUGIN, plugin_version: 'v1.0.0' });
-    const run = await runAction(
-      rollout('v1.0.1', { url: bao.address, token: bao.token, namespace: 'ns1', mounts: 'acme' }),
-    );
-    expect(run.exitCode, run.stdout).toBe(0);
-    const inNamespace = await bao.api<{ data: Record<string, string> }>(
-      'GET',
-      'ns1/sys/mounts/acme',
-    );
-    expect(inNamespace?.data).toMatchObject({
-      plugin_version: 'v1.0.1',
-      running_plugin_version: 'v1.0.1',
-      running_sha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+  if (SERVER === 'openbao') {
+    it('rolls mounts inside a namespace, with the catalog in the root namespace', async () => {
+      await server.api('POST', 'sys/namespaces/ns1', {});
+      await server.api('POST', 'ns1/sys/mounts/acme', { type: PLUGIN, plugin_version: 'v1.0.0' });
+      const run = await runAction(
+        rollout('v1.0.1', {
+          url: server.address,
+          token: server.token,
+          namespace: 'ns1',
+          mounts: 'acme',
+        }),
+      );
+      expect(run.exitCode, run.stdout).toBe(0);
+      const inNamespace = await server.api<{ data: Record<string, string> }>(
+        'GET',
+        'ns1/sys/mounts/acme',
+      );
+      expect(inNamespace?.data).toMatchObject({
+        plugin_version: 'v1.0.1',
+        running_plugin_version: 'v1.0.1',
+        running_sha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
+      });
+      await expectMountsAt('v1.0.0');
+      expect(run.summary).toContain('(namespace `ns1`)');
     });
-    await expectMountsAt('v1.0.0');
-    expect(run.summary).toContain('(namespace `ns1`)');
-  });
+  } else {
+    it('refuses a namespace on Vault community edition, which has none, and writes nothing', async () => {
+      const mark = await server.auditMark();
+      const run = await runAction(
+        rollout('v1.0.1', {
+          url: server.address,
+          token: server.token,
+          namespace: 'ns1',
+          mounts: 'acme',
+        }),
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        "namespace: Vault community edition has no namespaces, so ns1 would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao",
+      ]);
+      expect(await server.writesSince(mark)).toEqual([]);
+      await expectMountsAt('v1.0.0');
+    });
+  }
 });

@@ -1,37 +1,50 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { createConnection, installPlugin, liveConnection } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_databaselab';
 const ROLLED = ['database/orders', 'team-a/db/users'];
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  await installPlugin(bao, 'database', 'labdb', 'database', 'v1.0.0');
-  await installPlugin(bao, 'database', 'otherdb', 'database', 'v1.0.0');
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  await installPlugin(server, 'database', 'labdb', 'database', 'v1.0.0');
+  await installPlugin(server, 'database', 'otherdb', 'database', 'v1.0.0');
   for (const mount of ['database', 'team-a/db']) {
-    await bao.api('POST', `sys/mounts/${mount}`, { type: 'database' });
+    await server.api('POST', `sys/mounts/${mount}`, { type: 'database' });
   }
   for (const path of [...ROLLED, 'database/billing']) {
-    await createConnection(bao, path, 'labdb', 'v1.0.0');
+    await createConnection(server, path, 'labdb', 'v1.0.0');
   }
-  await createConnection(bao, 'database/other', 'otherdb', 'v1.0.0');
+  await createConnection(server, 'database/other', 'otherdb', 'v1.0.0');
   for (const version of ['v1.0.0', 'v1.0.1']) {
-    github.publish(pluginRelease({ name: 'labdb', kind: 'database', version, format: 'tar.gz' }));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'labdb', kind: 'database', version, format: 'tar.gz' }),
+    );
   }
   github.publish(
-    pluginRelease({ name: 'labdb', kind: 'broken', version: 'v1.0.2', format: 'tar.gz' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'labdb',
+      kind: 'broken',
+      version: 'v1.0.2',
+      format: 'tar.gz',
+    }),
   );
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 });
 
 function rollout(options: Partial<RunOptions>, inputs: Record<string, string>): RunOptions {
@@ -39,25 +52,25 @@ function rollout(options: Partial<RunOptions>, inputs: Record<string, string>): 
     apiUrl: github.apiUrl,
     ...options,
     inputs: {
-      url: bao.address,
-      token: bao.token,
+      url: server.address,
+      token: server.token,
       'github-token': GITHUB_TOKEN,
       'plugin-type': 'database',
       'plugin-name': 'labdb',
       artifact: assetTemplate('labdb', 'tar.gz'),
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       ...inputs,
     },
   };
 }
 
 async function versions(paths: readonly string[]): Promise<string[]> {
-  return Promise.all(paths.map(async (path) => (await liveConnection(bao, path)).version));
+  return Promise.all(paths.map(async (path) => (await liveConnection(server, path)).version));
 }
 
 describe('database plugins move connection by connection', () => {
   it('discovers exactly the connections that run the plugin', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout(
         { ref: 'refs/tags/v1.0.1' },
@@ -67,7 +80,7 @@ describe('database plugins move connection by connection', () => {
 
     expect(run.exitCode, run.log).toBe(0);
     expect(JSON.parse(run.outputs.plan ?? '{}')).toMatchObject({ discovered: ROLLED });
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 
   it('rolls the listed connections forward and keeps their other settings', async () => {
@@ -77,7 +90,7 @@ describe('database plugins move connection by connection', () => {
 
     expect(run.exitCode, run.log).toBe(0);
     expect(await versions(ROLLED)).toEqual(['v1.0.1', 'v1.0.1']);
-    expect(await liveConnection(bao, 'database/orders')).toEqual({
+    expect(await liveConnection(server, 'database/orders')).toEqual({
       plugin: 'labdb',
       version: 'v1.0.1',
       connectionUrl: 'memory',
@@ -114,7 +127,7 @@ describe('database plugins move connection by connection', () => {
   });
 
   it('refuses connections that do not exist or run another plugin, before any write', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout(
         { ref: 'refs/tags/v1.0.1' },
@@ -126,6 +139,6 @@ describe('database plugins move connection by connection', () => {
     expect(run.log).toContain(
       '::error title=Preflight check failed — nothing written::connections: database/nope does not exist; connections: database/other runs plugin otherdb, not labdb; connections: nomount/x does not exist',
     );
-    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await server.writesSince(mark)).toEqual([]);
   });
 });

@@ -7,11 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { startHostileVault, type HostileVault } from '../lab/hostile-vault.ts';
 import { fixtureBinary } from '../lab/paths.ts';
+import { serverUnderTest } from '../lab/server.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { shellCalls } from '../lab/shell.ts';
 import { workflowCommands } from '../lab/workflow-commands.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_hostiletoken0123456789';
 const VAULT_TOKEN = 'hostile-lab-token-0123456789';
@@ -58,9 +61,15 @@ let sha = '';
 beforeAll(async () => {
   github = await startReleaseServer({ token: GITHUB_TOKEN });
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
-  sha = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+  sha = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
 });
 
 afterAll(async () => {

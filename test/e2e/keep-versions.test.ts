@@ -2,11 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // keep-versions keeps the newest versions in SemVer precedence, pre-releases
 // included, on a real OpenBao catalog.
@@ -14,11 +16,14 @@ import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed
 const GITHUB_TOKEN = 'ghs_keepversionslab';
 const PRE_RELEASES = ['v1.1.0-beta.2', 'v1.1.0-beta.10', 'v1.1.0-beta2', 'v1.1.0-beta10'];
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
   // The server registers a file it cannot start without asking its version: enough for catalog entries nothing mounts.
@@ -33,7 +38,13 @@ beforeAll(async () => {
     });
   }
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.1.0', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.1.0',
+      format: 'zip',
+    }),
   );
 });
 

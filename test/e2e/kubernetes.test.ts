@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
 import {
   CLUSTER_AUDIENCE,
@@ -18,6 +17,9 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const PLUGIN = 'acme-secrets';
 const RUNNER: ServiceAccount = {
@@ -31,35 +33,50 @@ path "sys/mounts" { capabilities = ["read"] }
 path "sys/mounts/acme/tune" { capabilities = ["update"] }
 path "sys/plugins/reload/backend" { capabilities = ["update"] }
 `;
+/** Vault 1.16+ has pins, which the action reads (README: Least-privilege policy). */
+const VAULT_PIN_POLICY = `path "sys/plugins/pins/secret/${PLUGIN}" { capabilities = ["read"] }\n`;
 
 let pki: Pki;
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 let cluster: Cluster;
 let work: string;
 
 beforeAll(async () => {
   pki = await makePki();
-  [bao, github, cluster] = await Promise.all([startBao(), startReleaseServer(), startCluster(pki)]);
+  [server, github, cluster] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer(),
+    startCluster(pki),
+  ]);
   work = await mkdtemp(join(tmpdir(), 'lab-kubernetes-'));
-  await installPlugin(bao, 'secret', PLUGIN, 'secrets', 'v1.0.0');
-  await enableMount(bao, 'secret', 'acme', PLUGIN, 'v1.0.0');
+  await installPlugin(server, 'secret', PLUGIN, 'secrets', 'v1.0.0');
+  await enableMount(server, 'secret', 'acme', PLUGIN, 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
     github.publish(
-      pluginRelease({ repo: PLUGIN, name: PLUGIN, kind: 'secrets', version, format: 'zip' }),
+      pluginRelease({
+        server: SERVER,
+        repo: PLUGIN,
+        name: PLUGIN,
+        kind: 'secrets',
+        version,
+        format: 'zip',
+      }),
     );
   }
-  await bao.api('PUT', 'sys/policies/acl/plugin-rollout', { policy: DEPLOYER_POLICY });
-  await bao.api('POST', 'sys/auth/kubernetes', { type: 'kubernetes' });
-  // OpenBao is no pod here: the reviewer's bearer and the API server's CA are given, and the
+  await server.api('PUT', 'sys/policies/acl/plugin-rollout', {
+    policy: DEPLOYER_POLICY + (SERVER === 'vault' ? VAULT_PIN_POLICY : ''),
+  });
+  await server.api('POST', 'sys/auth/kubernetes', { type: 'kubernetes' });
+  // The server is no pod here: the reviewer's bearer and the API server's CA are given, and the
   // pod-local service account files are never looked for.
-  await bao.api('POST', 'auth/kubernetes/config', {
+  await server.api('POST', 'auth/kubernetes/config', {
     kubernetes_host: cluster.host,
     kubernetes_ca_cert: pki.caPem,
     token_reviewer_jwt: cluster.reviewerToken,
     disable_local_ca_jwt: true,
   });
-  await bao.api('POST', 'auth/kubernetes/role/plugin-deployer', {
+  await server.api('POST', 'auth/kubernetes/role/plugin-deployer', {
     bound_service_account_names: [RUNNER.name],
     bound_service_account_namespaces: [RUNNER.namespace],
     audience: CLUSTER_AUDIENCE,
@@ -69,7 +86,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close(), cluster.close()]);
+  await Promise.all([server.stop(), github.close(), cluster.close()]);
   await Promise.all([pki.remove(), rm(work, { recursive: true, force: true })]);
 });
 
@@ -85,14 +102,14 @@ function rollout(version: string, file: string): RunOptions {
     repository: `acme/${PLUGIN}`,
     apiUrl: github.apiUrl,
     inputs: {
-      url: bao.address,
+      url: server.address,
       method: 'kubernetes',
       role: 'plugin-deployer',
       'kubernetes-token-file': file,
       'github-token': 'ghs_kubernetestest0123456789',
       'plugin-name': PLUGIN,
       artifact: assetTemplate(PLUGIN, 'zip'),
-      'plugin-directory': bao.pluginDir,
+      'plugin-directory': server.pluginDir,
       mounts: 'acme',
     },
   };
@@ -108,16 +125,16 @@ function expectNotShown(run: RunResult, secret: string): void {
 describe('logging in as the pod: method kubernetes against a TokenReview API', () => {
   it('logs in with the service account token, rolls out, and revokes its token', async () => {
     const token = cluster.issue(RUNNER);
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
     const run = await runAction(rollout('v1.0.1', await tokenFile('token', token)));
 
     expect(run.exitCode, run.stdout).toBe(0);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
-    const writes = (await bao.writesSince(mark)).map((w) => w.path);
+    const writes = (await server.writesSince(mark)).map((w) => w.path);
     expect(writes[0]).toBe('auth/kubernetes/login');
     expect(writes.at(-1)).toBe('auth/token/revoke-self');
     expect(cluster.reviews.at(-1)).toEqual({
@@ -136,7 +153,7 @@ describe('logging in as the pod: method kubernetes against a TokenReview API', (
       generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
       RUNNER,
     );
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
     const run = await runAction(rollout('v1.1.0', await tokenFile('forged', forged)));
 
@@ -146,14 +163,14 @@ describe('logging in as the pod: method kubernetes against a TokenReview API', (
     expect(errors).toEqual([
       `::error title=Preflight check failed — nothing written::login with kubernetes at auth/kubernetes, role plugin-deployer failed: POST /v1/auth/kubernetes/login answered 403: permission denied (the Kubernetes API did not accept the service account token from ${join(work, 'forged')}: expired, revoked, from another cluster, or not for the role's audience)`,
     ]);
-    expect((await bao.writesSince(mark)).map((w) => w.path)).toEqual(['auth/kubernetes/login']);
-    expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ version: 'v1.0.1' });
+    expect((await server.writesSince(mark)).map((w) => w.path)).toEqual(['auth/kubernetes/login']);
+    expect(await liveMount(server, 'secret', 'acme')).toMatchObject({ version: 'v1.0.1' });
     expectNotShown(run, forged);
   });
   it('names the role binding when the service account is not the bound one, without asking the cluster', async () => {
     const other = cluster.issue({ ...RUNNER, name: 'someone-else' });
     const reviewsBefore = cluster.reviews.length;
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
 
     const run = await runAction(rollout('v1.1.0', await tokenFile('other', other)));
 
@@ -162,7 +179,7 @@ describe('logging in as the pod: method kubernetes against a TokenReview API', (
       '::error title=Preflight check failed — nothing written::login with kubernetes at auth/kubernetes, role plugin-deployer failed: POST /v1/auth/kubernetes/login answered 403: service account name not authorized\n',
     );
     expect(cluster.reviews.length).toBe(reviewsBefore);
-    expect((await bao.writesSince(mark)).map((w) => w.path)).toEqual(['auth/kubernetes/login']);
+    expect((await server.writesSince(mark)).map((w) => w.path)).toEqual(['auth/kubernetes/login']);
     expectNotShown(run, other);
   });
 });

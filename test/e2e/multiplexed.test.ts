@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 // A multiplexed plugin (plugin.ServeMultiplex, as HashiCorp builds its own)
 // runs one process per version for every mount of that version, and OpenBao
@@ -16,20 +18,24 @@ const GITHUB_TOKEN = 'ghs_multiplexedlab';
 const ROLLED = ['m1', 'm2'];
 const KEPT = 'kept';
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 const sha = { v100: '', v101: '', v110: '' };
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  sha.v100 = await sha256File(fixtureBinary('secrets', 'v1.0.0', 'multiplexed'));
-  sha.v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1', 'multiplexed'));
-  sha.v110 = await sha256File(fixtureBinary('secrets', 'v1.1.0', 'multiplexed'));
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0', 'multiplexed');
-  for (const path of [...ROLLED, KEPT]) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  sha.v100 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.0', 'multiplexed'));
+  sha.v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1', 'multiplexed'));
+  sha.v110 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.1.0', 'multiplexed'));
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0', 'multiplexed');
+  for (const path of [...ROLLED, KEPT]) await enableMount(server, 'secret', path, 'acme', 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
     github.publish(
       pluginRelease({
+        server: SERVER,
         name: 'acme',
         kind: 'secrets',
         version,
@@ -41,7 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 });
 
 function rollout(tag: string, inputs: Record<string, string> = {}): RunOptions {
@@ -49,7 +55,7 @@ function rollout(tag: string, inputs: Record<string, string> = {}): RunOptions {
     ref: `refs/tags/${tag}`,
     apiUrl: github.apiUrl,
     inputs: {
-      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
+      ...acmeRolloutInputs(server, GITHUB_TOKEN),
       'plugin-type': 'secret',
       mounts: ROLLED.join('\n'),
       probe: 'info',
@@ -60,7 +66,7 @@ function rollout(tag: string, inputs: Record<string, string> = {}): RunOptions {
 
 /** What the plugin process serving a mount says about itself. */
 async function info(path: string): Promise<{ version: string; flavor: string; pid: number }> {
-  const response = await bao.api<{ data: { version: string; flavor: string; pid: number } }>(
+  const response = await server.api<{ data: { version: string; flavor: string; pid: number } }>(
     'GET',
     `${path}/info`,
   );
@@ -69,7 +75,7 @@ async function info(path: string): Promise<{ version: string; flavor: string; pi
 }
 
 async function expectOn(path: string, version: string, sha256: string): Promise<void> {
-  expect(await liveMount(bao, 'secret', path), path).toEqual({
+  expect(await liveMount(server, 'secret', path), path).toEqual({
     plugin: 'acme',
     version,
     runningVersion: version,
@@ -78,7 +84,7 @@ async function expectOn(path: string, version: string, sha256: string): Promise<
   expect(await info(path), path).toMatchObject({ version, flavor: 'multiplexed' });
 }
 
-describe('a multiplexed plugin rolls out to a real OpenBao', () => {
+describe('a multiplexed plugin rolls out to a real server', () => {
   it('moves the listed mounts onto one process of the new build and leaves the others on the old one', async () => {
     const before = await Promise.all([...ROLLED, KEPT].map(info));
     expect(new Set(before.map((i) => i.pid)).size, 'one process serves every mount').toBe(1);
@@ -120,6 +126,8 @@ describe('a multiplexed plugin rolls out to a real OpenBao', () => {
     ]);
     expect(run.summary).toContain('## ↩️ Rolled back: `acme` `v1.1.0` failed at the rollout stage');
     // The new build stays registered beside the old one; only the mounts moved back.
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).toMatchObject({ sha256: sha.v110 });
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.1.0')).toMatchObject({
+      sha256: sha.v110,
+    });
   });
 });

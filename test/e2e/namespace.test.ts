@@ -1,10 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // A namespace that does not exist is named as such, before any write, instead
 // of every mount in it being reported missing.
@@ -12,22 +14,34 @@ import { enableMount, installPlugin } from '../lab/seed.ts';
 const GITHUB_TOKEN = 'ghs_namespacelab';
 const MOUNTS = 'acme\nteam-a/acme';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  await bao.api('POST', 'sys/namespaces/team', {});
+  // Vault community edition has no namespaces: only the root namespace's mounts exist there.
+  if (SERVER === 'openbao') await bao.api('POST', 'sys/namespaces/team', {});
   for (const path of ['acme', 'team-a/acme']) {
-    await bao.api('POST', `team/sys/mounts/${path}`, {
-      type: 'acme',
-      config: { plugin_version: 'v1.0.0' },
-    });
+    if (SERVER === 'openbao') {
+      await bao.api('POST', `team/sys/mounts/${path}`, {
+        type: 'acme',
+        config: { plugin_version: 'v1.0.0' },
+      });
+    }
     await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
   }
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
 });
 
@@ -64,7 +78,23 @@ async function powerlessToken(): Promise<string> {
   return created?.auth.client_token ?? '';
 }
 
-describe('a namespace that does not exist', () => {
+describe.runIf(SERVER === 'vault')('a namespace on Vault community edition', () => {
+  it('is refused before any write, as the server would act on the root namespace', async () => {
+    const files = await readdir(bao.pluginDir);
+    const mark = await bao.auditMark();
+
+    const run = await rollout('no-such-ns');
+
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      "namespace: Vault community edition has no namespaces, so no-such-ns would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao",
+    ]);
+    expect(await bao.writesSince(mark)).toEqual([]);
+    expect(await readdir(bao.pluginDir)).toEqual(files);
+  });
+});
+
+describe.runIf(SERVER === 'openbao')('a namespace that does not exist', () => {
   it.each(['no-such-ns', 'team/no-such-ns'])(
     'fails as %s does not exist, naming the server, and writes nothing',
     async (namespace) => {

@@ -3,29 +3,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 // The action writes only directly inside plugin-directory, symlinks resolved,
 // on a real OpenBao server whose plugin directory a symlink may point to.
 
 const GITHUB_TOKEN = 'ghs_plugindirlab';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let elsewhere: string;
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   elsewhere = await mkdtemp(join(tmpdir(), 'lab-elsewhere-'));
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
   for (const version of ['v1.0.1', 'v1.1.0']) {
-    github.publish(pluginRelease({ name: 'acme', kind: 'secrets', version, format: 'zip' }));
+    github.publish(
+      pluginRelease({ server: SERVER, name: 'acme', kind: 'secrets', version, format: 'zip' }),
+    );
   }
 });
 
@@ -59,7 +66,7 @@ describe('the plugin directory', () => {
 
     expect(run.exitCode, run.log).toBe(0);
     expect(run.log).toContain(`placed ${join(linked, 'acme-v1.0.1')}`);
-    const sha = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
+    const sha = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
     expect(await sha256File(join(bao.pluginDir, 'acme-v1.0.1'))).toBe(sha);
     expect((await stat(join(bao.pluginDir, 'acme-v1.0.1'))).mode & 0o777).toBe(0o755);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: sha });

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
 import { makePki, type Pki } from '../lab/certs.ts';
-import { startCluster, type BaoCluster, type ClusterNode } from '../lab/cluster.ts';
+import { startCluster, type LabCluster, type ClusterNode } from '../lab/cluster.ts';
 import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
 import { fixtureBinary } from '../lab/paths.ts';
+import { serverUnderTest } from '../lab/server.ts';
 import {
   startRecorder,
   startRedirector,
@@ -19,6 +20,8 @@ import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts
 import { assetTemplate, pluginRelease } from '../lab/releases.ts';
 import { runAction, type RunResult } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+
+const SERVER = serverUnderTest();
 
 // A redirect may lead only where the user pointed the action: the url server
 // or a node listed in nodes, over the same scheme. The token and every login
@@ -139,7 +142,7 @@ describe('a redirect to an origin the user did not name', () => {
 
 describe('a standby that answers 307 to the active node', () => {
   const GITHUB_TOKEN = 'ghs_redirectslab';
-  let cluster: BaoCluster;
+  let cluster: LabCluster;
   let github: ReleaseServer;
   let active: ClusterNode;
   let front: LabServer;
@@ -148,7 +151,7 @@ describe('a standby that answers 307 to the active node', () => {
   beforeAll(async () => {
     // Standbys that serve no reads hand every request to the active node.
     [cluster, github] = await Promise.all([
-      startCluster({ nodes: 3, standbyReads: false }),
+      startCluster(SERVER, SERVER === 'openbao' ? { nodes: 3, standbyReads: false } : { nodes: 3 }),
       startReleaseServer({ token: GITHUB_TOKEN }),
     ]);
     active = await cluster.active();
@@ -159,7 +162,13 @@ describe('a standby that answers 307 to the active node', () => {
     await installPlugin(seed, 'secret', 'acme', 'secrets', 'v1.0.0');
     await enableMount(seed, 'secret', 'acme', 'acme', 'v1.0.0');
     github.publish(
-      pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+      pluginRelease({
+        server: SERVER,
+        name: 'acme',
+        kind: 'secrets',
+        version: 'v1.0.1',
+        format: 'zip',
+      }),
     );
     await seed.api('PUT', 'sys/policies/acl/deployer', {
       policy: 'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }',
@@ -233,7 +242,7 @@ describe('a standby that answers 307 to the active node', () => {
     expect(await liveMount(cluster.via(active), 'secret', 'acme')).toMatchObject({
       version: 'v1.0.1',
       runningVersion: 'v1.0.1',
-      runningSha256: await sha256File(fixtureBinary('secrets', 'v1.0.1')),
+      runningSha256: await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1')),
     });
   });
 });

@@ -1,35 +1,54 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
 import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
 import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+
+const SERVER = serverUnderTest();
 
 const GITHUB_TOKEN = 'ghs_safetylab';
 const MOUNTS = ['m1', 'm2', 'm3', 'm4', 'm5'];
 
-let bao: BaoServer;
+let server: LabServer;
 let github: ReleaseServer;
 let v100 = '';
 let v101 = '';
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
-  v100 = await sha256File(fixtureBinary('secrets', 'v1.0.0'));
-  v101 = await sha256File(fixtureBinary('secrets', 'v1.0.1'));
-  await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
-  for (const path of MOUNTS) await enableMount(bao, 'secret', path, 'acme', 'v1.0.0');
-  await enableMount(bao, 'secret', 'kept', 'acme', 'v1.0.0');
+  [server, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
+  v100 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.0'));
+  v101 = await sha256File(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
+  await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
+  for (const path of MOUNTS) await enableMount(server, 'secret', path, 'acme', 'v1.0.0');
+  await enableMount(server, 'secret', 'kept', 'acme', 'v1.0.0');
   github.publish(
-    pluginRelease({ name: 'acme', kind: 'secrets', version: 'v1.0.1', format: 'zip' }),
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+    }),
   );
-  github.publish(pluginRelease({ name: 'acme', kind: 'broken', version: 'v1.0.2', format: 'zip' }));
+  github.publish(
+    pluginRelease({
+      server: SERVER,
+      name: 'acme',
+      kind: 'broken',
+      version: 'v1.0.2',
+      format: 'zip',
+    }),
+  );
 });
 
 afterAll(async () => {
-  await Promise.all([bao.stop(), github.close()]);
+  await Promise.all([server.stop(), github.close()]);
 });
 
 function rollout(tag: string, inputs: Record<string, string>): RunOptions {
@@ -37,7 +56,7 @@ function rollout(tag: string, inputs: Record<string, string>): RunOptions {
     ref: `refs/tags/${tag}`,
     apiUrl: github.apiUrl,
     inputs: {
-      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
+      ...acmeRolloutInputs(server, GITHUB_TOKEN),
       ...inputs,
     },
   };
@@ -49,7 +68,7 @@ async function expectAllOn(
   sha256: string,
 ): Promise<void> {
   for (const path of paths) {
-    expect(await liveMount(bao, 'secret', path), path).toMatchObject({
+    expect(await liveMount(server, 'secret', path), path).toMatchObject({
       version,
       runningVersion: version,
       runningSha256: sha256,
@@ -59,7 +78,7 @@ async function expectAllOn(
 
 describe('a rollout stays safe', () => {
   it('dry run publishes the plan and writes nothing', async () => {
-    const mark = await bao.auditMark();
+    const mark = await server.auditMark();
     const run = await runAction(
       rollout('v1.0.1', {
         mounts: 'all',
@@ -71,8 +90,8 @@ describe('a rollout stays safe', () => {
     );
 
     expect(run.exitCode, run.log).toBe(0);
-    expect(await bao.writesSince(mark)).toEqual([]);
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.1')).toBeNull();
+    expect(await server.writesSince(mark)).toEqual([]);
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.1')).toBeNull();
     const plan = JSON.parse(run.outputs.plan ?? '{}') as Record<string, unknown>;
     expect(plan).toMatchObject({
       version: 'v1.0.1',
@@ -115,7 +134,7 @@ describe('a rollout stays safe', () => {
       ['m5', 'not-started', v100],
     ]);
     expect(run.summary).toContain('## ↩️ Rolled back: `acme` `v1.0.2` failed at the rollout stage');
-    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
+    expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.0')).not.toBeNull();
   });
 
   it('rolls every mount of the plugin in canary and batches, probing each', async () => {
@@ -156,7 +175,7 @@ describe('a rollout stays safe', () => {
     expect(run.exitCode).toBe(1);
     expect(run.outputs['rolled-back']).toBe('false');
     expect(run.summary).toContain('Automatic rollback was off.');
-    expect(await liveMount(bao, 'secret', 'kept')).toMatchObject({
+    expect(await liveMount(server, 'secret', 'kept')).toMatchObject({
       version: 'v1.0.2',
       runningSha256: v100,
     });

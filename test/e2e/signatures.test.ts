@@ -4,18 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip, sha256sums } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const DAY = 24 * 60 * 60 * 1000;
 const ZIP = 'acme_1.1.0_linux_amd64.zip';
 const SUMS = 'acme_1.1.0_SHA256SUMS';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let work: string;
 let zip: Buffer;
@@ -43,10 +45,13 @@ function publish(repo: string, signature: Buffer): void {
 }
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer()]);
+  [bao, github] = await Promise.all([startServer(SERVER), startReleaseServer()]);
   work = await mkdtemp(join(tmpdir(), 'lab-signatures-'));
   // The head of a real build: enough for every check of the artifact stage.
-  const binary = (await readFile(fixtureBinary('secrets', 'v1.1.0'))).subarray(0, 64 * 1024);
+  const binary = (await readFile(fixtureBinary(SERVER, 'secrets', 'v1.1.0'))).subarray(
+    0,
+    64 * 1024,
+  );
   zip = makeZip([{ name: 'acme', data: binary, mode: 0o755 }]);
   sums = sha256sums([{ name: ZIP, data: zip }]);
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');

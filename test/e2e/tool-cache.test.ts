@@ -8,17 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTarGz, makeZip } from '../lab/archives.ts';
-import { startBao, type BaoServer } from '../lab/bao.ts';
+import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
 import { fixtureBinary } from '../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
 import { layoutRelease } from '../lab/releases.ts';
 import { runAction, type RunOptions } from '../lab/runner.ts';
 import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
 
+const SERVER = serverUnderTest();
+
 const GITHUB_TOKEN = 'ghs_toolcachetoken0123456789';
 const TGZ = 'acme_1.0.1_linux_amd64.tar.gz';
 
-let bao: BaoServer;
+let bao: LabServer;
 let github: ReleaseServer;
 let work = '';
 let genuine: Buffer = Buffer.alloc(0);
@@ -28,14 +30,18 @@ let genuineArchive: Buffer = Buffer.alloc(0);
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 beforeAll(async () => {
-  [bao, github] = await Promise.all([startBao(), startReleaseServer({ token: GITHUB_TOKEN })]);
+  [bao, github] = await Promise.all([
+    startServer(SERVER),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+  ]);
   work = await mkdtemp(join(tmpdir(), 'lab-tool-cache-'));
-  genuine = await readFile(fixtureBinary('secrets', 'v1.0.1'));
+  genuine = await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1'));
   // A real plugin of the same version, built from other bytes: what a forger would plant.
-  evil = await readFile(fixtureBinary('secrets', 'v1.0.1', 'republished'));
+  evil = await readFile(fixtureBinary(SERVER, 'secrets', 'v1.0.1', 'republished'));
   await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0');
   await enableMount(bao, 'secret', 'acme', 'acme', 'v1.0.0');
   const openbao = layoutRelease({
+    server: SERVER,
     repo: 'cached',
     name: 'acme',
     version: 'v1.0.1',
@@ -44,7 +50,13 @@ beforeAll(async () => {
   genuineArchive = openbao.assets.find((a) => a.name === TGZ)?.data ?? Buffer.alloc(0);
   github.publish(openbao);
   github.publish(
-    layoutRelease({ repo: 'pinned', name: 'acme', version: 'v1.0.1', layout: 'no-sums' }),
+    layoutRelease({
+      server: SERVER,
+      repo: 'pinned',
+      name: 'acme',
+      version: 'v1.0.1',
+      layout: 'no-sums',
+    }),
   );
 }, 60_000);
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { ApiCall } from './server-http.ts';
 
 export interface AuditRequest {
   operation: string;
@@ -37,4 +38,9 @@ export function writes(entries: AuditRequest[]): AuditRequest[] {
 /** The `audit "file"` stanza of a server configuration. */
 export function auditStanza(file: string): string {
   return `audit "file" "lab" {\n  options {\n    file_path = "${file}"\n  }\n}\n`;
+}
+
+/** Vault reads no audit device from its configuration: the file device is enabled through the API. */
+export async function enableFileAudit(api: ApiCall, file: string): Promise<void> {
+  await api('PUT', 'sys/audit/lab', { type: 'file', options: { file_path: file } });
 }

