@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheFile, find } from '@actions/tool-cache';
 import { forEachChunk } from './file-chunks.ts';
@@ -29,18 +30,25 @@ export class AssetCache {
 
   /**
    * A copy, in `directory`, of the file kept under `sha256`, with the hash of
-   * the bytes copied (which a changed cache makes another); null when none is kept.
+   * the bytes copied (which a changed cache makes another); null when none is
+   * kept. Fails, saying why, when the entry cannot be copied or holds what no
+   * download of this run could: not a regular file, or more than `maxBytes`.
    */
-  async take(sha256: string, directory: string): Promise<AssetFile | null> {
+  async take(sha256: string, directory: string, maxBytes: number): Promise<AssetFile | null> {
+    let entry: string;
+    try {
+      entry = find(this.tool, this.version, sha256);
+    } catch {
+      // A cache that cannot be listed is a cache that holds nothing.
+      return null;
+    }
+    if (!entry) return null;
     const path = join(directory, `cached-${randomUUID()}`);
     try {
-      const entry = find(this.tool, this.version, sha256);
-      if (!entry) return null;
-      return { ...(await copyHashing(join(entry, FILE), path)), path, temporary: true };
-    } catch {
-      // A cache that cannot be read is a cache that holds nothing.
+      return { ...(await copyHashing(join(entry, FILE), path, maxBytes)), path, temporary: true };
+    } catch (error) {
       await rm(path, { force: true });
-      return null;
+      throw error;
     }
   }
 
@@ -51,14 +59,18 @@ export class AssetCache {
 }
 
 /** The copy is what gets used, so what was hashed is what runs, whatever happens to the cache meanwhile. */
-async function copyHashing(from: string, to: string): Promise<{ sha256: string; size: number }> {
+async function copyHashing(
+  from: string,
+  to: string,
+  maxBytes: number,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const source = await open(from);
+  const { source, length } = await openKept(from, maxBytes);
   try {
     const target = await open(to, 'w', 0o600);
     try {
-      await forEachChunk(source, 0, Infinity, async (chunk) => {
+      await forEachChunk(source, 0, length, async (chunk) => {
         hash.update(chunk);
         size += chunk.length;
         let written = 0;
@@ -73,4 +85,37 @@ async function copyHashing(from: string, to: string): Promise<{ sha256: string; 
     await source.close();
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * Any job on the runner can replace an entry's file: a link to /dev/zero or
+ * a huge sparse file would fill the disk, and opening a pipe nobody writes
+ * to would wait for ever. So the file is opened without following a link or
+ * waiting, and only a regular file within `maxBytes` is read, up to the size
+ * it had when opened.
+ */
+async function openKept(
+  path: string,
+  maxBytes: number,
+): Promise<{ source: FileHandle; length: number }> {
+  let source: FileHandle;
+  try {
+    source = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new Error('it is a symbolic link', { cause: error });
+    }
+    throw error;
+  }
+  const info = await source.stat();
+  const problem = !info.isFile()
+    ? 'it is not a regular file'
+    : info.size > maxBytes
+      ? `it holds ${String(info.size)} bytes, more than max-size`
+      : '';
+  if (problem) {
+    await source.close();
+    throw new Error(problem);
+  }
+  return { source, length: info.size };
 }

@@ -161,12 +161,17 @@ async function unpackKept(
   trust: TrustPolicy,
   ctx: FetchContext,
 ): Promise<Unpacked | null> {
-  const asset = await cache.take(key.sha256, ctx.workDirectory);
-  if (!asset) return null;
   const miss = (why: string): null => {
     ctx.log(`tool cache: ${why}; downloading ${located.asset}`);
     return null;
   };
+  let asset: AssetFile | null;
+  try {
+    asset = await cache.take(key.sha256, ctx.workDirectory, trust.maxBytes);
+  } catch (error) {
+    return miss(`the copy kept for sha256 ${key.sha256} cannot be used (${messageOf(error)})`);
+  }
+  if (!asset) return null;
   if (key.of === 'asset' && asset.sha256 !== key.sha256) {
     await discardAsset(asset);
     return miss(`the copy kept for sha256 ${key.sha256} has sha256 ${asset.sha256}`);

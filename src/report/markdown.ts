@@ -4,11 +4,12 @@ import { redactUrls } from './redact.ts';
  * Makes server and user text inert in GitHub-flavoured markdown and HTML:
  * markup and table characters become entities, control characters (newlines
  * too, which would end a table row or a quote) their visible pictures (␊),
- * `://` and `www.` no longer form a link, and URLs lose their credentials.
+ * `://`, `www.` and `@` (GFM links e-mail addresses) no longer form a link,
+ * and URLs lose their credentials.
  */
 export function escapeText(text: string): string {
   return redactUrls(text)
-    .replace(/[\\`*_{}[\]()#+!|<>&~$]/g, (c) => `&#${String(c.charCodeAt(0))};`)
+    .replace(/[\\`*_{}[\]()#+!|<>&~$@]/g, (c) => `&#${String(c.charCodeAt(0))};`)
     .replace(/:\/\//g, '&#58;//')
     .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}&#46;`)
     .replace(/\p{Cc}/gu, (c) => controlPicture(c.charCodeAt(0)));

@@ -31,6 +31,9 @@ const MOUNT = [
   '::add-mask::INJECTED-mount',
   '\r::error title=INJECTED::mount',
 ].join('\n');
+// On one line, so no line break can be what keeps it out of a code span.
+const ONE_LINE_MOUNT =
+  'team-b/x|<img src=x onerror=alert(3)>|<a href=https://evil.test/INJECTED>y</a>';
 const PREVIOUS = [
   "v1.0.0$(touch pwned)'",
   '```',
@@ -108,6 +111,7 @@ function hostileServer(reloadErrors?: string[]): Promise<HostileVault> {
     plugin: 'acme',
     mounts: [
       { path: MOUNT, pluginVersion: PREVIOUS },
+      { path: ONE_LINE_MOUNT, pluginVersion: 'v1.0.0' },
       { path: 'acme', pluginVersion: 'v1.0.0' },
     ],
     catalog: [{ version: 'v1.0.1', sha256: sha, command: COMMAND }],
@@ -145,13 +149,14 @@ describe('a server that plants workflow commands and markup in every string it s
       expect(JSON.parse(run.outputs.result ?? '[]')).toEqual([
         expect.objectContaining({ mount: 'acme', previous: 'v1.0.0', result: 'updated' }),
         expect.objectContaining({ mount: MOUNT, previous: PREVIOUS, result: 'updated' }),
+        expect.objectContaining({ mount: ONE_LINE_MOUNT, previous: 'v1.0.0', result: 'updated' }),
       ]);
 
       const marked = new Marked({ gfm: true });
       const html = marked.parse(run.summary, { async: false });
       expect(html).not.toMatch(/<img|<a href="https:\/\/evil/);
       const rows = rowsOfFirstTable(html);
-      expect(rows).toHaveLength(3);
+      expect(rows).toHaveLength(4);
       for (const row of rows) expect(row).toHaveLength(6);
 
       const blocks = marked.lexer(run.summary).filter((t): t is Tokens.Code => t.type === 'code');

@@ -2,8 +2,9 @@
 // write. These tests forge what an attacker would put there and check that the
 // plugin the servers run is still the one the release's checksums (or the
 // sha256 input) name.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,11 +96,20 @@ function provenance(outputs: Record<string, string>): Record<string, unknown> {
   return JSON.parse(outputs.provenance ?? '{}') as Record<string, unknown>;
 }
 
-/** An entry as @actions/tool-cache lays it out, with the `.complete` marker that makes it found. */
-async function plantEntry(toolCache: string, key: string, file: Buffer): Promise<void> {
+/**
+ * An entry as @actions/tool-cache lays it out, with the `.complete` marker
+ * that makes it found; its file written by `write`, or holding `file`.
+ */
+async function plantEntry(
+  toolCache: string,
+  key: string,
+  file: Buffer | ((path: string) => Promise<void>),
+): Promise<void> {
   const entry = join(toolCache, 'vault-plugin-rollout-acme', '1.0.1', key);
   await mkdir(entry, { recursive: true });
-  await writeFile(join(entry, 'artifact'), file);
+  const path = join(entry, 'artifact');
+  if (Buffer.isBuffer(file)) await writeFile(path, file);
+  else await file(path);
   await writeFile(`${entry}.complete`, '');
   await writeFile(join(entry, 'facts.json'), JSON.stringify({ sha256: key, assetSha256: key }));
 }
@@ -170,6 +180,43 @@ describe('the tool cache is trusted only as far as the verified data reaches', (
     await expectGenuineRunning(run);
     expect(run.log).toContain(
       `tool cache: the copy kept for binary sha256 ${sha256(genuine)} holds a binary with sha256 ${sha256(evil)}`,
+    );
+  });
+
+  it('never waits on a pipe planted as an entry, nor copies more than max-size out of one', async () => {
+    const piped = join(work, 'piped');
+    await plantEntry(piped, sha256(genuineArchive), (path) => {
+      execFileSync('mkfifo', [path]);
+      return Promise.resolve();
+    });
+    // A pipe nobody writes to would hold the run until the job's timeout.
+    const fromPipe = await runAction({ ...fromChecksums(piped), timeoutMs: 30_000 });
+    await expectGenuineRunning(fromPipe);
+    expect(fromPipe.log).toContain(
+      `tool cache: the copy kept for sha256 ${sha256(genuineArchive)} cannot be used (it is not a regular file); downloading ${TGZ}`,
+    );
+
+    const sparse = join(work, 'sparse');
+    const maxBytes = 32 * 1024 * 1024;
+    // Sparse: no disk is spent on it, but a copy would write every byte.
+    await plantEntry(sparse, sha256(genuine), async (path) => {
+      await writeFile(path, '');
+      await truncate(path, maxBytes + 1);
+    });
+    const fromSparse = await runAction(
+      rollout(
+        'pinned',
+        {
+          artifact: 'acme_{version}_{os}_{arch}.zip',
+          sha256: sha256(genuine),
+          'max-size': '32MiB',
+        },
+        { toolCache: sparse },
+      ),
+    );
+    await expectGenuineRunning(fromSparse);
+    expect(fromSparse.log).toContain(
+      `tool cache: the copy kept for sha256 ${sha256(genuine)} cannot be used (it holds ${String(maxBytes + 1)} bytes, more than max-size); downloading`,
     );
   });
 
