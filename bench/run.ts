@@ -40,9 +40,17 @@ if (counts?.some((c) => !Number.isInteger(c) || c < 1)) {
   throw new Error(`--counts: "${flag('counts') ?? ''}" is not a list of mount counts, e.g. 1,10`);
 }
 
+/** The README's quote of the results lies between these lines. */
+const README = new URL('../README.md', import.meta.url);
+const BEGIN = '<!-- bench results: written by `npm run bench` -->';
+const END = '<!-- end of bench results -->';
+// A full run takes many minutes: find out before it, not after, that it cannot quote itself.
+if (!partial) quoteBlock(await readFile(README, 'utf8'));
+
 const options: BenchOptions = { smoke, log: (line) => console.error(`bench: ${line}`) };
 const before = machine();
 const started = process.hrtime.bigint();
+const startedAt = new Date();
 
 const allBuilds: (PluginBuild & { name: string })[] = [
   // Served as HashiCorp builds its plugins: one process for every mount of a version.
@@ -111,7 +119,7 @@ function render(took: number): { results: string; quote: string } {
     m.load.map((l) => l.toFixed(1)).join(', ');
   const busy = Math.max(before.load[0] ?? 0, after.load[0] ?? 0) > before.cores;
   const header = [
-    `Machine: ${before.cpu}, ${before.cores} cores, Node ${process.version}. ${revision()}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. One \`npm run bench\`${partial ? ' (partial)' : ''}, ${took.toFixed(1)} minutes.`,
+    `Machine: ${before.cpu}, ${before.cores} cores, Node ${process.version}. ${revision()}, started ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. One \`npm run bench\`${partial ? ' (partial)' : ''}, ${took.toFixed(1)} minutes.`,
     `Load average (1, 5, 15 min) at the start: ${load(before)}; at the end: ${load(after)}` +
       (busy
         ? ' — the machine was shared and busy (more runnable processes than cores), so absolute times are inflated; the ratios compare runs interleaved under the same load.'
@@ -161,15 +169,17 @@ function render(took: number): { results: string; quote: string } {
   return { results, quote: quoted.join('\n') };
 }
 
-const BEGIN = '<!-- bench results: written by `npm run bench` -->';
-const END = '<!-- end of bench results -->';
-
 async function quoteInReadme(quote: string): Promise<void> {
-  const url = new URL('../README.md', import.meta.url);
-  const readme = await readFile(url, 'utf8');
+  const readme = await readFile(README, 'utf8');
+  const [from, to] = quoteBlock(readme);
+  const fixed = quote.replaceAll('](expert-rollout.sh)', '](bench/expert-rollout.sh)');
+  await writeFile(README, `${readme.slice(0, from)}\n\n${fixed}\n\n${readme.slice(to)}`);
+}
+
+/** Where the quote goes: after the BEGIN line, up to the END line. */
+function quoteBlock(readme: string): [number, number] {
   const from = readme.indexOf(BEGIN);
   const to = readme.indexOf(END);
   if (from < 0 || to < from) throw new Error(`README.md has no "${BEGIN}" … "${END}" block`);
-  const fixed = quote.replaceAll('](expert-rollout.sh)', '](bench/expert-rollout.sh)');
-  await writeFile(url, `${readme.slice(0, from + BEGIN.length)}\n${fixed}\n${readme.slice(to)}`);
+  return [from + BEGIN.length, to];
 }
