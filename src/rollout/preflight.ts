@@ -10,10 +10,11 @@ import {
   requireCapabilities,
   writeRequirements,
 } from '../vault/capabilities.ts';
-import type { ServerIdentity } from '../vault/identity.ts';
+import { featuresOf, type ServerIdentity } from '../vault/identity.ts';
 import { readPin } from '../vault/pins.ts';
 import { readTargets } from '../vault/targets.ts';
 import { effectiveCommand, planRollout, type Plan } from './plan.ts';
+import { possibleRestarts } from './restarts.ts';
 
 /**
  * Reads everything the plan depends on — catalog, pin, mounts or
@@ -29,7 +30,8 @@ export async function preflight(
   const { pluginType: type, pluginName: name, safety } = config;
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
-  const pins = identity.product === 'Vault';
+  const server = featuresOf(identity);
+  const pins = server.pins;
   const scope = {
     type,
     name,
@@ -90,10 +92,15 @@ export async function preflight(
     pluginFile,
     pin,
     movePin: safety.movePin,
+    server,
     catalogVersions,
     keepVersions: revert ? 0 : safety.keepVersions,
     allTargets,
   });
-  await requireCapabilities(client, writeRequirements(plan, config.namespace, safety.probe), asked);
+  await requireCapabilities(
+    client,
+    writeRequirements(plan, config.namespace, safety.probe, possibleRestarts(plan)),
+    asked,
+  );
   return plan;
 }

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../src/vault/client.ts';
 import { readPin } from '../../src/vault/pins.ts';
-import { countClusterNodes, reloadMounts, waitForGlobalReload } from '../../src/vault/reload.ts';
+import { clusterSize, readIdentity } from '../../src/vault/identity.ts';
+import {
+  reloadConnections,
+  reloadMounts,
+  reloadPlugin,
+  waitForGlobalReload,
+} from '../../src/vault/reload.ts';
 
 // Behaviour only Vault has (OpenBao answers none of these), checked against
 // the response shapes in Vault's API documentation and Go API client.
@@ -41,6 +47,8 @@ function clock(): () => number {
 describe('Vault Enterprise global reloads', () => {
   it('waits until every node of sys/ha-status has reported', async () => {
     const client = await vaultAnswering({
+      'sys/health': [{ status: 200, body: { version: '1.21.0+ent', enterprise: true } }],
+      'sys/leader': [{ status: 200, body: { ha_enabled: true, is_self: true } }],
       'sys/ha-status': [{ status: 200, body: { data: { nodes: [{}, {}, {}] } } }],
       'sys/plugins/reload/backend/status': [
         {
@@ -62,7 +70,7 @@ describe('Vault Enterprise global reloads', () => {
         },
       ],
     });
-    const nodes = await countClusterNodes(client);
+    const nodes = clusterSize(await readIdentity(client));
     const reports = await waitForGlobalReload({
       client,
       reloadId: 'r1',
@@ -129,5 +137,48 @@ describe('pins (Vault 1.16+)', () => {
     });
     expect(await readPin(pinned, 'secret', 'acme')).toBe('v1.0.0');
     expect(await readPin(pinned, 'secret', 'other')).toBeNull();
+  });
+});
+
+describe('reloads by plugin (Vault 1.16+) and database connections', () => {
+  it('keeps the reload id of a global plugin reload answered 202', async () => {
+    // As Vault 1.21.0 community edition answered POST sys/plugins/reload/secret/acme with scope global.
+    const client = await vaultAnswering({
+      'sys/plugins/reload/secret/acme': [
+        { status: 202, body: { data: { reload_id: 'r5' }, warnings: null } },
+      ],
+    });
+    expect(await reloadPlugin(client, 'secret', 'acme', 'global')).toEqual({ reloadIds: ['r5'] });
+  });
+
+  it('fails a plugin reload that reloaded nothing where it was answered', async () => {
+    const client = await vaultAnswering({
+      'sys/plugins/reload/secret/acme': [
+        {
+          status: 202,
+          body: {
+            data: { reload_id: 'r6' },
+            warnings: [
+              'no plugins were reloaded locally (but they may be reloaded on other nodes)',
+            ],
+          },
+        },
+      ],
+    });
+    await expect(reloadPlugin(client, 'secret', 'acme', 'global')).rejects.toThrow(
+      'reload of every mount of secret plugin acme reloaded nothing on the node that answered',
+    );
+  });
+
+  it('names a connection the database mount left out of its plugin reload', async () => {
+    // Vault logs a connection that failed to restart and leaves it out of `connections`.
+    const client = await vaultAnswering({
+      'database/reload/acme-db': [
+        { status: 200, body: { data: { connections: ['orders'], count: 1 } } },
+      ],
+    });
+    await expect(
+      reloadConnections(client, 'database', 'acme-db', ['database/orders', 'database/users']),
+    ).rejects.toThrow('reload of plugin acme-db under database/ did not restart database/users');
   });
 });
