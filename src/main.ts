@@ -263,7 +263,7 @@ function logPlan(plan: Plan): void {
   );
   if (plan.pin && plan.pinnedElsewhere.length > 0) {
     core.warning(
-      `the pin covers every mount of ${plan.pluginName}: ${plan.pinnedElsewhere.join(', ')} are not being rolled and will start ${plan.pin.to || 'their configured version'} at their next reload`,
+      `the pin covers every mount of ${plan.pluginName}; not being rolled: ${plan.pinnedElsewhere.join(', ')}, which will start ${plan.pin.to || 'their configured version'} at their next reload`,
       { title: 'Pin moves mounts not listed' },
     );
   }

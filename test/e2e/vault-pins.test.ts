@@ -138,7 +138,7 @@ describe.runIf(SERVER === 'vault')('pins on Vault', () => {
       runningSha256: sha['v1.0.1'],
     });
     expect(run.log).toContain(
-      '::warning title=Pin moves mounts not listed::the pin covers every mount of acme: other-acme are not being rolled and will start v1.1.0 at their next reload',
+      '::warning title=Pin moves mounts not listed::the pin covers every mount of acme; not being rolled: other-acme, which will start v1.1.0 at their next reload',
     );
     const writes = (await vault.writesSince(mark)).filter((w) => !w.path.startsWith('sys/audit'));
     const at = (operation: string, path: string) =>

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../src/vault/client.ts';
 import { readPin } from '../../src/vault/pins.ts';
-import { clusterSize, readIdentity } from '../../src/vault/identity.ts';
+import { emptyRecord, restartTargets } from '../../src/rollout/apply.ts';
+import { planRollout } from '../../src/rollout/plan.ts';
+import { restartsFor } from '../../src/rollout/restarts.ts';
+import { clusterSize, featuresOf, identify, readIdentity } from '../../src/vault/identity.ts';
 import {
   reloadConnections,
   reloadMounts,
@@ -180,5 +183,91 @@ describe('reloads by plugin (Vault 1.16+) and database connections', () => {
     await expect(
       reloadConnections(client, 'database', 'acme-db', ['database/orders', 'database/users']),
     ).rejects.toThrow('reload of plugin acme-db under database/ did not restart database/users');
+  });
+});
+
+describe('following a global reload by its id', () => {
+  const ce = identify({ version: '1.21.0', enterprise: false }, { ha_enabled: false });
+  const ent = identify({ version: '1.21.0+ent', enterprise: true }, { ha_enabled: false });
+  const table = new Map([
+    [
+      'acme',
+      {
+        path: 'acme',
+        plugin: 'acme',
+        version: 'v1.0.0',
+        runningVersion: 'v1.0.0',
+        runningSha256: 'a',
+      },
+    ],
+  ]);
+  const plan = planRollout({
+    pluginType: 'secret',
+    pluginName: 'acme',
+    version: 'v1.0.1',
+    sha256: 'b',
+    command: 'acme-v1.0.1',
+    mounts: ['acme'],
+    exclude: [],
+    canary: [],
+    batchSize: 0,
+    catalogEntry: null,
+    mountTable: table,
+    pluginFile: null,
+    pin: null,
+    movePin: false,
+    server: {
+      name: 'Vault 1.21.0',
+      pins: true,
+      pluginReload: true,
+      connectionReload: true,
+      reloadStatus: false,
+    },
+    catalogVersions: [],
+    keepVersions: null,
+    allTargets: table,
+  });
+  const routes = (status: { status: number; body: unknown }) => ({
+    'sys/plugins/reload/backend': [{ status: 202, body: { data: { reload_id: 'r7' } } }],
+    'sys/plugins/reload/backend/status': [status],
+  });
+  const deps = (client: VaultClient, clusterNodes: number | null) => ({
+    client,
+    plan,
+    reloadScope: 'global' as const,
+    clusterNodes,
+    timeoutSeconds: 5,
+    sleep: () => Promise.resolve(),
+    now: clock(),
+    concurrency: 1,
+    log: () => undefined,
+  });
+
+  it('keeps the id of a 202 and does not follow it where the status path is 404 (community edition)', async () => {
+    // As Vault 1.21.0 community edition answers: the status path is Enterprise's.
+    const client = await vaultAnswering(
+      routes({ status: 404, body: { errors: ['enterprise-only feature'] } }),
+    );
+    const record = emptyRecord();
+    await restartTargets(
+      deps(client, featuresOf(ce).reloadStatus ? 1 : null),
+      restartsFor(plan, ['acme']),
+      record,
+    );
+    expect(record.reloadIds).toEqual(['r7']);
+    expect(record.reloaded).toEqual(['acme']);
+  });
+
+  it('follows it until every node reported on Enterprise', async () => {
+    const client = await vaultAnswering(
+      routes({
+        status: 200,
+        body: { data: { reload_id: 'r7', results: { n1: { error: '' }, n2: { error: 'boom' } } } },
+      }),
+    );
+    expect(featuresOf(ent).reloadStatus).toBe(true);
+    await expect(
+      restartTargets(deps(client, 2), restartsFor(plan, ['acme']), emptyRecord()),
+    ).rejects.toThrow('reload r7 failed on n2: boom');
   });
 });
