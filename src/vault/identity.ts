@@ -9,7 +9,10 @@ export interface ServerIdentity {
   version: string;
   haRole: 'single node' | 'active node' | 'standby' | 'performance standby';
   leaderAddress: string;
-  /** Nodes in sys/ha-status; 1 without HA; `null` when the token may not read it. */
+  /**
+   * Nodes sys/ha-status lists (those that reported to the active node
+   * lately); 1 without HA; `null` when the token may not read it.
+   */
   nodes: number | null;
 }
 
@@ -60,16 +63,16 @@ export function identify(
 }
 
 /**
- * `Vault 1.21.0 community, single node`, `Vault 1.21.0 community, 3 nodes`,
- * and for a standby that answered, whose leader it follows.
+ * `Vault 1.21.0 community, single node` (no HA), `Vault 1.21.0 community,
+ * 3 nodes`, and for a standby that answered, whose leader it follows.
  */
 export function describeIdentity(identity: ServerIdentity): string {
   const size =
-    identity.nodes === null
-      ? 'HA cluster'
-      : identity.nodes === 1
-        ? 'single node'
-        : `${String(identity.nodes)} nodes`;
+    identity.haRole === 'single node'
+      ? 'single node'
+      : identity.nodes === null
+        ? 'HA cluster'
+        : `${String(identity.nodes)} node${identity.nodes === 1 ? '' : 's'}`;
   const standby =
     identity.haRole === 'standby' || identity.haRole === 'performance standby'
       ? `, answered by a ${identity.haRole} of ${identity.leaderAddress || 'an unknown leader'}`

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type ClusterNode, type LabCluster } from '../lab/cluster.ts';
 import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
@@ -34,6 +35,16 @@ beforeAll(async () => {
   );
   product = `${single.product} community`;
   active = await cluster.active();
+  // sys/ha-status lists the nodes that have reported to the active node; standbys report within seconds of joining.
+  for (let i = 0; i < 100; i++) {
+    const status = await cluster.api<{ data: { nodes: unknown[] } }>(
+      active,
+      'GET',
+      'sys/ha-status',
+    );
+    if (status?.data.nodes.length === 3) break;
+    await sleep(200);
+  }
   for (const target of [single, cluster.via(active)]) {
     await installPlugin(target, 'secret', 'acme', 'secrets', 'v1.0.0');
     await enableMount(target, 'secret', 'acme', 'acme', 'v1.0.0');

@@ -14,6 +14,12 @@ describe('server identity', () => {
     expect(
       describeIdentity(identify(VAULT_HEALTH, { ha_enabled: true, is_self: true }, THREE)),
     ).toBe('Vault 1.21.0 community, 3 nodes');
+    // An HA cluster whose standbys have not reported (or are down) is not a single node.
+    expect(
+      describeIdentity(
+        identify(VAULT_HEALTH, { ha_enabled: true, is_self: true }, { data: { nodes: [{}] } }),
+      ),
+    ).toBe('Vault 1.21.0 community, 1 node');
     expect(
       describeIdentity(
         identify(
