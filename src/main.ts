@@ -19,8 +19,7 @@ import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/veri
 import { authenticate, revokeSession, type Session } from './vault/auth.ts';
 import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
 import { loadTls, openConnection } from './vault/connection.ts';
-import { describeIdentity, readIdentity } from './vault/identity.ts';
-import { countClusterNodes } from './vault/reload.ts';
+import { clusterSize, describeIdentity, featuresOf, readIdentity } from './vault/identity.ts';
 import { readTargets } from './vault/targets.ts';
 import { workflowRun, type WorkflowRun } from './workflow-event.ts';
 
@@ -147,14 +146,11 @@ export async function run(): Promise<void> {
         const identity = await readIdentity(session.client);
         report.serverIdentity = describeIdentity(identity);
         log.info(`server: ${report.serverIdentity}`);
-        const followsReload =
-          identity.product === 'Vault' &&
-          identity.edition === 'Enterprise' &&
-          config.reloadScope === 'global';
+        const followsReload = featuresOf(identity).reloadStatus && config.reloadScope === 'global';
         return {
           vault: session.client,
           plan: await preflight(session.client, config, artifact, identity),
-          clusterNodes: followsReload ? await countClusterNodes(session.client) : null,
+          clusterNodes: followsReload ? clusterSize(identity) : null,
         };
       },
     );
@@ -271,8 +267,14 @@ function logPlan(plan: Plan): void {
   if (plan.discovered) log.info(`found ${plan.discovered.join(', ') || 'nothing'}`);
   const moving = plan.mounts.filter((m) => m.action !== 'none').length;
   log.info(
-    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.mounts.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
+    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.mounts.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to || '(removed)'}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
   );
+  if (plan.pin && plan.pinnedElsewhere.length > 0) {
+    log.warning(
+      `the pin covers every mount of ${plan.pluginName}; not being rolled: ${plan.pinnedElsewhere.join(', ')}, which will start ${plan.pin.to || 'their configured version'} at their next reload`,
+      'Pin moves mounts not listed',
+    );
+  }
 }
 
 async function publish(report: RunReport, writeSummary: boolean): Promise<void> {

@@ -14,6 +14,7 @@ export function outputsOf(report: RunReport): Record<string, string> {
     running_version: m.runningVersion,
     running_sha256: m.runningSha256,
     result: m.result,
+    evidence: m.evidence,
     nodes: m.nodes.map((n) => ({
       node: n.node,
       running_version: n.runningVersion,

@@ -1,6 +1,6 @@
 import type { ApplyRecord } from '../rollout/apply.ts';
 import { describeMount, type Plan } from '../rollout/plan.ts';
-import type { MountOutcome, MountResult } from '../rollout/verify.ts';
+import type { Evidence, MountOutcome, MountResult } from '../rollout/verify.ts';
 import { wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
@@ -15,6 +15,14 @@ const RESULT_MARK: Record<MountResult, string> = {
   failed: '❌ failed',
   'not-started': '⏸️ not started',
   'rolled-back': '↩️ rolled back',
+};
+
+const EVIDENCE: Record<Evidence, string> = {
+  sha256: 'running SHA-256',
+  builtin: 'builtin, no hash',
+  'running-version': 'running version',
+  'configured-version': 'configured version',
+  probe: 'probe',
 };
 
 /**
@@ -101,6 +109,7 @@ function mountTable(report: RunReport): string {
     { header: 'Target', cell: (m) => versionCell(m.target) },
     { header: 'Running now', cell: (m) => versionCell(m.runningVersion) },
     { header: 'Running SHA-256', cell: (m) => shortHash(m.runningSha256) },
+    { header: 'Proven by', cell: (m) => m.evidence.map((e) => EVIDENCE[e]).join(' + ') || '—' },
     {
       header: 'Result',
       cell: (m) =>

@@ -3,10 +3,17 @@ import { forEachLimited } from '../concurrency.ts';
 import { registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { reloadName } from '../vault/mounts.ts';
-import { writePin } from '../vault/pins.ts';
-import { moveTarget, needsReload } from '../vault/targets.ts';
-import { reloadMounts, waitForGlobalReload } from '../vault/reload.ts';
+import { deletePin, writePin } from '../vault/pins.ts';
+import { moveTarget } from '../vault/targets.ts';
+import {
+  reloadConnections,
+  reloadMounts,
+  reloadPlugin,
+  resetConnection,
+  waitForGlobalReload,
+} from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
+import { batchRestarts, type Restart } from './restarts.ts';
 
 /**
  * What has been written so far. A write is recorded before it is sent, so a
@@ -18,7 +25,7 @@ export interface ApplyRecord {
   tuned: string[];
   reloaded: string[];
   reloadIds: string[];
-  /** The version a moved pin held before; empty when no pin was moved. */
+  /** The version the pin held before the run first wrote it; empty when the pin was not touched. */
   pinFrom: string;
   deregistered: string[];
   /** Nodes that lagged behind a global reload and were reloaded through their own address. */
@@ -89,14 +96,14 @@ export async function prepareCatalog(
       `${plan.pluginName} ${plan.version} is already in the catalog with this sha256; not registering again`,
     );
   }
-  if (plan.pin) {
-    record.pinFrom = plan.pin.from;
-    await writePin(client, plan.pluginType, plan.pluginName, plan.pin.to);
-    log(`moved the pin of ${plan.pluginName} from ${plan.pin.from} to ${plan.pin.to}`);
-  }
 }
 
-/** Moves one batch: tunes the mounts whose configured version differs, then reloads the whole batch once. */
+/**
+ * Moves one batch: tunes the mounts whose configured version differs, then
+ * restarts the batch once. With a pin, the pin is lifted for the tunes only
+ * and set to the target before the restart, so every mount the restart
+ * reaches starts the target whichever setting it reads.
+ */
 export async function moveBatch(
   deps: ApplyDeps,
   batch: readonly string[],
@@ -104,30 +111,106 @@ export async function moveBatch(
 ): Promise<void> {
   const { client, plan, log } = deps;
   const tunes = plan.mounts.filter((m) => batch.includes(m.path) && m.action === 'tune');
-  await forEachLimited(tunes, deps.concurrency, async (step) => {
-    record.tuned.push(step.path);
-    await moveTarget(client, plan.pluginType, plan.pluginName, step.path, step.to);
-    log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${step.to}`);
-  });
-  if (needsReload(plan.pluginType)) await reload(deps, batch, record);
+  const tuneAll = (): Promise<void> =>
+    forEachLimited(tunes, deps.concurrency, async (step) => {
+      record.tuned.push(step.path);
+      await moveTarget(client, plan.pluginType, plan.pluginName, step.path, step.to);
+      log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${step.to}`);
+    });
+  if (plan.pin) await underPin(deps, record, tunes.length > 0 ? tuneAll : null);
+  else await tuneAll();
+  await restartTargets(deps, batchRestarts(plan, batch), record);
 }
 
-export async function reload(
+/**
+ * Writes the plan's pin. The server refuses a version tune while a pin is in
+ * effect, so `tune` runs with the pin lifted; the window holds tunes only, no
+ * restart. If a tune fails the pin is set back to what it held before this
+ * batch, so a stopped run leaves every mount starting what it started before.
+ */
+export async function underPin(
   deps: ApplyDeps,
-  paths: readonly string[],
+  record: ApplyRecord,
+  tune: (() => Promise<void>) | null,
+): Promise<void> {
+  const pin = deps.plan.pin;
+  if (!pin) return;
+  const before = record.pinFrom ? pin.to : pin.from;
+  if (!tune && before === pin.to) return;
+  record.pinFrom = pin.from;
+  if (!tune) {
+    await setPin(deps, pin.to);
+    return;
+  }
+  if (before) await setPin(deps, '');
+  let leave = before;
+  try {
+    await tune();
+    leave = pin.to;
+  } finally {
+    if (leave) await setPin(deps, leave);
+  }
+}
+
+/** `''` removes the pin. */
+export async function setPin(deps: ApplyDeps, version: string): Promise<void> {
+  const { client, plan, log } = deps;
+  if (version) {
+    await writePin(client, plan.pluginType, plan.pluginName, version);
+    log(`pinned ${plan.pluginType} plugin ${plan.pluginName} at ${version}`);
+  } else {
+    await deletePin(client, plan.pluginType, plan.pluginName);
+    log(`lifted the pin of ${plan.pluginType} plugin ${plan.pluginName}`);
+  }
+}
+
+/** Sends the restarts, following each global reload on Vault Enterprise until every node reported. */
+export async function restartTargets(
+  deps: ApplyDeps,
+  restarts: readonly Restart[],
   record: ApplyRecord,
 ): Promise<void> {
-  const names = paths.map((path) => reloadName(deps.plan.pluginType, path));
-  for (const path of paths) if (!record.reloaded.includes(path)) record.reloaded.push(path);
-  const { reloadIds } = await reloadMounts(deps.client, names, deps.reloadScope);
-  record.reloadIds.push(...reloadIds);
-  deps.log(
-    `reloaded ${names.join(', ')} (scope ${deps.reloadScope}${reloadIds.length > 0 ? `, reload id ${reloadIds.join(', ')}` : ''})`,
-  );
-  const clusterNodes = deps.clusterNodes;
-  if (clusterNodes === null) return;
-  for (const reloadId of reloadIds) {
-    const reports = await waitForGlobalReload({ ...deps, reloadId, nodes: clusterNodes });
-    deps.log(`reload ${reloadId} finished on ${reports.map((r) => r.node).join(', ')}`);
+  for (const restart of restarts) {
+    const paths = restart.kind === 'connection' ? [restart.path] : restart.paths;
+    for (const path of paths) if (!record.reloaded.includes(path)) record.reloaded.push(path);
+    const reloadIds = await restartOnce(deps, restart);
+    record.reloadIds.push(...reloadIds);
+    const clusterNodes = deps.clusterNodes;
+    if (clusterNodes === null) continue;
+    for (const reloadId of reloadIds) {
+      const reports = await waitForGlobalReload({ ...deps, reloadId, nodes: clusterNodes });
+      deps.log(`reload ${reloadId} finished on ${reports.map((r) => r.node).join(', ')}`);
+    }
+  }
+}
+
+async function restartOnce(deps: ApplyDeps, restart: Restart): Promise<string[]> {
+  const { client, plan, log, reloadScope: scope } = deps;
+  const ids = (reloadIds: string[]): string =>
+    reloadIds.length > 0 ? `, reload id ${reloadIds.join(', ')}` : '';
+  switch (restart.kind) {
+    case 'mounts': {
+      const names = restart.paths.map((path) => reloadName(plan.pluginType, path));
+      const { reloadIds } = await reloadMounts(client, names, scope);
+      log(`reloaded ${names.join(', ')} (scope ${scope}${ids(reloadIds)})`);
+      return reloadIds;
+    }
+    case 'plugin': {
+      const { reloadIds } = await reloadPlugin(client, plan.pluginType, plan.pluginName, scope);
+      log(
+        `reloaded every mount of ${plan.pluginType} plugin ${plan.pluginName}: ${restart.paths.join(', ')} (scope ${scope}${ids(reloadIds)})`,
+      );
+      return reloadIds;
+    }
+    case 'connection':
+      await resetConnection(client, restart.path);
+      log(`restarted connection ${restart.path}`);
+      return [];
+    case 'connections':
+      await reloadConnections(client, restart.mount, plan.pluginName, restart.paths);
+      log(
+        `restarted every connection of ${plan.pluginName} under ${restart.mount}: ${restart.paths.join(', ')}`,
+      );
+      return [];
   }
 }

@@ -45,3 +45,14 @@ export function targetDrift(
   }
   return problems;
 }
+
+/** How the pin differs from what the plan read: a pin set, moved or removed meanwhile. */
+export function pinDrift(plan: Plan, pin: string | null): string[] {
+  if (pin === plan.pinned) return [];
+  const what = `the pin of ${plan.pluginType} plugin ${plan.pluginName}`;
+  return [
+    pin === null
+      ? `${what} was removed`
+      : `${what} now holds ${pin}, not ${plan.pinned ?? 'nothing'} as planned`,
+  ];
+}

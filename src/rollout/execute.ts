@@ -3,10 +3,11 @@ import { DriftError, VerificationError } from '../errors.ts';
 import { deregisterVersion, readCatalogEntry } from '../vault/catalog.ts';
 import type { MountState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
+import { readPin } from '../vault/pins.ts';
 import { probeMount } from '../vault/probe.ts';
 import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
-import { moveBatch, prepareCatalog, type ApplyDeps, type ApplyRecord } from './apply.ts';
-import { catalogDrift, targetDrift } from './drift.ts';
+import { moveBatch, prepareCatalog, underPin, type ApplyDeps, type ApplyRecord } from './apply.ts';
+import { catalogDrift, pinDrift, targetDrift } from './drift.ts';
 import { assessMounts, forward, waitForMounts, type MountOutcome } from './verify.ts';
 
 export interface ExecuteDeps extends ApplyDeps, NodeDeps {
@@ -57,11 +58,18 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
       log(`${label}: ${deps.probe} answered on every mount`);
     }
   }
+  // Nothing to move but the pin: it still has to hold the target.
+  if (plan.batches.length === 0) await underPin(deps, record, null);
   const table =
     lastRead && deps.nodes.length === 0 && !deps.probe && paths.every((path) => lastRead.has(path))
       ? lastRead
       : await readTargets(deps.client, plan.pluginType, paths);
-  const outcomes = assessMounts(plan, table);
+  const probed = new Set(deps.probe ? plan.batches.flat() : []);
+  const outcomes = assessMounts(plan, table).map((o) =>
+    probed.has(o.path) && o.result !== 'failed'
+      ? { ...o, evidence: [...o.evidence, 'probe' as const] }
+      : o,
+  );
   const failed = outcomes.filter((o) => o.result === 'failed');
   if (failed.length > 0) {
     throw new VerificationError(`verification failed: ${failed.map((o) => o.problem).join('; ')}`);
@@ -80,14 +88,18 @@ async function stopOnDrift(
   withCatalog: boolean,
 ): Promise<void> {
   const { client, plan } = deps;
-  const [table, entry] = await Promise.all([
+  const [table, entry, pin] = await Promise.all([
     readTargets(client, plan.pluginType, paths),
     withCatalog && plan.version && plan.sha256
       ? readCatalogEntry(client, plan.pluginType, plan.pluginName, plan.version)
       : Promise.resolve(undefined),
+    withCatalog && plan.server.pins
+      ? readPin(client, plan.pluginType, plan.pluginName)
+      : Promise.resolve(undefined),
   ]);
   const problems = [
     ...(entry === undefined ? [] : catalogDrift(plan, entry)),
+    ...(pin === undefined ? [] : pinDrift(plan, pin)),
     ...targetDrift(plan, paths, table),
   ];
   if (problems.length > 0) {
@@ -100,11 +112,15 @@ async function stopOnDrift(
 /**
  * Deregisters the planned versions only after every mount is verified, and
  * only those that nothing runs at that moment: the state is read again,
- * because the server deregisters a version even while mounts use it.
+ * because the server deregisters a version even while mounts use it. The
+ * pin is read again too: the server refuses to deregister a pinned version.
  */
 export async function pruneCatalog(deps: ExecuteDeps, record: ApplyRecord): Promise<void> {
   const { client, plan, log } = deps;
-  const live = await readTargets(client, plan.pluginType, 'all');
+  const [live, pin] = await Promise.all([
+    readTargets(client, plan.pluginType, 'all'),
+    plan.server.pins ? readPin(client, plan.pluginType, plan.pluginName) : Promise.resolve(null),
+  ]);
   const inUse = new Set<string>();
   for (const target of live.values()) {
     if (target.plugin !== plan.pluginName) continue;
@@ -112,6 +128,10 @@ export async function pruneCatalog(deps: ExecuteDeps, record: ApplyRecord): Prom
     inUse.add(target.runningVersion);
   }
   for (const version of plan.prune) {
+    if (version === pin) {
+      log(`kept ${version}: it is pinned`);
+      continue;
+    }
     if (inUse.has(version)) {
       log(`kept ${version}: a mount started using it during the rollout`);
       continue;

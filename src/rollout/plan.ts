@@ -1,7 +1,8 @@
 import type { PluginType } from '../config.ts';
 import { PreflightError } from '../errors.ts';
 import type { PluginFileState } from '../artifact/place.ts';
-import type { CatalogEntry, CatalogVersion } from '../vault/catalog.ts';
+import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vault/catalog.ts';
+import type { ServerFeatures } from '../vault/identity.ts';
 import { prunableVersions } from './prune.ts';
 import type { MountState } from '../vault/mounts.ts';
 
@@ -22,6 +23,7 @@ export interface PlanInput {
   /** The version a pin holds the plugin at (Vault 1.16+), or `null`. */
   pin: string | null;
   movePin: boolean;
+  server: ServerFeatures;
   /** Every version of the plugin in the catalog, for pruning. */
   catalogVersions: readonly CatalogVersion[];
   /** Newest external versions to keep after success; `null` prunes nothing. */
@@ -61,8 +63,20 @@ export interface Plan {
   batches: string[][];
   /** Whether the first batch is the canary. */
   canary: boolean;
-  /** The pin to move before the first reload, and back on rollback. */
+  /** The version a pin held the plugin at when the plan was made, or `null`. */
+  pinned: string | null;
+  /**
+   * The pin the rollout writes: lifted around each batch's tunes (the server
+   * refuses a version tune while a pin is in effect) and left at `to`; `to`
+   * is empty when the pin is removed (a builtin cannot be pinned). Restored
+   * to `from` on rollback.
+   */
   pin: { from: string; to: string } | null;
+  /** Mounts of the plugin not being rolled that a moved or removed pin changes at their next reload. */
+  pinnedElsewhere: string[];
+  /** Every mount or connection of the plugin, when the plan saw them all (`mounts: all`); else `null`. */
+  everyTarget: string[] | null;
+  server: Pick<ServerFeatures, 'pins' | 'pluginReload' | 'connectionReload'>;
   /** Catalog versions to deregister once every mount is verified. */
   prune: string[];
   changes: boolean;
@@ -139,16 +153,18 @@ export function planRollout(input: PlanInput): Plan {
       action: mountAction(mount, input.version, input.sha256),
     });
   }
-  if (input.pin !== null && input.pin !== input.version && !input.movePin) {
+  const builtinTarget = isBuiltinVersion(input.version);
+  if (!builtinTarget && IN_PROCESS[input.pluginType].includes(input.pluginName)) {
     problems.push(
-      `a pin holds ${input.pluginType} plugin ${input.pluginName} at ${input.pin}, and every reload starts the pinned version whatever the mounts say; set pin: true to move the pin to ${input.version}, or delete the pin`,
+      `${input.pluginType} plugin ${input.pluginName}: ${input.server.name} serves ${input.pluginName} mounts with its own builtin code whatever version they are tuned to (it refuses to enable ${input.pluginName} at a non-builtin version), so ${input.version} would be registered and never started; release the build under a plugin name of its own and mount that`,
     );
   }
+  const tunes = steps.some((s) => s.action === 'tune');
+  const pin = pinMove(input, tunes, builtinTarget, problems);
   if (problems.length > 0) throw new PreflightError(problems.join('; '));
-  const pin =
-    input.pin !== null && input.pin !== input.version
-      ? { from: input.pin, to: input.version }
-      : null;
+  const moving = new Set(steps.map((s) => s.path));
+  const pluginTargets = [...input.mountTable.values()].filter((m) => m.plugin === input.pluginName);
+  const pinAfter = pin ? pin.to || null : input.pin;
   const prune =
     input.keepVersions === null
       ? []
@@ -159,7 +175,8 @@ export function planRollout(input: PlanInput): Plan {
             : [...input.catalogVersions, { version: input.version, builtin: false }],
           inUse: versionsInUse(input, steps),
           keep: input.keepVersions,
-          protect: [input.version, ...(input.pin === null ? [] : [input.pin])],
+          // The server refuses to deregister a pinned version.
+          protect: [input.version, ...(pinAfter === null ? [] : [pinAfter])],
         });
   const pluginFile = file === null ? 'unmanaged' : file.present ? 'present' : 'copy';
   const catalog = entry ? 'present' : 'register';
@@ -175,7 +192,21 @@ export function planRollout(input: PlanInput): Plan {
     discovered,
     batches: batchesOf(steps, input.canary, input.batchSize),
     canary: steps.some((s) => s.action !== 'none' && input.canary.includes(s.path)),
+    pinned: input.pin,
     pin,
+    pinnedElsewhere:
+      pin && pin.from !== pin.to
+        ? [...input.allTargets.values()]
+            .filter((t) => t.plugin === input.pluginName && !moving.has(t.path))
+            .map((t) => t.path)
+            .sort()
+        : [],
+    everyTarget: input.mounts === 'all' ? pluginTargets.map((m) => m.path).sort() : null,
+    server: {
+      pins: input.server.pins,
+      pluginReload: input.server.pluginReload,
+      connectionReload: input.server.connectionReload,
+    },
     prune,
     changes:
       pluginFile === 'copy' ||
@@ -184,6 +215,58 @@ export function planRollout(input: PlanInput): Plan {
       prune.length > 0 ||
       steps.some((s) => s.action !== 'none'),
   };
+}
+
+/**
+ * Plugins the server runs in process from its own code whatever the catalog
+ * holds: Vault 1.21.0's core backends (kv, cubbyhole, system, identity, the
+ * database engine itself; token for auth), whose enable handler refuses a
+ * non-builtin version. Measured for kv on Vault 1.21.0 and OpenBao 2.7.2: a
+ * kv mount tuned to a registered build keeps serving kv, no plugin process is
+ * started, and running_sha256 stays empty (Vault even reports the tuned
+ * version as running).
+ */
+const IN_PROCESS: Record<PluginType, readonly string[]> = {
+  secret: ['kv', 'generic', 'cubbyhole', 'system', 'identity', 'database'],
+  auth: ['token'],
+  database: [],
+};
+
+/**
+ * The pin the rollout must write, or `null`. While a pin is in effect the
+ * server refuses every version tune, so a rollout that tunes lifts the pin
+ * and sets it again even when it already holds the target; and every reload
+ * starts the pinned version, so a pin at another version must move. Both
+ * are writes to a setting that covers every mount of the plugin, so they
+ * need `pin: true`.
+ */
+function pinMove(
+  input: PlanInput,
+  tunes: boolean,
+  builtinTarget: boolean,
+  problems: string[],
+): Plan['pin'] {
+  const what = `${input.pluginType} plugin ${input.pluginName}`;
+  if (input.movePin && !input.server.pins) {
+    problems.push(
+      `pin: true, but ${input.server.name} has no plugin pins (Vault 1.16 and later have them); remove the input`,
+    );
+    return null;
+  }
+  const pinned = input.pin;
+  if (pinned === null) return null;
+  // A builtin cannot be pinned: going back to it removes the pin.
+  const to = builtinTarget ? '' : input.version;
+  if (pinned === to && !tunes) return null;
+  if (!input.movePin) {
+    problems.push(
+      pinned !== to
+        ? `a pin holds ${what} at ${pinned}, and every reload starts the pinned version whatever the mounts say; set pin: true to ${to ? `move the pin to ${to}` : 'remove the pin (a builtin cannot be pinned)'}, or delete the pin`
+        : `a pin holds ${what} at ${pinned}, and the server refuses to tune a mount's version while a pin is in effect; set pin: true to lift the pin for the tunes and set it again, or delete the pin`,
+    );
+    return null;
+  }
+  return { from: pinned, to };
 }
 
 /** What every mount or connection of the plugin will be configured for, or run, after the rollout. */

@@ -10,11 +10,12 @@ import {
   requireCapabilities,
   writeRequirements,
 } from '../vault/capabilities.ts';
-import type { ServerIdentity } from '../vault/identity.ts';
+import { featuresOf, type ServerIdentity } from '../vault/identity.ts';
 import { namespaceExists } from '../vault/namespaces.ts';
 import { readPin } from '../vault/pins.ts';
 import { readTargets } from '../vault/targets.ts';
 import { effectiveCommand, planRollout, type Plan } from './plan.ts';
+import { possibleRestarts } from './restarts.ts';
 
 /**
  * Reads everything the plan depends on — catalog, pin, mounts or
@@ -40,7 +41,8 @@ export async function preflight(
   }
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
-  const pins = identity.product === 'Vault';
+  const server = featuresOf(identity);
+  const pins = server.pins;
   const scope = {
     type,
     name,
@@ -101,10 +103,15 @@ export async function preflight(
     pluginFile,
     pin,
     movePin: safety.movePin,
+    server,
     catalogVersions,
     keepVersions: revert ? 0 : safety.keepVersions,
     allTargets,
   });
-  await requireCapabilities(client, writeRequirements(plan, config.namespace, safety.probe), asked);
+  await requireCapabilities(
+    client,
+    writeRequirements(plan, config.namespace, safety.probe, possibleRestarts(plan)),
+    asked,
+  );
   return plan;
 }

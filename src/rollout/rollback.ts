@@ -1,56 +1,77 @@
 import { forEachLimited } from '../concurrency.ts';
-import { writePin } from '../vault/pins.ts';
-import { moveTarget, needsReload } from '../vault/targets.ts';
-import { reload, emptyRecord, type ApplyRecord } from './apply.ts';
+import { readCatalogEntry } from '../vault/catalog.ts';
+import { moveTarget } from '../vault/targets.ts';
+import { emptyRecord, restartTargets, setPin, type ApplyRecord } from './apply.ts';
 import { verifyEveryNode, withNodeViews } from './nodes.ts';
+import { restartsFor } from './restarts.ts';
 import type { ExecuteDeps } from './execute.ts';
-import { backward, outcome, waitForMounts, type MountOutcome } from './verify.ts';
+import {
+  backward,
+  evidenceOf,
+  outcome,
+  versionsToLookUp,
+  waitForMounts,
+  type MountOutcome,
+} from './verify.ts';
 
 /**
  * Tunes every mount the failed rollout touched back to the version it had,
- * reloads them and proves they run it again. Catalog entries are left alone:
- * the previous version must stay registered for the mounts to run it.
+ * puts the pin back where it was, restarts them and proves they run what
+ * that configuration starts. Catalog entries are left alone: the previous
+ * version must stay registered for the mounts to run it.
+ *
+ * With a pin the order is the apply order reversed: lift the pin (the server
+ * refuses version tunes under one), tune back, set the pin to its old version
+ * — also when a tune back fails, so the pin is never left lifted — and only
+ * then restart, so each mount starts what the restored pin says.
  */
 export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<MountOutcome[]> {
-  const { plan, log } = deps;
+  const { client, plan, log } = deps;
   const touched = plan.mounts.filter(
     (m) => record.tuned.includes(m.path) || record.reloaded.includes(m.path),
   );
   const paths = touched.map((m) => m.path);
-  if (record.pinFrom) {
-    await writePin(deps.client, plan.pluginType, plan.pluginName, record.pinFrom);
-    log(`moved the pin of ${plan.pluginName} back to ${record.pinFrom}`);
+  log(`rolling back ${paths.join(', ') || 'the pin'}`);
+  const hashes = new Map<string, string>();
+  for (const version of versionsToLookUp(plan, touched)) {
+    const entry = await readCatalogEntry(client, plan.pluginType, plan.pluginName, version);
+    if (entry?.sha256) hashes.set(version, entry.sha256);
   }
-  log(`rolling back ${paths.join(', ')}`);
-  await forEachLimited(
-    touched.filter((m) => m.from !== m.to),
-    deps.concurrency,
-    async (step) => {
-      const version = backward(step).version;
-      await moveTarget(deps.client, plan.pluginType, plan.pluginName, step.path, version);
-      log(`tuned ${step.path} back to ${version}`);
-    },
-  );
-  if (needsReload(plan.pluginType)) await reload(deps, paths, emptyRecord());
-  const table = await waitForMounts(deps, paths, backward, 'rollback verification');
-  if (deps.nodes.length > 0) {
-    await verifyEveryNode(
-      deps,
-      paths,
-      backward,
-      'rollback verification',
-      emptyRecord().nodeReloads,
+  const expect = backward(plan, hashes);
+  const tuneBack = (): Promise<void> =>
+    forEachLimited(
+      touched.filter((m) => m.from !== m.to),
+      deps.concurrency,
+      async (step) => {
+        const version = expect(step).configured;
+        await moveTarget(client, plan.pluginType, plan.pluginName, step.path, version);
+        log(`tuned ${step.path} back to ${version}`);
+      },
     );
+  if (record.pinFrom) {
+    await setPin(deps, '');
+    try {
+      await tuneBack();
+    } finally {
+      await setPin(deps, record.pinFrom);
+    }
+  } else {
+    await tuneBack();
   }
-  const outcomes = plan.mounts.map((step) =>
-    paths.includes(step.path)
-      ? outcome(step, table.get(step.path), 'rolled-back', '')
-      : outcome(
-          step,
-          table.get(step.path),
-          step.action === 'none' ? 'unchanged' : 'not-started',
-          '',
-        ),
-  );
-  return withNodeViews(deps, plan, outcomes, backward);
+  // Writing a connection restarts it at once, with the pin lifted; under the
+  // restored pin it must start again.
+  const restart = plan.pluginType !== 'database' || record.pinFrom ? paths : [];
+  await restartTargets(deps, restartsFor(plan, restart), emptyRecord());
+  const table = await waitForMounts(deps, paths, expect, 'rollback verification');
+  if (deps.nodes.length > 0) {
+    await verifyEveryNode(deps, paths, expect, 'rollback verification', emptyRecord().nodeReloads);
+  }
+  const outcomes = plan.mounts.map((step) => {
+    const now = table.get(step.path);
+    if (!paths.includes(step.path)) {
+      return outcome(step, now, step.action === 'none' ? 'unchanged' : 'not-started', '');
+    }
+    return outcome(step, now, 'rolled-back', '', now ? evidenceOf(now, expect(step)) : []);
+  });
+  return withNodeViews(deps, plan, outcomes, expect);
 }

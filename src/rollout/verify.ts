@@ -1,10 +1,27 @@
 import { VerificationError } from '../errors.ts';
+import { isBuiltinVersion } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import type { MountState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
 import { describeMount, type MountStep, type Plan } from './plan.ts';
 
 export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
+
+/**
+ * What proved a mount runs what it should, strongest first:
+ * - `sha256`: its running_sha256 is the expected binary's hash — the server
+ *   checks a plugin file against the catalog's hash before it starts it, and
+ *   reports that hash;
+ * - `builtin`: a builtin version runs and no hash is reported, as for every
+ *   plugin the server serves from its own code;
+ * - `running-version`: a database connection (Vault reports its running
+ *   version, never a hash);
+ * - `configured-version`: a database connection on a server that reports no
+ *   running version (OpenBao): its configuration reads back the version, and
+ *   the restart with it was accepted;
+ * - `probe`: added when the `probe` path answered through the new process.
+ */
+export type Evidence = 'sha256' | 'builtin' | 'running-version' | 'configured-version' | 'probe';
 
 export interface MountOutcome {
   path: string;
@@ -15,6 +32,8 @@ export interface MountOutcome {
   runningSha256: string;
   result: MountResult;
   problem: string;
+  /** What proved the result; empty when nothing was proven. */
+  evidence: Evidence[];
   /** What each listed node runs for this mount, read through that node's own address. */
   nodes: NodeView[];
 }
@@ -27,33 +46,69 @@ export interface NodeView {
   problem: string;
 }
 
-/** What a mount must run; `sha256: null` when only the version can be known. */
+/** What a mount must be configured for and run. */
 export interface Expectation {
-  version: string;
+  configured: string;
+  /** Differs from `configured` when a pin holds the plugin at another version. */
+  running: string;
+  /**
+   * The hash it must report: a binary's hash, `''` for a builtin (the server
+   * reports none), or `null` when the server reports no hash at all
+   * (database connections).
+   */
   sha256: string | null;
 }
 
 export function forward(plan: Plan): (step: MountStep) => Expectation {
-  // Connections report no running hash; their configured version is what the server restarted.
   const sha256 = plan.pluginType === 'database' ? null : plan.sha256;
-  return () => ({ version: plan.version, sha256 });
+  return () => ({ configured: plan.version, running: plan.version, sha256 });
 }
 
 /**
- * Going back means the version the mount had; its hash is known only when
- * it was running that version when the rollout read it.
+ * Going back means the version the mount was configured for, and running
+ * what the pin held before (or that version). The hash is the one the mount
+ * ran when the rollout read it if it ran that version then; otherwise the
+ * catalog's entry for it, which `catalogHashes` holds.
  */
-export function backward(step: MountStep): Expectation {
-  // A mount enabled without a version cannot be tuned back to none; the server
-  // refuses an empty version. It goes back to the version it was running.
-  const version = step.from || step.runningVersion;
-  return {
-    version,
-    sha256: step.runningVersion === version ? step.runningSha256 : null,
+export function backward(
+  plan: Plan,
+  catalogHashes: ReadonlyMap<string, string>,
+): (step: MountStep) => Expectation {
+  return (step) => {
+    // A mount enabled without a version cannot be tuned back to none; the server
+    // refuses an empty version. It goes back to the version it was running.
+    const configured = step.from || step.runningVersion;
+    const running = plan.pinned ?? configured;
+    const sha256 =
+      plan.pluginType === 'database'
+        ? null
+        : step.runningVersion === running
+          ? step.runningSha256
+          : isBuiltinVersion(running)
+            ? ''
+            : (catalogHashes.get(running) ?? null);
+    return { configured, running, sha256 };
   };
 }
 
-/** The mismatch between a mount's live state and what it should run, or '' when it matches. */
+/** The versions a rollback must learn the hash of from the catalog. */
+export function versionsToLookUp(plan: Plan, steps: readonly MountStep[]): string[] {
+  const wanted = new Set<string>();
+  if (plan.pluginType === 'database') return [];
+  for (const step of steps) {
+    const running = plan.pinned ?? (step.from || step.runningVersion);
+    if (step.runningVersion !== running && !isBuiltinVersion(running)) wanted.add(running);
+  }
+  return [...wanted];
+}
+
+/**
+ * The mismatch between a mount's live state and what it should run, or ''
+ * when it matches. An empty running hash where a binary's hash is expected
+ * is never taken for the binary: the server reports a hash for every plugin
+ * it starts from the catalog, so an empty one means its own code serves the
+ * mount (Vault 1.21.0 even reports the tuned version as running then).
+ */
 export function mismatch(
   type: Plan['pluginType'],
   path: string,
@@ -61,29 +116,47 @@ export function mismatch(
   expected: Expectation,
 ): string {
   const where = describeMount(type, path);
-  const want = `${expected.version || '(unversioned)'}${expected.sha256 ? ` sha256 ${expected.sha256}` : ''}`;
   if (!now) return `${where} disappeared during the rollout`;
-  if (now.version !== expected.version) {
-    return `${where} is configured for ${now.version || '(unversioned)'}, not ${expected.version || '(unversioned)'}`;
+  if (now.version !== expected.configured) {
+    return `${where} is configured for ${now.version || '(unversioned)'}, not ${expected.configured || '(unversioned)'}`;
   }
-  const runsVersion = expected.version === '' || now.runningVersion === expected.version;
+  const want = `${expected.running || '(unversioned)'}${expected.sha256 ? ` sha256 ${expected.sha256}` : ''}`;
+  const runsVersion = expected.running === '' || now.runningVersion === expected.running;
+  if (runsVersion && expected.sha256 && now.runningSha256 === '') {
+    return `${where} reports ${now.runningVersion} but an empty running_sha256, so the registered build ${expected.sha256} does not serve it (the server reports the hash of every plugin it starts from the catalog; none means its own builtin code answers, or nothing started)`;
+  }
   if (!runsVersion || (expected.sha256 !== null && now.runningSha256 !== expected.sha256)) {
     return `${where} runs ${now.runningVersion || '(unknown)'} sha256 ${now.runningSha256 || '(none)'}, not ${want}`;
   }
   return '';
 }
 
+/** What proved a matching mount (see `Evidence`); call only when `mismatch` found nothing. */
+export function evidenceOf(now: MountState, expected: Expectation): Evidence[] {
+  if (expected.sha256 === null) {
+    return [now.runningReported === false ? 'configured-version' : 'running-version'];
+  }
+  return [expected.sha256 ? 'sha256' : 'builtin'];
+}
+
 /** Compares what each mount runs now with the plan; pure, so the verdict is unit-tested. */
 export function assessMounts(plan: Plan, table: ReadonlyMap<string, MountState>): MountOutcome[] {
+  const expect = forward(plan);
   return plan.mounts.map((step) => {
     const now = table.get(step.path);
-    const problem = mismatch(plan.pluginType, step.path, now, forward(plan)(step));
+    const problem = mismatch(plan.pluginType, step.path, now, expect(step));
     const result: MountResult = problem
       ? 'failed'
       : step.action === 'none'
         ? 'unchanged'
         : 'updated';
-    return outcome(step, now, result, problem);
+    return outcome(
+      step,
+      now,
+      result,
+      problem,
+      now && !problem ? evidenceOf(now, expect(step)) : [],
+    );
   });
 }
 
@@ -92,6 +165,7 @@ export function outcome(
   now: MountState | undefined,
   result: MountResult,
   problem: string,
+  evidence: Evidence[] = [],
 ): MountOutcome {
   return {
     path: step.path,
@@ -102,6 +176,7 @@ export function outcome(
     runningSha256: now?.runningSha256 ?? '',
     result,
     problem,
+    evidence,
     nodes: [],
   };
 }

@@ -2,6 +2,7 @@ import type { MountType, PluginType } from '../config.ts';
 import { splitConnection } from './connections.ts';
 import { PreflightError } from '../errors.ts';
 import type { Plan } from '../rollout/plan.ts';
+import type { Restart } from '../rollout/restarts.ts';
 import type { VaultClient } from './client.ts';
 
 /** A capability the rollout needs on a path, and what for, so a refusal can say both. */
@@ -92,8 +93,16 @@ export function readRequirements(scope: ReadScope): Requirement[] {
   return needs;
 }
 
-/** What the plan's writes need: on OpenBao, catalog writes and auth tunes need sudo as well. */
-export function writeRequirements(plan: Plan, namespace: string, probe: string): Requirement[] {
+/**
+ * What the plan's writes need: on OpenBao, catalog writes and auth tunes need
+ * sudo as well. `restarts` are the reloads the rollout and its rollback may send.
+ */
+export function writeRequirements(
+  plan: Plan,
+  namespace: string,
+  probe: string,
+  restarts: readonly Restart[],
+): Requirement[] {
   const needs: Requirement[] = [];
   if (plan.catalog === 'register') {
     needs.push({
@@ -105,8 +114,9 @@ export function writeRequirements(plan: Plan, namespace: string, probe: string):
   if (plan.pin) {
     needs.push({
       path: `sys/plugins/pins/${plan.pluginType}/${plan.pluginName}`,
-      capabilities: ['update'],
-      why: `to move its pin to ${plan.version}`,
+      // The pin is lifted for every tune, and on rollback.
+      capabilities: ['update', 'delete'],
+      why: plan.pin.to ? `to move its pin to ${plan.pin.to}` : 'to remove its pin',
     });
   }
   if (plan.prune.length > 0) {
@@ -133,13 +143,7 @@ export function writeRequirements(plan: Plan, namespace: string, probe: string):
           },
     );
   }
-  if (plan.batches.length > 0 && plan.pluginType !== 'database') {
-    needs.push({
-      path: reloadPath(namespace),
-      capabilities: ['update'],
-      why: 'to reload the mounts',
-    });
-  }
+  for (const restart of restarts) needs.push(restartRequirement(plan, namespace, restart));
   if (probe) {
     for (const path of plan.batches.flat()) {
       needs.push({
@@ -150,6 +154,34 @@ export function writeRequirements(plan: Plan, namespace: string, probe: string):
     }
   }
   return needs;
+}
+
+function restartRequirement(plan: Plan, namespace: string, restart: Restart): Requirement {
+  switch (restart.kind) {
+    case 'mounts':
+      return { path: reloadPath(namespace), capabilities: ['update'], why: 'to reload the mounts' };
+    case 'plugin':
+      // Root namespace only: it reaches every namespace.
+      return {
+        path: `sys/plugins/reload/${plan.pluginType}/${plan.pluginName}`,
+        capabilities: ['update'],
+        why: 'to reload every mount of the plugin',
+      };
+    case 'connection': {
+      const { mount, name } = splitConnection(restart.path);
+      return {
+        path: inNamespace(namespace, `${mount}/reset/${name}`),
+        capabilities: ['update'],
+        why: `to restart connection ${restart.path}`,
+      };
+    }
+    case 'connections':
+      return {
+        path: inNamespace(namespace, `${restart.mount}/reload/${plan.pluginName}`),
+        capabilities: ['update'],
+        why: `to restart the connections under ${restart.mount}`,
+      };
+  }
 }
 
 function tunePath(type: MountType, namespace: string, path: string): string {

@@ -1,6 +1,11 @@
 import type { PluginType } from '../config.ts';
 import type { VaultClient } from './client.ts';
 
+/** Builtin versions carry `+builtin` metadata: `v0.25.0+builtin`, `v1.21.0+builtin.vault`, `v2.7.2+builtin.bao`. */
+export function isBuiltinVersion(version: string): boolean {
+  return /\+builtin(\.|$)/.test(version);
+}
+
 export interface CatalogEntry {
   name: string;
   version: string;

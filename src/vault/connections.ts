@@ -3,7 +3,7 @@ import type { VaultClient } from './client.ts';
 import type { MountState } from './mounts.ts';
 
 interface ConnectionConfig {
-  data?: { plugin_name?: string; plugin_version?: string };
+  data?: { plugin_name?: string; plugin_version?: string; running_plugin_version?: string };
 }
 
 /** `team-a/database/orders` → mount `team-a/database`, connection `orders`. */
@@ -14,7 +14,9 @@ export function splitConnection(path: string): { mount: string; name: string } {
 
 /**
  * The server restarts a connection when its config is written and reports no
- * running hash for it, so the configured version is also what runs.
+ * running hash for it. Vault also reports the version the connection runs
+ * (which a pin may make differ from the configured one); OpenBao 2.7.2 does
+ * not, and there the configured version stands in for it.
  */
 export async function readConnection(
   client: VaultClient,
@@ -31,12 +33,14 @@ export async function readConnection(
   }
   if (!response) return null;
   const version = response.data?.plugin_version ?? '';
+  const running = response.data?.running_plugin_version;
   return {
     path,
     plugin: response.data?.plugin_name ?? '',
     version,
-    runningVersion: version,
+    runningVersion: running ?? version,
     runningSha256: '',
+    runningReported: running !== undefined,
   };
 }
 

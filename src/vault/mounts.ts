@@ -8,6 +8,8 @@ export interface MountState {
   version: string;
   runningVersion: string;
   runningSha256: string;
+  /** `false` when the server reports no running version (OpenBao's connections) and the configured one stands in. */
+  runningReported?: boolean;
 }
 
 interface RawMount {

@@ -5,9 +5,14 @@ import type { VaultClient } from './client.ts';
  * Pinned versions exist in Vault 1.16 and later (not in OpenBao, which
  * answers 404 "unsupported path", the same as "no pin"). Shapes follow
  * Vault's API documentation for /sys/plugins/pins/:type/:name:
- *   GET  → { "data": { "name": "github", "type": "auth", "version": "v1.0.0" } }, 404 when none
- *   POST ← { "version": "v1.0.0" }
+ *   GET    → { "data": { "name": "github", "type": "auth", "version": "v1.0.0" } }, 404 when none
+ *   POST   ← { "version": "v1.0.0" }
+ *   DELETE → 200 or 204, also when there is no pin (measured on Vault 1.21.0)
  */
+
+function pinPath(type: PluginType, name: string): string {
+  return `sys/plugins/pins/${type}/${name}`;
+}
 
 export async function readPin(
   client: VaultClient,
@@ -15,23 +20,28 @@ export async function readPin(
   name: string,
 ): Promise<string | null> {
   const response = await client.read<{ data?: { version?: string } }>(
-    `sys/plugins/pins/${type}/${name}`,
+    pinPath(type, name),
     {},
     { root: true },
   );
   return response?.data?.version ?? null;
 }
 
+/** Setting the same version again changes nothing, so a lost answer is simply sent again. */
 export async function writePin(
   client: VaultClient,
   type: PluginType,
   name: string,
   version: string,
 ): Promise<void> {
-  await client.write(
-    'POST',
-    `sys/plugins/pins/${type}/${name}`,
-    { version },
-    { root: true, confirm: async () => (await readPin(client, type, name)) === version },
-  );
+  await client.write('POST', pinPath(type, name), { version }, { root: true, repeatable: true });
+}
+
+/** Removes the pin; removing one that is gone already answers the same. */
+export async function deletePin(
+  client: VaultClient,
+  type: PluginType,
+  name: string,
+): Promise<void> {
+  await client.write('DELETE', pinPath(type, name), undefined, { root: true, repeatable: true });
 }

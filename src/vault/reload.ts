@@ -1,5 +1,7 @@
+import type { PluginType } from '../config.ts';
 import { VerificationError } from '../errors.ts';
 import type { VaultClient } from './client.ts';
+import { splitConnection } from './connections.ts';
 
 export interface ReloadOutcome {
   reloadIds: string[];
@@ -19,10 +21,10 @@ interface ReloadResponse {
 }
 
 /**
- * Reloads exactly the rolled mounts rather than every mount of the plugin,
- * so mounts the user did not list keep their running processes. Vault warns
- * when the node that answered reloaded nothing; that is a failure, never a
- * silent success.
+ * Reloads exactly the listed mounts, in the request's namespace, so mounts
+ * the user did not list keep their running processes. Vault warns when the
+ * node that answered reloaded nothing; that is a failure, never a silent
+ * success.
  */
 export async function reloadMounts(
   client: VaultClient,
@@ -31,33 +33,111 @@ export async function reloadMounts(
 ): Promise<ReloadOutcome> {
   const reloadIds: string[] = [];
   for (let i = 0; i < mounts.length; i += MOUNTS_PER_RELOAD) {
-    const id = await reloadOnce(client, mounts.slice(i, i + MOUNTS_PER_RELOAD), scope);
+    const batch = mounts.slice(i, i + MOUNTS_PER_RELOAD);
+    const id = await reloadOnce(client, scope, {
+      method: 'PUT',
+      path: 'sys/plugins/reload/backend',
+      body: { mounts: batch },
+      root: false,
+      subject: batch.join(', '),
+    });
     if (id) reloadIds.push(id);
   }
   return { reloadIds };
 }
 
+/**
+ * Vault 1.16+: reloads every mount of the plugin, in every namespace, with
+ * one call from the root namespace (answered 200, or 202 with `scope:
+ * global`, with a `reload_id` either way; measured on Vault 1.21.0).
+ */
+export async function reloadPlugin(
+  client: VaultClient,
+  type: PluginType,
+  name: string,
+  scope: 'global' | 'local',
+): Promise<ReloadOutcome> {
+  const id = await reloadOnce(client, scope, {
+    method: 'POST',
+    path: `sys/plugins/reload/${type}/${name}`,
+    body: {},
+    root: true,
+    subject: `every mount of ${type} plugin ${name}`,
+  });
+  return { reloadIds: id ? [id] : [] };
+}
+
+/** Whether one reload call may carry this many mounts and still stay short. */
+export function fitsOneReload(mounts: number): boolean {
+  return mounts <= MOUNTS_PER_RELOAD;
+}
+
+interface ReloadCall {
+  method: 'PUT' | 'POST';
+  path: string;
+  body: Record<string, unknown>;
+  root: boolean;
+  /** What the call reloads, for the error. */
+  subject: string;
+}
+
 async function reloadOnce(
   client: VaultClient,
-  mounts: readonly string[],
   scope: 'global' | 'local',
+  call: ReloadCall,
 ): Promise<string> {
-  const body: Record<string, unknown> = { mounts };
-  if (scope === 'global') body.scope = 'global';
+  const body = scope === 'global' ? { ...call.body, scope: 'global' } : call.body;
   const response = await client.write<ReloadResponse>(
-    'PUT',
-    'sys/plugins/reload/backend',
+    call.method,
+    call.path,
     body,
     // A second reload of the same mounts only restarts them again.
-    { repeatable: true },
+    { repeatable: true, root: call.root },
   );
   const warnings = response?.warnings ?? [];
   if (warnings.length > 0) {
     throw new VerificationError(
-      `reload of ${mounts.join(', ')} reloaded nothing on the node that answered: ${warnings.join('; ')}`,
+      `reload of ${call.subject} reloaded nothing on the node that answered: ${warnings.join('; ')}`,
     );
   }
   return response?.data?.reload_id ?? '';
+}
+
+/**
+ * Restarts one database connection with the version its configuration (or
+ * a pin) names, leaving the configuration as it is: `<db-mount>/reset/<name>`,
+ * on Vault and OpenBao alike.
+ */
+export async function resetConnection(client: VaultClient, path: string): Promise<void> {
+  const { mount, name } = splitConnection(path);
+  await client.write('POST', `${mount}/reset/${name}`, {}, { repeatable: true });
+}
+
+/**
+ * Restarts every connection of a plugin under one database mount with one
+ * call (Vault; OpenBao 2.7.2 has no such path). The server only logs a
+ * connection that failed to restart and leaves it out of `connections`, so
+ * the answer is checked for each expected one.
+ */
+export async function reloadConnections(
+  client: VaultClient,
+  mount: string,
+  plugin: string,
+  expected: readonly string[],
+): Promise<void> {
+  const response = await client.write<{ data?: { connections?: string[] } }>(
+    'POST',
+    `${mount}/reload/${plugin}`,
+    {},
+    { repeatable: true },
+  );
+  const restarted = new Set(response?.data?.connections ?? []);
+  const missing = expected.filter((path) => !restarted.has(splitConnection(path).name));
+  if (missing.length > 0) {
+    throw new VerificationError(
+      `reload of plugin ${plugin} under ${mount}/ did not restart ${missing.join(', ')}; the server log has the reason`,
+    );
+  }
 }
 
 /*
@@ -121,14 +201,4 @@ export async function waitForGlobalReload(wait: ReloadWait): Promise<NodeReload[
     await wait.sleep(pause);
     pause = Math.min(pause * 2, 4000);
   }
-}
-
-/** How many nodes the cluster has, from sys/ha-status (Vault 1.10+); 1 when HA is off. */
-export async function countClusterNodes(client: VaultClient): Promise<number> {
-  const response = await client.read<{ data?: { nodes?: unknown[] } }>(
-    'sys/ha-status',
-    {},
-    { root: true },
-  );
-  return Math.max(1, response?.data?.nodes?.length ?? 1);
 }

@@ -209,20 +209,23 @@ describe('pure decisions', () => {
   });
 
   it('tells Vault from OpenBao and Enterprise from community by sys/health', () => {
-    // Shapes from Vault's sys/health and sys/leader API documentation, and OpenBao 2.7.2 as measured.
+    // Shapes from Vault's sys/health, sys/leader and sys/ha-status API documentation, and OpenBao 2.7.2 as measured.
     expect(
       describeIdentity(
         identify(
           { version: '1.17.2+ent', enterprise: true, standby: true, performance_standby: true },
           { ha_enabled: true, is_self: false, leader_address: 'https://v1:8200' },
+          { data: { nodes: [{}, {}, {}] } },
         ),
       ),
-    ).toBe('Vault 1.17.2+ent Enterprise, performance standby of https://v1:8200');
+    ).toBe(
+      'Vault 1.17.2+ent Enterprise, 3 nodes, answered by a performance standby of https://v1:8200',
+    );
     expect(
       describeIdentity(
         identify({ version: '1.17.2', enterprise: false }, { ha_enabled: true, is_self: true }),
       ),
-    ).toBe('Vault 1.17.2 community, active node');
+    ).toBe('Vault 1.17.2 community, HA cluster');
     expect(describeIdentity(identify({ version: '2.7.2' }, { ha_enabled: false }))).toBe(
       'OpenBao 2.7.2 community, single node',
     );

@@ -3,6 +3,13 @@ import { effectiveCommand, planRollout, type PlanInput } from '../../src/rollout
 import { assessMounts } from '../../src/rollout/verify.ts';
 import type { MountState } from '../../src/vault/mounts.ts';
 
+const VAULT = {
+  name: 'Vault 1.21.0',
+  pins: true,
+  pluginReload: true,
+  connectionReload: true,
+  reloadStatus: false,
+};
 const OLD = '1'.repeat(64);
 const NEW = '2'.repeat(64);
 
@@ -31,6 +38,7 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     pluginFile: { present: false },
     pin: null,
     movePin: false,
+    server: VAULT,
     catalogVersions: [],
     keepVersions: null,
     ...overrides,
@@ -147,6 +155,14 @@ describe('planRollout', () => {
 });
 
 describe('pins', () => {
+  const OPENBAO = {
+    name: 'OpenBao 2.7.2',
+    pins: false,
+    pluginReload: false,
+    connectionReload: false,
+    reloadStatus: false,
+  };
+
   it('refuses a pin that holds another version unless asked to move it', () => {
     expect(() => planRollout(input({ pin: 'v1.0.0' }))).toThrow(
       'a pin holds secret plugin acme at v1.0.0, and every reload starts the pinned version whatever the mounts say; set pin: true to move the pin to v1.0.1, or delete the pin',
@@ -157,8 +173,72 @@ describe('pins', () => {
     });
   });
 
-  it('leaves a pin that already holds the target alone', () => {
-    expect(planRollout(input({ pin: 'v1.0.1' })).pin).toBeNull();
+  it('needs pin: true to tune under a pin that already holds the target, and lifts and sets it again', () => {
+    expect(() => planRollout(input({ pin: 'v1.0.1' }))).toThrow(
+      "a pin holds secret plugin acme at v1.0.1, and the server refuses to tune a mount's version while a pin is in effect; set pin: true to lift the pin for the tunes and set it again, or delete the pin",
+    );
+    const plan = planRollout(input({ pin: 'v1.0.1', movePin: true }));
+    expect(plan.pin).toEqual({ from: 'v1.0.1', to: 'v1.0.1' });
+    expect(plan.pinnedElsewhere).toEqual([]);
+  });
+
+  it('leaves a pin that holds the target alone when nothing is tuned', () => {
+    const table = new Map([
+      ['acme', { ...mount('acme', 'v1.0.1', OLD), runningVersion: 'v1.0.0' }],
+      ['team-a/acme', mount('team-a/acme', 'v1.0.1', NEW)],
+    ]);
+    const plan = planRollout(input({ pin: 'v1.0.1', mountTable: table }));
+    expect(plan.pin).toBeNull();
+    expect(plan.pinned).toBe('v1.0.1');
+    expect(plan.batches).toEqual([['acme']]);
+  });
+
+  it('names the mounts a moved pin changes without listing them', () => {
+    const plan = planRollout(input({ pin: 'v1.0.0', movePin: true }));
+    expect(plan.pinnedElsewhere).toEqual(['other']);
+  });
+
+  it('removes the pin when going back to the builtin, which cannot be pinned', () => {
+    const builtin = 'v0.25.0+builtin';
+    const revert = {
+      version: builtin,
+      sha256: '',
+      catalogEntry: { name: 'acme', version: builtin, sha256: '', command: '', builtin: true },
+    };
+    expect(() => planRollout(input({ ...revert, pin: 'v1.0.0' }))).toThrow(
+      'set pin: true to remove the pin (a builtin cannot be pinned), or delete the pin',
+    );
+    expect(planRollout(input({ ...revert, pin: 'v1.0.0', movePin: true })).pin).toEqual({
+      from: 'v1.0.0',
+      to: '',
+    });
+  });
+
+  it('refuses pin: true on a server without pins, before anything else is written', () => {
+    expect(() => planRollout(input({ movePin: true, server: OPENBAO }))).toThrow(
+      'pin: true, but OpenBao 2.7.2 has no plugin pins (Vault 1.16 and later have them); remove the input',
+    );
+  });
+});
+
+describe('plugins the server serves from its own code', () => {
+  const kv = (version: string) =>
+    input({
+      pluginName: 'kv',
+      version,
+      mounts: ['secret'],
+      mountTable: new Map([['secret', mount('secret', '', '', 'kv')]]),
+    });
+
+  it('refuses to roll an external build of kv out, which would never start', () => {
+    expect(() => planRollout(kv('v0.25.1'))).toThrow(
+      'secret plugin kv: Vault 1.21.0 serves kv mounts with its own builtin code whatever version they are tuned to (it refuses to enable kv at a non-builtin version), so v0.25.1 would be registered and never started; release the build under a plugin name of its own and mount that',
+    );
+  });
+
+  it('lets kv go back to its builtin version', () => {
+    const plan = planRollout({ ...kv('v0.25.0+builtin'), sha256: '' });
+    expect(plan.mounts.map((m) => [m.path, m.action])).toEqual([['secret', 'tune']]);
   });
 });
 
@@ -185,11 +265,12 @@ describe('pruning', () => {
     expect(plan.changes).toBe(true);
   });
 
-  it('never prunes the pinned version', () => {
+  it('keeps the version the pin holds after the run, and lets go of the one it moved from', () => {
     const plan = planRollout(
-      input({ keepVersions: 1, catalogVersions: versions, pin: 'v0.9.0', movePin: true }),
+      input({ keepVersions: 0, catalogVersions: versions, pin: 'v0.9.0', movePin: true }),
     );
-    expect(plan.prune).not.toContain('v0.9.0');
+    expect(plan.prune).not.toContain('v1.0.1');
+    expect(plan.prune).toContain('v0.9.0');
   });
 });
 

@@ -197,6 +197,7 @@ describe('a command taken from the server catalog', () => {
       version: '2.7.2',
       haRole: 'single node',
       leaderAddress: '',
+      nodes: 1,
     });
   }
 

@@ -213,6 +213,13 @@ describe('plans', () => {
       pluginFile: null,
       pin: null,
       movePin: false,
+      server: {
+        name: 'OpenBao 2.7.2',
+        pins: false,
+        pluginReload: false,
+        connectionReload: false,
+        reloadStatus: false,
+      },
       catalogVersions: [],
       keepVersions: null,
       allTargets: mountTable,

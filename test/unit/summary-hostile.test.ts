@@ -80,7 +80,11 @@ const PLAN: Plan = {
   batches: [[PATH, PIPED]],
   canary: false,
   pin: null,
+  pinned: null,
   prune: [],
+  pinnedElsewhere: [],
+  everyTarget: null,
+  server: { pins: false, pluginReload: false, connectionReload: false },
   changes: true,
 };
 
@@ -92,6 +96,7 @@ const MOUNT: MountOutcome = {
   runningVersion: 'v1.0.1',
   runningSha256: SHA,
   result: 'updated',
+  evidence: ['sha256'],
   problem: '',
   nodes: [],
 };
@@ -160,7 +165,8 @@ describe('the summary of a run whose server sent hostile strings', () => {
   it('keeps every mount in its own row with its own cells', () => {
     const rows = tableRows(rendered);
     expect(rows).toHaveLength(3);
-    for (const row of rows) expect(row).toHaveLength(6);
+    // Mount, Before, Target, Running now, Running SHA-256, Proven by, Result.
+    for (const row of rows) expect(row).toHaveLength(7);
     // A person reads the path exactly as the server sent it, its line breaks marked.
     expect(textOf(rows[1]?.[0] ?? '')).toBe(`${PATH.replace(/\n/g, '␊')}/`);
     expect(textOf(rows[1]?.[1] ?? '')).toBe(PREVIOUS.replace(/\n/g, '␊'));

@@ -28,7 +28,11 @@ const PLAN: Plan = {
   discovered: null,
   batches: [['acme'], ['team-a/acme', 'team-b/acme']],
   canary: true,
+  pinned: null,
   pin: null,
+  pinnedElsewhere: [],
+  everyTarget: null,
+  server: { pins: false, pluginReload: false, connectionReload: false },
   prune: [],
   changes: true,
 };
@@ -43,6 +47,7 @@ function outcome(path: string, result: MountOutcome['result'], running = 'v1.0.1
     runningSha256: running === 'v1.0.1' ? SHA : OLD,
     result,
     problem: '',
+    evidence: result === 'updated' ? ['sha256'] : [],
     nodes: [],
   };
 }
@@ -112,6 +117,7 @@ describe('renderSummary', () => {
             runningSha256: SHA,
             result: 'failed',
             problem: '<img src=x onerror=alert(1)> | broken',
+            evidence: [],
             nodes: [],
           },
         ],
@@ -143,9 +149,11 @@ describe('renderSummary of a rollout', () => {
     expect(lines[2]).toBe(
       'secret plugin on `https://vault.example.com`: 3 mounts verified running the new binary.',
     );
-    expect(lines[4]).toBe('| Mount | Before | Target | Running now | Running SHA-256 | Result |');
+    expect(lines[4]).toBe(
+      '| Mount | Before | Target | Running now | Running SHA-256 | Proven by | Result |',
+    );
     expect(text).toContain(
-      '| `team-b/acme/` | `v1.0.0` | `v1.0.1` | `v1.0.1` | `cccccccccccc` | ✅ updated |',
+      '| `team-b/acme/` | `v1.0.0` | `v1.0.1` | `v1.0.1` | `cccccccccccc` | running SHA-256 | ✅ updated |',
     );
   });
 
