@@ -157,7 +157,8 @@ describe('a server that plants workflow commands and markup in every string it s
       expect(html).not.toMatch(/<img|<a href="https:\/\/evil/);
       const rows = rowsOfFirstTable(html);
       expect(rows).toHaveLength(4);
-      for (const row of rows) expect(row).toHaveLength(6);
+      // Mount, Before, Target, Running now, Running SHA-256, Proven by, Result.
+      for (const row of rows) expect(row).toHaveLength(7);
 
       const blocks = marked.lexer(run.summary).filter((t): t is Tokens.Code => t.type === 'code');
       const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
