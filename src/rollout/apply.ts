@@ -69,6 +69,14 @@ export function wroteAnything(record: ApplyRecord): boolean {
   );
 }
 
+/**
+ * Whether a write changed what a mount starts, so a failure needs rolling
+ * back. A new file or catalog entry alone changes nothing that runs.
+ */
+export function movedMounts(record: ApplyRecord): boolean {
+  return record.pinFrom !== '' || record.tuned.length > 0 || record.reloaded.length > 0;
+}
+
 /** Puts the binary in place and the version in the catalog: nothing runs it yet. */
 export async function prepareCatalog(
   deps: ApplyDeps & { binaryPath: string; pluginDirectory: string },
