@@ -39,7 +39,9 @@ export class VaultError extends Error {
     note = '',
   ) {
     const said = serverErrors.length > 0 ? `: ${serverErrors.join('; ')}` : '';
-    super(`${method} /v1/${path} answered ${status}${said}${note ? ` (${note})` : ''}`);
+    // Status 0 is no answer at all; quoting it as one would mislead.
+    const answered = status === 0 ? '' : ` answered ${status}`;
+    super(`${method} /v1/${path}${answered}${said}${note ? ` (${note})` : ''}`);
     this.method = method;
     this.path = path;
     this.status = status;

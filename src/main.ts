@@ -10,7 +10,7 @@ import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
 import { urlSecrets } from './report/redact.ts';
 import { renderSummary } from './report/summary.ts';
-import { emptyRecord, wroteAnything } from './rollout/apply.ts';
+import { emptyRecord, movedMounts, wroteAnything } from './rollout/apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './rollout/execute.ts';
 import type { Plan } from './rollout/plan.ts';
 import { preflight } from './rollout/preflight.ts';
@@ -184,8 +184,9 @@ export async function run(): Promise<void> {
   } catch (error) {
     report.error = { stage: current, message: oneLine(error) };
     const deps = execution;
-    // A failed prune comes after every mount was verified: nothing to roll back.
-    if (deps && current === 'rollout' && rollbackOnFailure && wroteAnything(report.record)) {
+    // A failed prune comes after every mount was verified, and a failure before
+    // any mount moved left nothing running differently: nothing to roll back.
+    if (deps && current === 'rollout' && rollbackOnFailure && movedMounts(report.record)) {
       try {
         report.mounts = await stage('rollback', 'Roll back the touched mounts', () =>
           rollBack(deps, report.record),

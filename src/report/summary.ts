@@ -1,7 +1,7 @@
 import type { ApplyRecord } from '../rollout/apply.ts';
 import { describeMount, type Plan } from '../rollout/plan.ts';
 import type { Evidence, MountOutcome, MountResult } from '../rollout/verify.ts';
-import { wroteAnything } from '../rollout/apply.ts';
+import { movedMounts, wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
@@ -69,9 +69,11 @@ function headline(report: RunReport): string {
 function stateAfterFailure(report: RunReport): string {
   const done = writesMade(report.record);
   if (done.length === 0) return 'Nothing was written to the server.';
-  const rollback = report.rollback
-    ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
-    : ' Automatic rollback was off.';
+  const rollback = !movedMounts(report.record)
+    ? ' Nothing to roll back: no mount was tuned.'
+    : report.rollback
+      ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
+      : ' Automatic rollback was off.';
   return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
 }
 

@@ -1,6 +1,7 @@
 import { placePluginFile } from '../artifact/place.ts';
 import { forEachLimited } from '../concurrency.ts';
-import { registerPlugin } from '../vault/catalog.ts';
+import { ConfigError } from '../errors.ts';
+import { isMissingCommand, registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { reloadName } from '../vault/mounts.ts';
 import { deletePin, writePin } from '../vault/pins.ts';
@@ -69,6 +70,14 @@ export function wroteAnything(record: ApplyRecord): boolean {
   );
 }
 
+/**
+ * Whether a write changed what a mount starts, so a failure needs rolling
+ * back. A new file or catalog entry alone changes nothing that runs.
+ */
+export function movedMounts(record: ApplyRecord): boolean {
+  return record.pinFrom !== '' || record.tuned.length > 0 || record.reloaded.length > 0;
+}
+
 /** Puts the binary in place and the version in the catalog: nothing runs it yet. */
 export async function prepareCatalog(
   deps: ApplyDeps & { binaryPath: string; pluginDirectory: string },
@@ -81,13 +90,23 @@ export async function prepareCatalog(
   }
   if (plan.catalog === 'register') {
     record.registered = true;
-    await registerPlugin(client, {
-      type: plan.pluginType,
-      name: plan.pluginName,
-      version: plan.version,
-      sha256: plan.sha256,
-      command: plan.command,
-    });
+    try {
+      await registerPlugin(client, {
+        type: plan.pluginType,
+        name: plan.pluginName,
+        version: plan.version,
+        sha256: plan.sha256,
+        command: plan.command,
+      });
+    } catch (error) {
+      if (!isMissingCommand(error)) throw error;
+      const fix = record.placedFile
+        ? `it was placed in ${deps.pluginDirectory}, which is not the server's plugin directory; give that one`
+        : 'give plugin-directory, or place the binary there first';
+      throw new ConfigError(
+        `plugin-directory: the server has no file ${plan.command} in its plugin directory; ${fix}`,
+      );
+    }
     log(
       `registered ${plan.pluginType} plugin ${plan.pluginName} ${plan.version} (command ${plan.command})`,
     );

@@ -1,4 +1,5 @@
 import type { PluginType } from '../config.ts';
+import { VaultError } from '../errors.ts';
 import type { VaultClient } from './client.ts';
 
 /** Builtin versions carry `+builtin` metadata: `v0.25.0+builtin`, `v1.21.0+builtin.vault`, `v2.7.2+builtin.bao`. */
@@ -50,12 +51,27 @@ export async function registerPlugin(
     { sha256: entry.sha256, command: entry.command, version: entry.version },
     {
       root: true,
+      settled: (errors) => errors.some(namesMissingCommand),
       confirm: async () => {
         const stored = await readCatalogEntry(client, entry.type, entry.name, entry.version);
         return stored?.sha256 === entry.sha256 && stored.command === entry.command;
       },
     },
   );
+}
+
+/**
+ * The server checks the command against its plugin directory on register and
+ * answers 500 when no such file is there (OpenBao and Vault alike): only
+ * placing the file changes that answer.
+ */
+function namesMissingCommand(error: string): boolean {
+  return /error while validating the command path: .*no such file or directory/i.test(error);
+}
+
+/** Whether a failed register says the command's file is not in the server's plugin directory. */
+export function isMissingCommand(error: unknown): boolean {
+  return error instanceof VaultError && error.serverErrors.some(namesMissingCommand);
 }
 
 export interface CatalogVersion {
@@ -89,6 +105,7 @@ export async function deregisterVersion(
     undefined,
     {
       root: true,
+      settled: (errors) => errors.some(namesMissingCommand),
       confirm: async () => (await readCatalogEntry(client, type, name, version)) === null,
     },
   );

@@ -48,6 +48,8 @@ export interface WriteOptions extends CallOptions {
    */
   repeatable?: boolean;
   confirm?: () => Promise<boolean>;
+  /** Whether the server's errors describe a fault asking again cannot cure, though its status is one worth retrying. */
+  settled?: (serverErrors: readonly string[]) => boolean;
 }
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -158,7 +160,9 @@ export class VaultClient {
     let redirects = 0;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(method, url, body, options, deadline);
-      let error: VaultError;
+      const spent = `${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`;
+      let failed: (extra: readonly string[], gaveUp: boolean) => VaultError;
+      let retryable: boolean;
       let applied: Applied;
       if (outcome.kind === 'response') {
         const { status, text, location } = outcome;
@@ -178,46 +182,43 @@ export class VaultClient {
         }
         if (status === 404 && method === 'GET') return null;
         if (status < 400) return text ? (JSON.parse(text) as T) : null;
-        error = new VaultError(method, path, status, serverErrors(text), tries(attempt));
-        if (!RETRY_STATUSES.has(status)) throw error;
+        const said = serverErrors(text);
+        failed = (extra, gaveUp) =>
+          new VaultError(
+            method,
+            path,
+            status,
+            [...said, ...extra],
+            gaveUp ? `gave up after ${spent}` : tries(attempt),
+          );
+        retryable = RETRY_STATUSES.has(status) && !options.settled?.(said);
         applied = appliedAfterStatus(status);
       } else {
         const failure = classifyNetworkError(outcome.error);
-        error = new VaultError(
-          method,
-          path,
-          0,
-          [`no answer from ${url.origin}: ${failure.detail}`],
-          tries(attempt),
-        );
-        if (!failure.retry) throw error;
+        const origin = url.origin;
+        // No status to quote: how often and how long the server was tried is the news.
+        failed = (extra) =>
+          new VaultError(method, path, 0, [
+            `no answer from ${origin} after ${spent}: ${failure.detail}`,
+            ...extra,
+          ]);
+        retryable = failure.retry;
         applied = failure.applied;
       }
+      if (!retryable) throw failed([], false);
       if (applied === 'unknown' && !options.repeatable) {
         if (!options.confirm) {
-          throw new VaultError(
-            method,
-            path,
-            error.status,
+          throw failed(
             [
-              ...error.serverErrors,
               'the response was lost, so the write may or may not have happened; it was not sent again',
             ],
-            tries(attempt),
+            false,
           );
         }
         if (await options.confirm()) return null;
       }
       const wait = backoffMs(retry, attempt, () => clock.random());
-      if (attempt >= retry.attempts || clock.now() + wait >= deadline) {
-        throw new VaultError(
-          method,
-          path,
-          error.status,
-          error.serverErrors,
-          `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`,
-        );
-      }
+      if (attempt >= retry.attempts || clock.now() + wait >= deadline) throw failed([], true);
       await clock.sleep(wait);
     }
   }

@@ -122,6 +122,44 @@ describe('rollouts that meet other writers', () => {
     ]);
   });
 
+  it('stops on a mount moved right after the register, and says there is nothing to roll back', async () => {
+    await resetScenario(server, scenario);
+    proxy.arm(0, null);
+    const clean = await rollout(proxy.url, 'v1.0.1');
+    expect(clean.exitCode, clean.log).toBe(0);
+    // The first request after the catalog write: another writer moves c1 right then.
+    const register = proxy.seen.findIndex(
+      (r) => r.method === 'PUT' && r.path.startsWith('/v1/sys/plugins/catalog/secret/acme'),
+    );
+    expect(register).toBeGreaterThan(0);
+    await resetScenario(server, scenario);
+    await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.1.0');
+    const mark = await server.auditMark();
+    proxy.arm(register + 2, null, async () => {
+      await server.api('POST', 'sys/mounts/c1/tune', { plugin_version: 'v1.1.0' });
+    });
+
+    const run = await rollout(proxy.url, 'v1.0.1');
+
+    expect(proxy.fired()).toBe(true);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      'the server changed since the plan was made: c1/ is now configured for v1.1.0, not v1.0.0 as planned; another rollout or a person is acting on the same plugin, so this one stopped before writing to it (use a workflow concurrency group)',
+    ]);
+    expect(run.outputs['rolled-back']).toBe('false');
+    expect(run.summary).toContain('Nothing to roll back: no mount was tuned.');
+    const writes = (await server.writesSince(mark)).map((w) => w.path);
+    expect(writes.filter((p) => p !== 'sys/mounts/c1/tune')).toEqual([
+      'sys/plugins/catalog/secret/acme',
+    ]);
+    for (const path of ['c2', 'c3']) {
+      expect(await liveMount(server, 'secret', path)).toMatchObject({
+        version: 'v1.0.0',
+        runningSha256: hashes.get('v1.0.0'),
+      });
+    }
+  });
+
   it('two rollouts of different versions at once leave every mount running what it is configured for', async () => {
     await resetScenario(server, scenario);
     const runs = await Promise.all([

@@ -41,7 +41,7 @@ afterAll(async () => {
   await rm(elsewhere, { recursive: true, force: true });
 });
 
-function rollout(version: string, pluginDirectory: string): Promise<RunResult> {
+function rollout(version: string, pluginDirectory: string | null): Promise<RunResult> {
   return runAction({
     ref: `refs/tags/${version}`,
     apiUrl: github.apiUrl,
@@ -51,7 +51,7 @@ function rollout(version: string, pluginDirectory: string): Promise<RunResult> {
       'github-token': GITHUB_TOKEN,
       'plugin-name': 'acme',
       artifact: assetTemplate('acme', 'zip'),
-      'plugin-directory': pluginDirectory,
+      ...(pluginDirectory === null ? {} : { 'plugin-directory': pluginDirectory }),
       mounts: 'acme',
     },
   });
@@ -70,6 +70,27 @@ describe('the plugin directory', () => {
     expect(await sha256File(join(bao.pluginDir, 'acme-v1.0.1'))).toBe(sha);
     expect((await stat(join(bao.pluginDir, 'acme-v1.0.1'))).mode & 0o777).toBe(0o755);
     expect(await liveMount(bao, 'secret', 'acme')).toMatchObject({ runningSha256: sha });
+  });
+
+  it('without plugin-directory, names the file the server lacks, asks once and talks of no rollback', async () => {
+    const before = await liveMount(bao, 'secret', 'acme');
+    const mark = await bao.auditMark();
+
+    const run = await rollout('v1.1.0', null);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      'plugin-directory: the server has no file acme-v1.1.0 in its plugin directory; give plugin-directory, or place the binary there first',
+    ]);
+    expect(run.log).toContain('::error title=Rollout failed::plugin-directory:');
+    expect(run.outputs['rolled-back']).toBe('false');
+    expect(run.summary).toContain(
+      'Writes made before the failure: registered the version. Nothing to roll back: no mount was tuned.',
+    );
+    const writes = (await bao.writesSince(mark)).map((w) => w.path);
+    expect(writes).toEqual([`sys/plugins/catalog/secret/acme`]);
+    expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).toBeNull();
+    expect(await liveMount(bao, 'secret', 'acme')).toEqual(before);
   });
 
   it('refuses a symlink planted at the plugin file name that leads outside, before any write', async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readAuthConfig } from '../../src/connection-config.ts';
 import { authenticate, type AuthDeps } from '../../src/vault/auth.ts';
 import { missingCapabilities } from '../../src/vault/capabilities.ts';
+import { registerPlugin } from '../../src/vault/catalog.ts';
 import { VaultClient, type Clock } from '../../src/vault/client.ts';
 import { proxyFor } from '../../src/proxy.ts';
 import { describeIdentity, identify } from '../../src/vault/identity.ts';
@@ -70,6 +71,28 @@ describe('HTTP behaviour', () => {
       /^GET \/v1\/sys\/mounts answered 502: upstream gone \(gave up after 6 attempts in /,
     );
     expect(server.seen).toHaveLength(6);
+  });
+
+  it('says a call got no answer, not a status, with how often and how long it was tried', async () => {
+    const server = await scripted(drop);
+    await expect(client(server.url).read('sys/mounts')).rejects.toThrow(
+      /^GET \/v1\/sys\/mounts: no answer from http:\/\/127\.0\.0\.1:\d+ after 6 attempts in \d+\.\d s: other side closed$/,
+    );
+    expect(server.seen).toHaveLength(6);
+  });
+
+  it('does not repeat a register the server refuses for a missing plugin file', async () => {
+    const missing = `1 error occurred:\n\t* error while validating the command path: lstat /plugins/acme-v1.3.0: no such file or directory\n\n`;
+    const server = await scripted(status(500, { errors: [missing] }));
+    const register = registerPlugin(client(server.url), {
+      type: 'secret',
+      name: 'acme',
+      version: 'v1.3.0',
+      sha256: 'ab',
+      command: 'acme-v1.3.0',
+    });
+    await expect(register).rejects.toThrow(/answered 500: .*no such file or directory$/);
+    expect(server.seen).toHaveLength(1);
   });
 
   it('does not retry a client error', async () => {

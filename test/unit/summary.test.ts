@@ -104,6 +104,20 @@ describe('renderSummary', () => {
     expect(text).toContain('> PUT /v1/sys/mounts/acme/tune answered 400: plugin not found');
   });
 
+  it('does not talk of a rollback when no mount was moved', () => {
+    const text = renderSummary(
+      report({
+        error: { stage: 'rollout', message: 'the server changed since the plan was made: …' },
+        record: { ...emptyRecord(), placedFile: '/plugins/acme-v1.0.1', registered: true },
+        rollback: null,
+      }),
+    );
+    expect(text).toContain(
+      'Writes made before the failure: placed `/plugins/acme-v1.0.1`; registered the version. Nothing to roll back: no mount was tuned.',
+    );
+    expect(text).not.toMatch(/rollback was off|rollback failed/i);
+  });
+
   it('escapes text that came from users or servers', () => {
     const text = renderSummary(
       report({
