@@ -1,4 +1,4 @@
-import { describeMount } from '../rollout/plan.ts';
+import { describeMount } from '../rollout/target-name.ts';
 import type { MountResult } from '../rollout/verify.ts';
 import { seconds } from './markdown.ts';
 import { STAGE_LABEL, type RunReport, type Stage } from './model.ts';

@@ -1,13 +1,13 @@
 import type { ApplyRecord } from '../rollout/apply.ts';
-import { describeMount, type Plan } from '../rollout/plan.ts';
+import type { Plan } from '../rollout/plan.ts';
+import { describeMount } from '../rollout/target-name.ts';
 import type { Evidence, MountOutcome, MountResult } from '../rollout/verify.ts';
 import { movedMounts, wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
-import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
+import { artifactSection, serverSection } from './provenance-section.ts';
 import { shellWord } from './quote.ts';
-import { displayUrl } from './redact.ts';
 
 const RESULT_MARK: Record<MountResult, string> = {
   updated: '✅ updated',
@@ -40,7 +40,7 @@ export function renderSummary(report: RunReport): string {
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
   parts.push(`### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`);
   parts.push(serverSection(report));
-  parts.push(provenance(report));
+  parts.push(artifactSection(report));
   parts.push(details('Plan and writes', planDetails(report)));
   if (report.error) parts.push(details('Errors', errorDetails(report)));
   return `${parts.filter(Boolean).join('\n\n')}\n`;
@@ -212,72 +212,6 @@ function rollbackHowTo(report: RunReport): string {
 
 function versionCell(version: string): string {
   return version ? code(version) : '—';
-}
-
-function serverSection(report: RunReport): string {
-  if (!report.serverIdentity && !report.login) return '';
-  const lines = ['### Server'];
-  if (report.serverIdentity) lines.push(`- ${escapeText(report.serverIdentity)}`);
-  if (report.login) lines.push(`- Login: ${escapeText(report.login)}`);
-  return lines.join('\n');
-}
-
-function provenance(report: RunReport): string {
-  const a = report.artifact;
-  if (!a) return '';
-  const lines = ['### Artifact'];
-  if (a.origin.kind === 'release') {
-    const pre = a.origin.prerelease ? ' (pre-release)' : '';
-    lines.push(
-      `- Release: ${link(`${a.origin.repository}@${a.origin.tag}`, a.origin.htmlUrl)}${pre}, asset ${code(a.asset)} (${a.format})`,
-    );
-  } else if (a.origin.kind === 'url') {
-    lines.push(`- Downloaded from ${code(displayUrl(a.origin.url))} (${a.format})`);
-  } else {
-    lines.push(`- Local file ${code(a.origin.path)} (${a.format})`);
-  }
-  if (a.format !== 'raw') lines.push(`- Asset SHA-256: ${code(a.assetSha256)}`);
-  lines.push(`- Binary ${code(a.binaryName)} SHA-256: ${code(a.sha256)}`);
-  lines.push(
-    a.checksums
-      ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
-      : '- Checksums: none published with the release',
-  );
-  if (a.signature) {
-    lines.push(
-      `- Signature: ${code(a.signature.file)}, good, by key ${code(a.signature.fingerprint)}`,
-    );
-  }
-  if (a.attestation?.status === 'verified') {
-    lines.push(
-      `- Attestation: build provenance (${code(a.attestation.predicateType)}) verified, signed by ${code(a.attestation.signer)}`,
-    );
-  } else if (a.attestation) {
-    lines.push(
-      `- Attestation: none published in ${escapeText(a.attestation.repository)} (optional, not required)`,
-    );
-  }
-  if (a.pinned) lines.push('- The `sha256` input matches the binary');
-  if (a.cached)
-    lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');
-  if (report.plan) {
-    const catalog =
-      report.plan.catalog === 'register'
-        ? 'registered by this run'
-        : 'already registered with this SHA-256';
-    lines.push(`- Catalog: ${catalog}, command ${code(report.plan.command)}`);
-  }
-  const registration = registrationOf(report);
-  if (registration) {
-    lines.push(
-      '',
-      details(
-        'Register it yourself',
-        `Vault or OpenBao CLI:\n\n${fence('sh', registerCommand(registration))}\n\nOpenBao server configuration:\n\n${fence('hcl', openBaoPluginBlock(registration))}`,
-      ),
-    );
-  }
-  return lines.join('\n');
 }
 
 function timings(report: RunReport): string {

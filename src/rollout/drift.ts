@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../vault/catalog.ts';
 import type { MountState } from '../vault/mounts.ts';
-import { describeMount, type Plan } from './plan.ts';
+import type { Plan } from './plan.ts';
+import { describeMount } from './target-name.ts';
 
 /**
  * How the catalog entry of the target version differs from what the plan

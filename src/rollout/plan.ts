@@ -3,6 +3,8 @@ import { PreflightError } from '../errors.ts';
 import type { PluginFileState } from '../artifact/place.ts';
 import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vault/catalog.ts';
 import type { ServerFeatures } from '../vault/identity.ts';
+import { servedInProcess } from './in-process.ts';
+import { describeMount, listInput } from './target-name.ts';
 import { prunableVersions } from './prune.ts';
 import type { MountState } from '../vault/mounts.ts';
 
@@ -154,7 +156,7 @@ export function planRollout(input: PlanInput): Plan {
     });
   }
   const builtinTarget = isBuiltinVersion(input.version);
-  if (!builtinTarget && IN_PROCESS[input.pluginType].includes(input.pluginName)) {
+  if (!builtinTarget && servedInProcess(input.pluginType, input.pluginName)) {
     problems.push(
       `${input.pluginType} plugin ${input.pluginName}: ${input.server.name} serves ${input.pluginName} mounts with its own builtin code whatever version they are tuned to (it refuses to enable ${input.pluginName} at a non-builtin version), so ${input.version} would be registered and never started; release the build under a plugin name of its own and mount that`,
     );
@@ -216,21 +218,6 @@ export function planRollout(input: PlanInput): Plan {
       steps.some((s) => s.action !== 'none'),
   };
 }
-
-/**
- * Plugins the server runs in process from its own code whatever the catalog
- * holds: Vault 1.21.0's core backends (kv, cubbyhole, system, identity, the
- * database engine itself; token for auth), whose enable handler refuses a
- * non-builtin version. Measured for kv on Vault 1.21.0 and OpenBao 2.7.2: a
- * kv mount tuned to a registered build keeps serving kv, no plugin process is
- * started, and running_sha256 stays empty (Vault even reports the tuned
- * version as running).
- */
-const IN_PROCESS: Record<PluginType, readonly string[]> = {
-  secret: ['kv', 'generic', 'cubbyhole', 'system', 'identity', 'database'],
-  auth: ['token'],
-  database: [],
-};
 
 /**
  * The pin the rollout must write, or `null`. While a pin is in effect the
@@ -303,14 +290,4 @@ function mountAction(mount: MountState, version: string, sha256: string): MountA
   if (mount.version !== version) return 'tune';
   if (mount.runningVersion !== version || mount.runningSha256 !== sha256) return 'reload';
   return 'none';
-}
-
-/** The input that lists what a plugin type moves. */
-export function listInput(type: PluginType): 'mounts' | 'connections' {
-  return type === 'database' ? 'connections' : 'mounts';
-}
-
-export function describeMount(type: PluginType, path: string): string {
-  if (type === 'database') return path;
-  return type === 'auth' ? `auth/${path}` : `${path}/`;
 }

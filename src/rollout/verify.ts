@@ -3,7 +3,8 @@ import { isBuiltinVersion } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import type { MountState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
-import { describeMount, type MountStep, type Plan } from './plan.ts';
+import type { MountStep, Plan } from './plan.ts';
+import { describeMount } from './target-name.ts';
 
 export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
 

@@ -1,0 +1,74 @@
+// Where the run's facts came from: the server that answered, and the artifact
+// with every check it passed, for the job summary.
+import { code, details, escapeText, fence, link } from './markdown.ts';
+import type { RunReport } from './model.ts';
+import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
+import { displayUrl } from './redact.ts';
+
+/** The server the run talked to and how it logged in. */
+export function serverSection(report: RunReport): string {
+  if (!report.serverIdentity && !report.login) return '';
+  const lines = ['### Server'];
+  if (report.serverIdentity) lines.push(`- ${escapeText(report.serverIdentity)}`);
+  if (report.login) lines.push(`- Login: ${escapeText(report.login)}`);
+  return lines.join('\n');
+}
+
+/** The artifact: where it came from, its hashes, what vouched for it, and how to register it by hand. */
+export function artifactSection(report: RunReport): string {
+  const a = report.artifact;
+  if (!a) return '';
+  const lines = ['### Artifact'];
+  if (a.origin.kind === 'release') {
+    const pre = a.origin.prerelease ? ' (pre-release)' : '';
+    lines.push(
+      `- Release: ${link(`${a.origin.repository}@${a.origin.tag}`, a.origin.htmlUrl)}${pre}, asset ${code(a.asset)} (${a.format})`,
+    );
+  } else if (a.origin.kind === 'url') {
+    lines.push(`- Downloaded from ${code(displayUrl(a.origin.url))} (${a.format})`);
+  } else {
+    lines.push(`- Local file ${code(a.origin.path)} (${a.format})`);
+  }
+  if (a.format !== 'raw') lines.push(`- Asset SHA-256: ${code(a.assetSha256)}`);
+  lines.push(`- Binary ${code(a.binaryName)} SHA-256: ${code(a.sha256)}`);
+  lines.push(
+    a.checksums
+      ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
+      : '- Checksums: none published with the release',
+  );
+  if (a.signature) {
+    lines.push(
+      `- Signature: ${code(a.signature.file)}, good, by key ${code(a.signature.fingerprint)}`,
+    );
+  }
+  if (a.attestation?.status === 'verified') {
+    lines.push(
+      `- Attestation: build provenance (${code(a.attestation.predicateType)}) verified, signed by ${code(a.attestation.signer)}`,
+    );
+  } else if (a.attestation) {
+    lines.push(
+      `- Attestation: none published in ${escapeText(a.attestation.repository)} (optional, not required)`,
+    );
+  }
+  if (a.pinned) lines.push('- The `sha256` input matches the binary');
+  if (a.cached)
+    lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');
+  if (report.plan) {
+    const catalog =
+      report.plan.catalog === 'register'
+        ? 'registered by this run'
+        : 'already registered with this SHA-256';
+    lines.push(`- Catalog: ${catalog}, command ${code(report.plan.command)}`);
+  }
+  const registration = registrationOf(report);
+  if (registration) {
+    lines.push(
+      '',
+      details(
+        'Register it yourself',
+        `Vault or OpenBao CLI:\n\n${fence('sh', registerCommand(registration))}\n\nOpenBao server configuration:\n\n${fence('hcl', openBaoPluginBlock(registration))}`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
