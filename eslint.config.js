@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.lab/', 'node_modules/', 'test/lab/plugins/'] },
+  { ignores: ['dist/', '.lab/', 'node_modules/', 'lab/plugins/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { SERVER_KINDS } from './test/lab/paths.ts';
+import { SERVER_KINDS } from './lab/paths.ts';
 
 export default defineConfig({
   test: {
@@ -7,10 +7,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      {
-        extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/render/**/*.test.ts'] },
-      },
+      // Pure: no server, no browser, no lab setup.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Draws the summary in the lab's Chromium.
+      { extends: true, test: { name: 'render', include: ['test/render/**/*.test.ts'] } },
       // Every end-to-end scenario runs once per server: the lab's LAB_SERVER picks it.
       ...SERVER_KINDS.map((kind) => ({
         extends: true as const,

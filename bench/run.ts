@@ -13,7 +13,7 @@ import { machine, revision, type BenchOptions, type Row } from './lib.ts';
 import { benchRollout, type Measured, type PluginBuild } from './rollout.ts';
 import { goalLines, rolloutGoals, rolloutNotes, rolloutTable } from './rollout-report.ts';
 import { benchStartup } from './startup.ts';
-import { SERVER_KINDS, type ServerKind } from '../test/lab/paths.ts';
+import { SERVER_KINDS, type ServerKind } from '../lab/paths.ts';
 
 const flag = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ACTION_ENTRY } from '../test/lab/paths.ts';
+import { ACTION_ENTRY } from '../lab/paths.ts';
 import { median, type BenchOptions, type Row } from './lib.ts';
 
 /** hashicorp/vault-action's bundle and its CPU beyond bare Node, as measured on this machine. */

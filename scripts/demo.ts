@@ -1,6 +1,6 @@
-// Runs the demo rollout (test/lab/demo.ts) and prints both job summaries.
-import { runDemo } from '../test/lab/demo.ts';
-import type { RunResult } from '../test/lab/runner.ts';
+// Runs the demo rollout (lab/demo.ts) and prints both job summaries.
+import { runDemo } from '../lab/demo.ts';
+import type { RunResult } from '../lab/runner.ts';
 
 const { release, rollback } = await runDemo();
 const show = (title: string, run: RunResult): void => {

@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
-import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
-import { oneLine } from './errors.ts';
+import {
+  readConfig,
+  type InputSource,
+  type RolloutConfig,
+  type RunContext,
+} from './inputs/config.ts';
+import { oneLine } from './domain/errors.ts';
 import { log } from './report/log.ts';
 import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
@@ -18,10 +23,10 @@ import { rollBack } from './rollout/rollback.ts';
 import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
 import { authenticate, revokeSession, type Session } from './vault/auth.ts';
 import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
-import { loadTls, openConnection } from './vault/connection.ts';
+import { loadTls, openConnection } from './http/dispatcher.ts';
 import { clusterSize, describeIdentity, featuresOf, readIdentity } from './vault/identity.ts';
 import { readTargets } from './vault/targets.ts';
-import { workflowRun, type WorkflowRun } from './workflow-event.ts';
+import { workflowRun, type WorkflowRun } from './github/event.ts';
 
 /** Credentials in a URL input (an artifact at `https://user:password@host/…`) are masked the moment they are read. */
 function readInput(name: string): string {

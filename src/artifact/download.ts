@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { ArtifactError } from '../errors.ts';
-import { followGet } from '../web.ts';
+import { ArtifactError } from '../domain/errors.ts';
+import { followGet } from '../http/get.ts';
 
 export interface DownloadRequest {
   url: string;

@@ -1,7 +1,7 @@
-import type { ArtifactSource } from '../config.ts';
-import { ArtifactError } from '../errors.ts';
-import type { TrustPolicy } from '../trust-config.ts';
-import { checkAttestation, type AttestationVerdict } from './attestations.ts';
+import type { ArtifactSource } from '../inputs/config.ts';
+import { ArtifactError } from '../domain/errors.ts';
+import type { TrustPolicy } from '../inputs/trust.ts';
+import { checkAttestation, type AttestationVerdict } from './trust/attestation.ts';
 import { AssetCache } from './cache.ts';
 import {
   baseName,
@@ -9,12 +9,12 @@ import {
   verifyAgainstChecksums,
   type ChecksumEntry,
   type ChecksumVerdict,
-} from './checksums.ts';
+} from './trust/checksums.ts';
 import { cacheKey, keepInCache, unpackKept } from './kept-asset.ts';
 import { locate, type ArtifactOrigin, type Located } from './locate.ts';
-import { verifyDetachedSignature, type SignatureVerdict } from './signature.ts';
+import { verifyDetachedSignature, type SignatureVerdict } from './trust/signature.ts';
 import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
-import type { ArchiveFormat } from './unpack.ts';
+import type { ArchiveFormat } from './archives/members.ts';
 
 export type { ArtifactOrigin } from './locate.ts';
 

@@ -1,9 +1,9 @@
 // The tool cache as far as verified data vouches for it: which hash an asset
 // is kept under, and a kept asset taken out and proven again before use.
 import { rm } from 'node:fs/promises';
-import type { TrustPolicy } from '../trust-config.ts';
+import type { TrustPolicy } from '../inputs/trust.ts';
 import type { AssetCache } from './cache.ts';
-import { baseName, type ChecksumEntry } from './checksums.ts';
+import { baseName, type ChecksumEntry } from './trust/checksums.ts';
 import type { AssetFile, Located } from './locate.ts';
 import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
 

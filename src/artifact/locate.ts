@@ -1,12 +1,12 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { ArtifactSource } from '../config.ts';
-import { ArtifactError } from '../errors.ts';
-import type { TrustPolicy } from '../trust-config.ts';
-import { checksumFileCandidates } from './checksums.ts';
+import type { ArtifactSource } from '../inputs/config.ts';
+import { ArtifactError } from '../domain/errors.ts';
+import type { TrustPolicy } from '../inputs/trust.ts';
+import { checksumFileCandidates } from './trust/checksums.ts';
 import { download } from './download.ts';
 import { sha256File } from './hash.ts';
-import { findRelease, type Release } from './github-release.ts';
+import { findRelease, type Release } from '../github/release.ts';
 import { selectAsset } from './select-asset.ts';
 
 export type ArtifactOrigin =

@@ -1,4 +1,4 @@
-import { ArtifactError } from '../errors.ts';
+import { ArtifactError } from '../domain/errors.ts';
 
 export function isGlob(pattern: string): boolean {
   return /[*?[]/.test(pattern);

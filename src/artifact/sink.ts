@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { ArtifactError } from '../errors.ts';
+import { ArtifactError } from '../domain/errors.ts';
 
 /** A file written from a stream, with what was learned on the way. */
 export interface SunkFile {

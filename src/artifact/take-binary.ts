@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArtifactError } from '../errors.ts';
-import type { Platform } from '../platform.ts';
-import type { TrustPolicy } from '../trust-config.ts';
-import { unpackArchive } from './archive.ts';
-import { checkPlatform, EXECUTABLE_HEAD_BYTES } from './executable.ts';
+import { ArtifactError } from '../domain/errors.ts';
+import type { Platform } from '../domain/platform.ts';
+import type { TrustPolicy } from '../inputs/trust.ts';
+import { unpackArchive } from './archives/unpack.ts';
+import { checkPlatform, EXECUTABLE_HEAD_BYTES } from './trust/executable.ts';
 import type { AssetFile, Located } from './locate.ts';
-import { detectFormat, fileMembers, pickBinary, type ArchiveFormat } from './unpack.ts';
+import { detectFormat, fileMembers, pickBinary, type ArchiveFormat } from './archives/members.ts';
 
 /** What taking the binary out needs of the run. */
 export interface UnpackContext {

@@ -1,6 +1,6 @@
-import { placePluginFile } from '../artifact/place.ts';
-import { forEachLimited } from '../concurrency.ts';
-import { ConfigError } from '../errors.ts';
+import { placePluginFile } from './plugin-directory.ts';
+import { forEachLimited } from '../domain/concurrency.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { isMissingCommand, registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { reloadName } from '../vault/mounts.ts';

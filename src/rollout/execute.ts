@@ -1,5 +1,5 @@
-import { forEachLimited } from '../concurrency.ts';
-import { DriftError, VerificationError } from '../errors.ts';
+import { forEachLimited } from '../domain/concurrency.ts';
+import { DriftError, VerificationError } from '../domain/errors.ts';
 import { deregisterVersion, readCatalogEntry } from '../vault/catalog.ts';
 import type { MountState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';

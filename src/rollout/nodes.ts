@@ -1,4 +1,4 @@
-import { VerificationError } from '../errors.ts';
+import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { reloadName, type MountState } from '../vault/mounts.ts';
 import { reloadMounts } from '../vault/reload.ts';

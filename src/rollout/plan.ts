@@ -1,6 +1,6 @@
-import type { PluginType } from '../config.ts';
-import { PreflightError } from '../errors.ts';
-import type { PluginFileState } from '../artifact/place.ts';
+import type { PluginType } from '../inputs/config.ts';
+import { PreflightError } from '../domain/errors.ts';
+import type { PluginFileState } from './plugin-directory.ts';
 import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vault/catalog.ts';
 import type { ServerFeatures } from '../vault/identity.ts';
 import { servedInProcess } from './in-process.ts';

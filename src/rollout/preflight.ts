@@ -1,7 +1,7 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
-import { inspectPluginFile } from '../artifact/place.ts';
-import type { RolloutConfig } from '../config.ts';
-import { PreflightError } from '../errors.ts';
+import { inspectPluginFile } from './plugin-directory.ts';
+import type { RolloutConfig } from '../inputs/config.ts';
+import { PreflightError } from '../domain/errors.ts';
 import { listCatalogVersions, readCatalogEntry, type CatalogEntry } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import {

@@ -1,4 +1,4 @@
-import { compareVersions } from '../version.ts';
+import { compareVersions } from '../domain/version.ts';
 import type { CatalogVersion } from '../vault/catalog.ts';
 
 export interface PruneInput {

@@ -1,4 +1,4 @@
-import { splitConnection } from '../vault/connections.ts';
+import { splitConnection } from '../vault/database-connections.ts';
 import { fitsOneReload } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 

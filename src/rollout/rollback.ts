@@ -1,4 +1,4 @@
-import { forEachLimited } from '../concurrency.ts';
+import { forEachLimited } from '../domain/concurrency.ts';
 import { readCatalogEntry } from '../vault/catalog.ts';
 import { moveTarget } from '../vault/targets.ts';
 import { emptyRecord, restartTargets, setPin, type ApplyRecord } from './apply.ts';

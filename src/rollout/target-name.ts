@@ -1,4 +1,4 @@
-import type { PluginType } from '../config.ts';
+import type { PluginType } from '../inputs/config.ts';
 
 /** The input that lists what a plugin type moves. */
 export function listInput(type: PluginType): 'mounts' | 'connections' {

@@ -1,4 +1,4 @@
-import { VerificationError } from '../errors.ts';
+import { VerificationError } from '../domain/errors.ts';
 import { isBuiltinVersion } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import type { MountState } from '../vault/mounts.ts';

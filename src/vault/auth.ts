@@ -1,5 +1,5 @@
-import type { AuthConfig } from '../connection-config.ts';
-import { AuthError, VaultError } from '../errors.ts';
+import type { AuthConfig } from '../inputs/connection.ts';
+import { AuthError, VaultError } from '../domain/errors.ts';
 import type { Clock, VaultClient } from './client.ts';
 import { backoffMs, type RetryPolicy } from './retry.ts';
 

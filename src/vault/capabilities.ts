@@ -1,6 +1,6 @@
-import type { MountType, PluginType } from '../config.ts';
-import { splitConnection } from './connections.ts';
-import { PreflightError } from '../errors.ts';
+import type { MountType, PluginType } from '../inputs/config.ts';
+import { splitConnection } from './database-connections.ts';
+import { PreflightError } from '../domain/errors.ts';
 import type { Plan } from '../rollout/plan.ts';
 import type { Restart } from '../rollout/restarts.ts';
 import type { VaultClient } from './client.ts';

@@ -1,5 +1,5 @@
-import type { PluginType } from '../config.ts';
-import { VaultError } from '../errors.ts';
+import type { PluginType } from '../inputs/config.ts';
+import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 
 /** Builtin versions carry `+builtin` metadata: `v0.25.0+builtin`, `v1.21.0+builtin.vault`, `v2.7.2+builtin.bao`. */

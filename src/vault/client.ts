@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import { VaultError } from '../errors.ts';
+import { VaultError } from '../domain/errors.ts';
 import {
   DEFAULT_RETRY,
   RETRY_STATUSES,

@@ -1,5 +1,5 @@
 import { coerce, gte } from 'semver';
-import { PreflightError, VaultError } from '../errors.ts';
+import { PreflightError, VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 
 /** Which server this is; the reload strategy depends on it (see DESIGN: Reload and scope). */

@@ -1,4 +1,4 @@
-import type { MountType, PluginType } from '../config.ts';
+import type { MountType, PluginType } from '../inputs/config.ts';
 import type { VaultClient } from './client.ts';
 
 export interface MountState {

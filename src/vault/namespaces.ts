@@ -1,4 +1,4 @@
-import { VaultError } from '../errors.ts';
+import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 
 /**

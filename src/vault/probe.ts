@@ -1,5 +1,5 @@
-import type { PluginType } from '../config.ts';
-import { VerificationError } from '../errors.ts';
+import type { PluginType } from '../inputs/config.ts';
+import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 
 /** Reads a path served by the plugin itself: proof that the new process answers, not just that it is registered. */

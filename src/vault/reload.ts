@@ -1,7 +1,7 @@
-import type { PluginType } from '../config.ts';
-import { VerificationError } from '../errors.ts';
+import type { PluginType } from '../inputs/config.ts';
+import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
-import { splitConnection } from './connections.ts';
+import { splitConnection } from './database-connections.ts';
 
 export interface ReloadOutcome {
   reloadIds: string[];

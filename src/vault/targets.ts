@@ -1,7 +1,11 @@
-import type { PluginType } from '../config.ts';
-import { forEachLimited } from '../concurrency.ts';
+import type { PluginType } from '../inputs/config.ts';
+import { forEachLimited } from '../domain/concurrency.ts';
 import type { VaultClient } from './client.ts';
-import { discoverConnections, readConnection, writeConnectionVersion } from './connections.ts';
+import {
+  discoverConnections,
+  readConnection,
+  writeConnectionVersion,
+} from './database-connections.ts';
 import { readMountTable, tuneMountVersion, type MountState } from './mounts.ts';
 
 /**

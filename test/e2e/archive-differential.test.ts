@@ -22,10 +22,10 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpackArchive } from '../../src/artifact/archive.ts';
+import { unpackArchive } from '../../src/artifact/archives/unpack.ts';
 import { fetchArtifact } from '../../src/artifact/fetch.ts';
-import { detectFormat, fileMembers } from '../../src/artifact/unpack.ts';
-import { ArtifactError } from '../../src/errors.ts';
+import { detectFormat, fileMembers } from '../../src/artifact/archives/members.ts';
+import { ArtifactError } from '../../src/domain/errors.ts';
 
 const run = promisify(execFile);
 const TOOL_ENV = { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' };
@@ -41,7 +41,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'archive-differential-'));
   goWriter = join(work, 'archive-writer');
   await run('go', ['build', '-o', goWriter, '.'], {
-    cwd: new URL('../lab/archive-writer/', import.meta.url).pathname,
+    cwd: new URL('../../lab/archive-writer/', import.meta.url).pathname,
   });
   binary = fakeElf(300_001);
 }, 120_000);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { pluginRelease } from '../lab/releases.ts';
-import { runAction } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { workflowCommands } from '../lab/workflow-commands.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { pluginRelease } from '../../lab/releases.ts';
+import { runAction } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { workflowCommands } from '../../lab/workflow-commands.ts';
 
 const SERVER = serverUnderTest();
 

@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { makeTarGz, makeZip, sha256, sha256sums } from '../lab/archives.ts';
-import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
+import { makeTarGz, makeZip, sha256, sha256sums } from '../../lab/archives.ts';
+import { makeSigningKey, type SigningKey } from '../../lab/gpg.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startProxy, viaLabName, type Proxy } from '../../lab/proxy.ts';
 import {
   startReleaseServer,
   type ReleaseAsset,
   type ReleaseServer,
-} from '../lab/release-server.ts';
-import { layoutRelease, withElfMachine } from '../lab/releases.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
-import { startRedirectingHttps, type RedirectingHttps } from '../lab/tls.ts';
+} from '../../lab/release-server.ts';
+import { layoutRelease, withElfMachine } from '../../lab/releases.ts';
+import { runAction, type RunOptions } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
+import { startRedirectingHttps, type RedirectingHttps } from '../../lab/tls.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
-import { runAction } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { pluginRelease, acmeRolloutInputs } from '../../lab/releases.ts';
+import { runAction } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 import { BAD_INPUTS } from './bad-input-cases.ts';
 
 const SERVER = serverUnderTest();

@@ -7,10 +7,10 @@ import {
   type LabCluster,
   type ClusterNode,
   type ClusterOptions,
-} from '../lab/cluster.ts';
-import { parentPid } from '../lab/processes.ts';
-import { enableMount, installPlugin, liveMount, type Installed } from '../lab/seed.ts';
-import { serverUnderTest } from '../lab/server.ts';
+} from '../../lab/cluster.ts';
+import { parentPid } from '../../lab/processes.ts';
+import { enableMount, installPlugin, liveMount, type Installed } from '../../lab/seed.ts';
+import { serverUnderTest } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startFaultProxy, type FaultProxy } from '../lab/fault-proxy.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { resetScenario, type Scenario } from '../lab/rollout-state.ts';
-import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
-import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+import { startFaultProxy, type FaultProxy } from '../../lab/fault-proxy.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { resetScenario, type Scenario } from '../../lab/rollout-state.ts';
+import { runAction, type RunResult, resultRows } from '../../lab/runner.ts';
+import { catalogEntry, enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { makePki, type Pki } from '../lab/certs.ts';
-import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startProxy, viaLabName, type Proxy } from '../lab/proxy.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
-import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+import { makePki, type Pki } from '../../lab/certs.ts';
+import { startOidcIssuer, type OidcIssuer } from '../../lab/oidc.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startProxy, viaLabName, type Proxy } from '../../lab/proxy.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunOptions, type RunResult } from '../../lab/runner.ts';
+import { catalogEntry, enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

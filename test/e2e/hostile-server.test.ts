@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { Marked, type Tokens } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startHostileVault, type HostileVault } from '../lab/hostile-vault.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { serverUnderTest } from '../lab/server.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
-import { shellCalls } from '../lab/shell.ts';
-import { workflowCommands } from '../lab/workflow-commands.ts';
+import { startHostileVault, type HostileVault } from '../../lab/hostile-vault.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { serverUnderTest } from '../../lab/server.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunResult } from '../../lab/runner.ts';
+import { shellCalls } from '../../lab/shell.ts';
+import { workflowCommands } from '../../lab/workflow-commands.ts';
 
 const SERVER = serverUnderTest();
 

@@ -4,20 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { makePki, type Pki } from '../lab/certs.ts';
+import { makePki, type Pki } from '../../lab/certs.ts';
 import {
   CLUSTER_AUDIENCE,
   signServiceAccountToken,
   startCluster,
   type Cluster,
   type ServiceAccount,
-} from '../lab/kubernetes.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+} from '../../lab/kubernetes.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunOptions, type RunResult } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
-import { enableMount, installPlugin } from '../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunResult } from '../../lab/runner.ts';
+import { enableMount, installPlugin } from '../../lab/seed.ts';
 
 const SERVER = serverUnderTest();
 

@@ -2,14 +2,14 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { startCluster, type LabCluster, type ClusterNode } from '../lab/cluster.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult, resultRows } from '../lab/runner.ts';
-import { executableOf, parentPid } from '../lab/processes.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest } from '../lab/server.ts';
+import { startCluster, type LabCluster, type ClusterNode } from '../../lab/cluster.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunResult, resultRows } from '../../lab/runner.ts';
+import { executableOf, parentPid } from '../../lab/processes.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -4,22 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { makePki, type Pki } from '../lab/certs.ts';
-import { startCluster, type LabCluster, type ClusterNode } from '../lab/cluster.ts';
-import { startOidcIssuer, type OidcIssuer } from '../lab/oidc.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { serverUnderTest } from '../lab/server.ts';
+import { makePki, type Pki } from '../../lab/certs.ts';
+import { startCluster, type LabCluster, type ClusterNode } from '../../lab/cluster.ts';
+import { startOidcIssuer, type OidcIssuer } from '../../lab/oidc.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { serverUnderTest } from '../../lab/server.ts';
 import {
   startRecorder,
   startRedirector,
   startStandbyFront,
   type LabServer,
   type Recorder,
-} from '../lab/redirector.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+} from '../../lab/redirector.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunResult } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
 
 const SERVER = serverUnderTest();
 

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease, acmeRolloutInputs } from '../lab/releases.ts';
-import { runAction, type RunOptions, resultRows } from '../lab/runner.ts';
-import { catalogEntry, enableMount, installPlugin, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease, acmeRolloutInputs } from '../../lab/releases.ts';
+import { runAction, type RunOptions, resultRows } from '../../lab/runner.ts';
+import { catalogEntry, enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -3,13 +3,13 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeZip, sha256sums } from '../lab/archives.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
-import { makeSigningKey, type SigningKey } from '../lab/gpg.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
-import { enableMount, installPlugin } from '../lab/seed.ts';
+import { makeZip, sha256sums } from '../../lab/archives.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
+import { makeSigningKey, type SigningKey } from '../../lab/gpg.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { runAction, type RunOptions } from '../../lab/runner.ts';
+import { enableMount, installPlugin } from '../../lab/seed.ts';
 
 const SERVER = serverUnderTest();
 

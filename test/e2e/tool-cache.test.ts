@@ -8,13 +8,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTarGz, makeZip } from '../lab/archives.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { layoutRelease } from '../lab/releases.ts';
-import { runAction, type RunOptions } from '../lab/runner.ts';
-import { enableMount, installPlugin, liveMount } from '../lab/seed.ts';
+import { makeTarGz, makeZip } from '../../lab/archives.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { layoutRelease } from '../../lab/releases.ts';
+import { runAction, type RunOptions } from '../../lab/runner.ts';
+import { enableMount, installPlugin, liveMount } from '../../lab/seed.ts';
 
 const SERVER = serverUnderTest();
 

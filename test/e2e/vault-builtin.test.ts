@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { provenRows } from '../lab/evidence.ts';
-import { fixtureBinary, vaultKvPlugin } from '../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../lab/releases.ts';
-import { runAction, type RunResult } from '../lab/runner.ts';
-import { catalogEntry, liveMount } from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+import { provenRows } from '../../lab/evidence.ts';
+import { fixtureBinary, vaultKvPlugin } from '../../lab/paths.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { runAction, type RunResult } from '../../lab/runner.ts';
+import { catalogEntry, liveMount } from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
-import { fixtureBinary } from '../lab/paths.ts';
-import { startMeddler, type Meddler } from '../lab/meddler.ts';
-import { startReleaseServer, type ReleaseServer } from '../lab/release-server.ts';
-import { acmeRolloutInputs, pluginRelease } from '../lab/releases.ts';
-import { provenRows } from '../lab/evidence.ts';
-import { runAction, type RunOptions, type RunResult } from '../lab/runner.ts';
+import { fixtureBinary } from '../../lab/paths.ts';
+import { startMeddler, type Meddler } from '../../lab/meddler.ts';
+import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
+import { acmeRolloutInputs, pluginRelease } from '../../lab/releases.ts';
+import { provenRows } from '../../lab/evidence.ts';
+import { runAction, type RunOptions, type RunResult } from '../../lab/runner.ts';
 import {
   catalogEntry,
   createConnection,
@@ -13,8 +13,8 @@ import {
   installPlugin,
   liveMount,
   type LiveMount,
-} from '../lab/seed.ts';
-import { serverUnderTest, startServer, type LabServer } from '../lab/server.ts';
+} from '../../lab/seed.ts';
+import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_MOUNTS, runDemo } from '../lab/demo.ts';
-import { ROOT } from '../lab/paths.ts';
-import { renderSummaryPng } from '../lab/render.ts';
+import { DEMO_MOUNTS, runDemo } from '../../lab/demo.ts';
+import { ROOT } from '../../lab/paths.ts';
+import { renderSummaryPng } from '../../lab/render.ts';
 
 const PICTURE = join(ROOT, 'docs', 'summary.png');
 

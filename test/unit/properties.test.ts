@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseChecksums } from '../../src/artifact/checksums.ts';
-import { expandTemplate } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { booleanInput, isSafePath, pathList, wholeNumber } from '../../src/input-parsing.ts';
+import { parseChecksums } from '../../src/artifact/trust/checksums.ts';
+import { expandTemplate } from '../../src/inputs/config.ts';
+import { ConfigError } from '../../src/domain/errors.ts';
+import { booleanInput, isSafePath, pathList, wholeNumber } from '../../src/inputs/parse.ts';
 import { targetDrift } from '../../src/rollout/drift.ts';
 import { planRollout, type Plan, type PlanInput } from '../../src/rollout/plan.ts';
-import { canonicalVersion } from '../../src/version.ts';
+import { canonicalVersion } from '../../src/domain/version.ts';
 import type { MountState } from '../../src/vault/mounts.ts';
 
 const nat = fc.nat({ max: 10_000 });

@@ -1,0 +1,154 @@
+import type { Readable } from 'node:stream';
+import { getFileNameLowLevel, openPromise, type Entry, type ZipFile } from 'yauzl';
+import { ArtifactError } from '../../domain/errors.ts';
+import type { Unpacking } from './unpack.ts';
+import { FileSink } from '../sink.ts';
+
+/** A symbolic link's target is a path; anything longer is not one. */
+const MAX_LINK = 4096;
+const MADE_ON_UNIX = 3;
+const UTF8_NAME = 0x800;
+const UNICODE_PATH_FIELD = 0x7075;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const FILE_TYPE = 0o170000;
+const SYMLINK = 0o120000;
+
+/**
+ * yauzl reads the central directory, as unzip does, with its ZIP64 records.
+ * Names are decoded here, as unzip reads them (see nameOf), and checked by
+ * `Unpacking` as a tar's are; sizes and CRCs are checked here too, since
+ * yauzl leaves CRCs to its caller.
+ */
+export async function readZip(archivePath: string, unpacking: Unpacking): Promise<void> {
+  let zip: ZipFile;
+  try {
+    zip = await openPromise(archivePath, {
+      autoClose: false,
+      decodeStrings: false,
+      validateEntrySizes: false,
+    });
+  } catch (error) {
+    throw damaged(messageOf(error));
+  }
+  try {
+    unpacking.expectMembers(zip.entryCount);
+    const entries: Entry[] = [];
+    try {
+      for await (const entry of zip.eachEntry()) entries.push(entry);
+    } catch (error) {
+      throw damaged(messageOf(error));
+    }
+    unpacking.expectBytes(
+      entries.filter((e) => !isDirectory(e)).reduce((sum, e) => sum + e.uncompressedSize, 0),
+    );
+    for (const entry of entries) await unpackEntry(zip, entry, unpacking);
+  } finally {
+    zip.close();
+  }
+}
+
+async function unpackEntry(zip: ZipFile, entry: Entry, unpacking: Unpacking): Promise<void> {
+  const name = nameOf(entry);
+  const unixMode =
+    entry.versionMadeBy >> 8 === MADE_ON_UNIX ? entry.externalFileAttributes >>> 16 : 0;
+  const kind = isDirectory(entry)
+    ? 'directory'
+    : (unixMode & FILE_TYPE) === SYMLINK
+      ? 'symlink'
+      : 'file';
+  const path = unpacking.begin(name, kind);
+  if (path === null) return;
+  const mode = unixMode & 0o777;
+  if (kind === 'directory') {
+    unpacking.addDirectory(path, mode);
+    return;
+  }
+  if (kind === 'symlink') {
+    const target = new FileSink(null, Math.min(entry.uncompressedSize, MAX_LINK), () =>
+      damaged(`the link ${name} is longer than any path`),
+    );
+    const sunk = await target.finishOrAbort(() => copyEntry(zip, entry, name, target));
+    checkWhole(entry, name, sunk);
+    unpacking.addLink(path, 'symlink', mode, target.kept().toString('utf8'));
+    return;
+  }
+  const file = await unpacking.addFile(
+    path,
+    mode,
+    entry.uncompressedSize,
+    () => damaged(`${name} unpacks to more than the ${entry.uncompressedSize} bytes it declares`),
+    (sink) => copyEntry(zip, entry, name, sink),
+  );
+  checkWhole(entry, name, file);
+}
+
+/** Writes the member's bytes, inflated if need be; a failure that is not the sink's own means damage. */
+async function copyEntry(zip: ZipFile, entry: Entry, name: string, sink: FileSink): Promise<void> {
+  if (entry.isEncrypted()) {
+    throw new ArtifactError(`the zip archive stores ${name} encrypted, which is not supported`);
+  }
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    throw new ArtifactError(
+      `the zip archive stores ${name} with compression method ${entry.compressionMethod}; only stored and deflate are supported`,
+    );
+  }
+  let stream: Readable;
+  try {
+    stream = await zip.openReadStreamPromise(entry);
+  } catch (error) {
+    throw damaged(`${name}: ${messageOf(error)}`);
+  }
+  try {
+    for await (const chunk of stream) await sink.write(chunk as Buffer);
+  } catch (error) {
+    if (error instanceof ArtifactError) throw error;
+    throw damaged(`${name} does not inflate`);
+  }
+}
+
+function checkWhole(entry: Entry, name: string, sunk: { size: number; crc32: number }): void {
+  if (sunk.size !== entry.uncompressedSize) {
+    throw damaged(
+      `${name} unpacks to ${sunk.size} bytes, not the ${entry.uncompressedSize} it declares`,
+    );
+  }
+  if (sunk.crc32 !== entry.crc32) throw damaged(`${name} fails its CRC-32 check`);
+}
+
+/**
+ * Names as unzip unpacks them. yauzl decodes as the zip format says: UTF-8
+ * when flagged or given in Info-ZIP's Unicode path field, CP437 otherwise.
+ * But Info-ZIP's zip writes UTF-8 names unflagged, and unzip takes the
+ * name of an entry made on Unix as the bytes it is; so do we, when those
+ * bytes are UTF-8.
+ */
+function nameOf(entry: Entry): string {
+  const declared =
+    (entry.generalPurposeBitFlag & UTF8_NAME) !== 0 ||
+    entry.extraFields.some((field) => field.id === UNICODE_PATH_FIELD);
+  if (!declared && entry.versionMadeBy >> 8 === MADE_ON_UNIX) {
+    try {
+      return UTF8.decode(entry.fileNameRaw);
+    } catch {
+      // Not UTF-8: read as the format says.
+    }
+  }
+  return getFileNameLowLevel(
+    entry.generalPurposeBitFlag,
+    entry.fileNameRaw,
+    entry.extraFields,
+    false,
+  );
+}
+
+function isDirectory(entry: Entry): boolean {
+  return nameOf(entry).endsWith('/');
+}
+
+function damaged(what: string): ArtifactError {
+  return new ArtifactError(`the zip archive is damaged: ${what}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
