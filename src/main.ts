@@ -15,12 +15,12 @@ import { outputsOf } from './report/outputs.ts';
 import { STAGE_LABEL, runStatus, type RunReport, type Stage } from './report/model.ts';
 import { urlSecrets } from './report/redact.ts';
 import { renderSummary } from './report/summary.ts';
-import { emptyRecord, movedMounts, wroteAnything } from './rollout/apply.ts';
+import { emptyRecord, movedTargets, wroteAnything } from './rollout/apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './rollout/execute.ts';
 import type { Plan } from './rollout/plan.ts';
 import { preflight } from './rollout/preflight.ts';
 import { rollBack } from './rollout/rollback.ts';
-import { assessMounts, pendingOutcomes, type MountOutcome } from './rollout/verify.ts';
+import { assessTargets, pendingOutcomes, type TargetOutcome } from './rollout/verify.ts';
 import { authenticate, revokeSession, type Session } from './vault/auth.ts';
 import { SYSTEM_CLOCK, VaultClient } from './vault/client.ts';
 import { loadTls, openConnection } from './http/dispatcher.ts';
@@ -73,7 +73,7 @@ export async function run(): Promise<void> {
     artifact: null,
     plan: null,
     record: emptyRecord(),
-    mounts: [],
+    targets: [],
     timings: [],
     error: null,
     dryRun: false,
@@ -162,7 +162,7 @@ export async function run(): Promise<void> {
     report.plan = plan;
     report.version = plan.version;
     logPlan(plan);
-    report.mounts = pendingOutcomes(plan);
+    report.targets = pendingOutcomes(plan);
     if (config.safety.dryRun) return;
     const deps: ExecuteDeps = {
       client: vault,
@@ -180,7 +180,7 @@ export async function run(): Promise<void> {
       log: log.info,
     };
     execution = deps;
-    report.mounts = await stage('rollout', 'Roll out, batch by batch', () =>
+    report.targets = await stage('rollout', 'Roll out, batch by batch', () =>
       executePlan(deps, report.record),
     );
     if (plan.prune.length > 0) {
@@ -191,18 +191,18 @@ export async function run(): Promise<void> {
     const deps = execution;
     // A failed prune comes after every mount was verified, and a failure before
     // any mount moved left nothing running differently: nothing to roll back.
-    if (deps && current === 'rollout' && rollbackOnFailure && movedMounts(report.record)) {
+    if (deps && current === 'rollout' && rollbackOnFailure && movedTargets(report.record)) {
       try {
-        report.mounts = await stage('rollback', 'Roll back the touched mounts', () =>
+        report.targets = await stage('rollback', 'Roll back the touched mounts', () =>
           rollBack(deps, report.record),
         );
         report.rollback = { error: '' };
       } catch (rollbackError) {
         report.rollback = { error: oneLine(rollbackError) };
-        report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
+        report.targets = await liveOutcomes(deps).catch(() => report.targets);
       }
     } else if (deps && current === 'rollout' && wroteAnything(report.record)) {
-      report.mounts = await liveOutcomes(deps).catch(() => report.mounts);
+      report.targets = await liveOutcomes(deps).catch(() => report.targets);
     }
     // setFailed cannot carry a title; the annotation's title names the stage.
     log.error(failureLine(report), failureTitle(report));
@@ -243,13 +243,13 @@ function failureLine(report: RunReport): string {
     : `${message} — rolled back: every touched mount runs its previous version again`;
 }
 
-async function liveOutcomes(deps: ExecuteDeps): Promise<MountOutcome[]> {
-  const paths = deps.plan.mounts.map((m) => m.path);
-  return assessMounts(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
+async function liveOutcomes(deps: ExecuteDeps): Promise<TargetOutcome[]> {
+  const paths = deps.plan.targets.map((m) => m.path);
+  return assessTargets(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
 }
 
 function connect(config: RolloutConfig): VaultClient {
-  const tls = loadTls(config.connection);
+  const tls = loadTls(config.transport);
   if (!tls.rejectUnauthorized) {
     log.warning(
       'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
@@ -264,16 +264,16 @@ function connect(config: RolloutConfig): VaultClient {
     namespace: config.namespace,
     nodes: config.safety.nodes,
     dispatcher,
-    callTimeoutMs: config.connection.timeoutSeconds * 1000,
+    callTimeoutMs: config.transport.timeoutSeconds * 1000,
     debug: core.isDebug() ? log.debug : undefined,
   });
 }
 
 function logPlan(plan: Plan): void {
   if (plan.discovered) log.info(`found ${plan.discovered.join(', ') || 'nothing'}`);
-  const moving = plan.mounts.filter((m) => m.action !== 'none').length;
+  const moving = plan.targets.filter((m) => m.action !== 'none').length;
   log.info(
-    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.mounts.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to || '(removed)'}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
+    `plan: plugin file ${plan.pluginFile}, catalog ${plan.catalog}, ${moving} of ${plan.targets.length} to move in ${plan.batches.length} batch(es)${plan.pin ? `, pin ${plan.pin.from} → ${plan.pin.to || '(removed)'}` : ''}${plan.prune.length > 0 ? `, then deregister ${plan.prune.join(', ')}` : ''}`,
   );
   if (plan.pin && plan.pinnedElsewhere.length > 0) {
     log.warning(
@@ -287,7 +287,7 @@ async function publish(report: RunReport, writeSummary: boolean): Promise<void> 
   for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
   const status = runStatus(report);
   log.info(`result: ${status}`);
-  const done = `${report.pluginName} ${report.version} on ${String(report.mounts.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
+  const done = `${report.pluginName} ${report.version} on ${String(report.targets.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
   if (status === 'rolled-out') log.notice(`${done}, verified`, 'Rolled out');
   if (status === 'unchanged') log.notice(`${done}: already in place`, 'Unchanged');
   if (status === 'dry-run') log.notice(`${done}: planned, nothing written`, 'Dry run');

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import type { ConnectionConfig, PemSource } from '../inputs/connection.ts';
+import type { TransportConfig, PemSource } from '../inputs/connection.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { proxyFor } from './proxy.ts';
 
@@ -21,7 +21,7 @@ export interface Connection {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** TLS material: PEM text as given, or read from the file the input names. */
-export function loadTls(config: ConnectionConfig): TlsOptions {
+export function loadTls(config: TransportConfig): TlsOptions {
   if (Boolean(config.clientCert) !== Boolean(config.clientKey)) {
     const missing = config.clientCert ? 'client-key' : 'client-certificate';
     throw new ConfigError(

@@ -1,20 +1,17 @@
 import { isAbsolute, resolve } from 'node:path';
 import {
   readAuthConfig,
-  readConnectionConfig,
+  readTransportConfig,
   type AuthConfig,
-  type ConnectionConfig,
+  type TransportConfig,
 } from './connection.ts';
 import { ConfigError } from '../domain/errors.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import { parsePlatform, runnerPlatform, type Platform } from '../domain/platform.ts';
 import { booleanInput, isSafePath, oneOf, pathList, wholeNumber } from './parse.ts';
 import { readSafety, type SafetyOptions } from './safety.ts';
 import { readTrustPolicy, type TrustPolicy } from './trust.ts';
 import { bareVersion, canonicalVersion } from '../domain/version.ts';
-
-export type PluginType = 'secret' | 'auth' | 'database';
-/** Plugin types whose instances are mounts; database plugins run as connections. */
-export type MountType = Exclude<PluginType, 'database'>;
 
 export type ArtifactSource =
   | {
@@ -33,7 +30,7 @@ export type ArtifactSource =
 export interface RolloutConfig {
   url: string;
   auth: AuthConfig;
-  connection: ConnectionConfig;
+  transport: TransportConfig;
   namespace: string;
   pluginType: PluginType;
   pluginName: string;
@@ -44,7 +41,7 @@ export interface RolloutConfig {
   pluginDirectory: string;
   command: string;
   /** `all`: every mount of this plugin, found on the server, minus `safety.exclude`. */
-  mounts: string[] | 'all';
+  targets: string[] | 'all';
   safety: SafetyOptions;
   reloadScope: 'global' | 'local';
   verifyTimeoutSeconds: number;
@@ -84,7 +81,7 @@ const PLACEHOLDERS = ['version', 'os', 'arch'] as const;
 export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig {
   const url = serverUrl(inputs.get('url') || ctx.env.VAULT_ADDR || ctx.env.BAO_ADDR || '');
   const auth = readAuthConfig(inputs, ctx);
-  const connection = readConnectionConfig(inputs, ctx);
+  const connection = readTransportConfig(inputs, ctx);
   const namespace = namespacePath(
     inputs.get('namespace') || ctx.env.VAULT_NAMESPACE || ctx.env.BAO_NAMESPACE || '',
   );
@@ -108,13 +105,13 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
   return {
     url,
     auth,
-    connection,
+    transport: connection,
     namespace,
     pluginType,
     pluginName,
     ...release,
     pluginDirectory: inputs.get('plugin-directory'),
-    mounts: targets,
+    targets: targets,
     safety,
     reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
       'global',

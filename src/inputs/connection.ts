@@ -1,5 +1,6 @@
 import type { InputSource, RunContext } from './config.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { withoutAuthPrefix } from '../domain/plugin.ts';
 import { booleanInput } from './parse.ts';
 
 export type AuthConfig =
@@ -16,7 +17,7 @@ export interface PemSource {
   value: string;
 }
 
-export interface ConnectionConfig {
+export interface TransportConfig {
   ca: PemSource | null;
   clientCert: PemSource | null;
   clientKey: PemSource | null;
@@ -68,7 +69,7 @@ export function readAuthConfig(inputs: InputSource, ctx: RunContext): AuthConfig
   }
 }
 
-export function readConnectionConfig(inputs: InputSource, ctx: RunContext): ConnectionConfig {
+export function readTransportConfig(inputs: InputSource, ctx: RunContext): TransportConfig {
   return {
     ca: pem(inputs, ctx, 'ca-certificate', ctx.env.VAULT_CACERT || ctx.env.BAO_CACERT),
     clientCert: pem(
@@ -120,10 +121,7 @@ function requiredFor(inputs: InputSource, name: string, method: AuthMethod): str
 }
 
 function authMount(raw: string): string {
-  const path = raw
-    .trim()
-    .replace(/^\/+|\/+$/g, '')
-    .replace(/^auth\//, '');
+  const path = withoutAuthPrefix(raw.trim().replace(/^\/+|\/+$/g, ''));
   if (!MOUNT_PATH.test(path)) {
     throw new ConfigError(
       `auth-path: "${raw}" is not an auth mount path; use e.g. jwt, github-actions or auth/approle`,

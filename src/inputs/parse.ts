@@ -1,4 +1,4 @@
-import type { PluginType } from './config.ts';
+import { withoutAuthPrefix, type PluginType } from '../domain/plugin.ts';
 import { ConfigError } from '../domain/errors.ts';
 
 export function oneOf<T extends string>(name: string, value: string, valid: readonly T[]): T {
@@ -28,7 +28,7 @@ export function pathList(
     const text = line.replace(/(^|\s)#.*$/, '').trim();
     if (!text) continue;
     let path = text.replace(/^\/+|\/+$/g, '');
-    if (pluginType === 'auth') path = path.replace(/^auth\//, '');
+    if (pluginType === 'auth') path = withoutAuthPrefix(path);
     if (!path || !isSafePath(path)) {
       throw new ConfigError(
         `${name}: "${text}" is not a mount path; use paths like acme or team-a/acme, one a line`,

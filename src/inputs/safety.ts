@@ -1,4 +1,5 @@
-import type { InputSource, PluginType } from './config.ts';
+import type { PluginType } from '../domain/plugin.ts';
+import type { InputSource } from './config.ts';
 import { booleanInput, pathList, wholeNumber } from './parse.ts';
 import { ConfigError } from '../domain/errors.ts';
 

@@ -1,11 +1,11 @@
-import { describeMount } from '../rollout/target-name.ts';
-import type { MountResult } from '../rollout/verify.ts';
+import { describeTarget } from '../domain/plugin.ts';
+import type { TargetResult } from '../rollout/verify.ts';
 import { seconds } from './markdown.ts';
 import { STAGE_LABEL, type RunReport, type Stage } from './model.ts';
 
 type Look = 'ok' | 'failed' | 'back' | 'idle';
 
-const RESULT_LOOK: Record<MountResult, Look> = {
+const RESULT_LOOK: Record<TargetResult, Look> = {
   updated: 'ok',
   unchanged: 'ok',
   failed: 'failed',
@@ -84,8 +84,8 @@ export function rolloutDiagram(report: RunReport): string {
 function batchesOf(report: RunReport, lines: string[], looks: Map<string, Look>): string[] {
   const plan = report.plan;
   if (!plan || plan.batches.length === 0) return [];
-  const outcome = new Map(report.mounts.map((m) => [m.path, m]));
-  const step = new Map(plan.mounts.map((m) => [m.path, m]));
+  const outcome = new Map(report.targets.map((m) => [m.path, m]));
+  const step = new Map(plan.targets.map((m) => [m.path, m]));
   const server = report.serverIdentity || report.server || 'server';
   lines.push(`  subgraph server["${mermaidText(server)}"]`, '    direction LR');
   const ids: string[] = [];
@@ -99,7 +99,7 @@ function batchesOf(report: RunReport, lines: string[], looks: Map<string, Look>)
       const planned = step.get(path);
       const move = planned ? `${planned.from || 'unversioned'} → ${planned.to}` : '';
       const result = outcome.get(path)?.result;
-      const label = [describeMount(plan.pluginType, path), move, result ?? '']
+      const label = [describeTarget(plan.pluginType, path), move, result ?? '']
         .filter(Boolean)
         .map(mermaidText)
         .join('<br/>');
@@ -118,11 +118,11 @@ function batchesOf(report: RunReport, lines: string[], looks: Map<string, Look>)
 
 /** One box per listed node, green when every mount on it runs what it should, as that node itself answered. */
 function nodesOf(report: RunReport, lines: string[], looks: Map<string, Look>): string | null {
-  const addresses = [...new Set(report.mounts.flatMap((m) => m.nodes.map((n) => n.node)))];
+  const addresses = [...new Set(report.targets.flatMap((m) => m.nodes.map((n) => n.node)))];
   if (addresses.length === 0) return null;
   lines.push('    subgraph nodes["each node, read through its own address"]');
   addresses.forEach((address, index) => {
-    const views = report.mounts.flatMap((m) => m.nodes.filter((n) => n.node === address));
+    const views = report.targets.flatMap((m) => m.nodes.filter((n) => n.node === address));
     const good = views.filter((v) => !v.problem).length;
     const id = `node${String(index + 1)}`;
     const mark = good === views.length ? '✓' : '✗';

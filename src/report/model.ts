@@ -1,7 +1,7 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
 import type { ApplyRecord } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
-import type { MountOutcome } from '../rollout/verify.ts';
+import type { TargetOutcome } from '../rollout/verify.ts';
 
 export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'prune' | 'rollback';
 export const STAGE_LABEL: Record<Stage, string> = {
@@ -29,7 +29,7 @@ export interface RunReport {
   artifact: ArtifactFacts | null;
   plan: Plan | null;
   record: ApplyRecord;
-  mounts: MountOutcome[];
+  targets: TargetOutcome[];
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
   dryRun: boolean;

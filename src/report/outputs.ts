@@ -5,7 +5,7 @@ import { provenanceRecord, registerCommand, registrationOf } from './provenance.
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
 export function outputsOf(report: RunReport): Record<string, string> {
-  const result = report.mounts.map((m) => ({
+  const result = report.targets.map((m) => ({
     mount: m.path,
     type: report.pluginType,
     previous: m.previous,
@@ -47,7 +47,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     plugin_file: plan.pluginFile,
     catalog: plan.catalog,
     discovered: plan.discovered,
-    mounts: plan.mounts.map((m) => ({ mount: m.path, from: m.from, to: m.to, action: m.action })),
+    mounts: plan.targets.map((m) => ({ mount: m.path, from: m.from, to: m.to, action: m.action })),
     batches: plan.batches,
     canary: plan.canary,
     pin: plan.pin,

@@ -1,15 +1,15 @@
 import type { ApplyRecord } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
-import { describeMount } from '../rollout/target-name.ts';
-import type { Evidence, MountOutcome, MountResult } from '../rollout/verify.ts';
-import { movedMounts, wroteAnything } from '../rollout/apply.ts';
+import { describeTarget } from '../domain/plugin.ts';
+import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts';
+import { movedTargets, wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
 import { artifactSection, serverSection } from './provenance-section.ts';
 import { shellWord } from './quote.ts';
 
-const RESULT_MARK: Record<MountResult, string> = {
+const RESULT_MARK: Record<TargetResult, string> = {
   updated: '✅ updated',
   unchanged: '➖ unchanged',
   failed: '❌ failed',
@@ -34,7 +34,7 @@ export function renderSummary(report: RunReport): string {
   const status = runStatus(report);
   const parts = [headline(report)];
   if (report.error) parts.push(errorBlock(report));
-  if (report.mounts.length > 0) parts.push(mountTable(report));
+  if (report.targets.length > 0) parts.push(mountTable(report));
   if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
   if (status === 'rolled-out') parts.push(rollbackHowTo(report));
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
@@ -50,7 +50,7 @@ function headline(report: RunReport): string {
   const what =
     `${code(report.pluginName || 'plugin')} ${report.version ? code(report.version) : ''}`.trim();
   const where = `${report.pluginType} plugin on ${code(report.server || 'the server')}${report.namespace ? ` (namespace ${code(report.namespace)})` : ''}`;
-  const count = report.mounts.length;
+  const count = report.targets.length;
   const mounts = `${count} mount${count === 1 ? '' : 's'}`;
   switch (runStatus(report)) {
     case 'rolled-out':
@@ -69,7 +69,7 @@ function headline(report: RunReport): string {
 function stateAfterFailure(report: RunReport): string {
   const done = writesMade(report.record);
   if (done.length === 0) return 'Nothing was written to the server.';
-  const rollback = !movedMounts(report.record)
+  const rollback = !movedTargets(report.record)
     ? ' Nothing to roll back: no mount was tuned.'
     : report.rollback
       ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
@@ -96,7 +96,7 @@ function errorBlock(report: RunReport): string {
 
 interface Column {
   header: string;
-  cell(m: MountOutcome): string;
+  cell(m: TargetOutcome): string;
 }
 
 /** One row per mount or connection; a per-node column slots in after the first once nodes are reported. */
@@ -105,7 +105,7 @@ function mountTable(report: RunReport): string {
   const columns: Column[] = [
     {
       header: type === 'database' ? 'Connection' : 'Mount',
-      cell: (m) => code(describeMount(type, m.path)),
+      cell: (m) => code(describeTarget(type, m.path)),
     },
     { header: 'Before', cell: (m) => versionCell(m.previous) },
     { header: 'Target', cell: (m) => versionCell(m.target) },
@@ -118,16 +118,16 @@ function mountTable(report: RunReport): string {
         m.problem ? `${RESULT_MARK[m.result]}: ${escapeText(m.problem)}` : RESULT_MARK[m.result],
     },
   ];
-  if (report.mounts.some((m) => m.nodes.length > 0))
+  if (report.targets.some((m) => m.nodes.length > 0))
     columns.push({ header: 'Nodes', cell: nodesCell });
   return table(
     columns.map((c) => c.header),
-    report.mounts.map((m) => columns.map((c) => c.cell(m))),
+    report.targets.map((m) => columns.map((c) => c.cell(m))),
   );
 }
 
 /** Each node's own answer: how many run the expected binary, and which do not, with what they run. */
-function nodesCell(m: MountOutcome): string {
+function nodesCell(m: TargetOutcome): string {
   const good = m.nodes.filter((n) => !n.problem).length;
   const bad = m.nodes
     .filter((n) => n.problem)
@@ -148,16 +148,16 @@ function targetType(report: RunReport): 'secret' | 'auth' | 'database' {
 function serversNow(report: RunReport): string {
   const type = targetType(report);
   const groups = new Map<string, string[]>();
-  for (const m of report.mounts) {
+  for (const m of report.targets) {
     const key = m.runningVersion;
-    groups.set(key, [...(groups.get(key) ?? []), code(describeMount(type, m.path))]);
+    groups.set(key, [...(groups.get(key) ?? []), code(describeTarget(type, m.path))]);
   }
   const lines = ['### Where the servers are now', ''];
   for (const [version, paths] of groups) {
     const which =
       version === report.version
         ? ' (the new version)'
-        : report.mounts.some((m) => m.previous === version && version)
+        : report.targets.some((m) => m.previous === version && version)
           ? ' (the previous version)'
           : '';
     lines.push(`- running ${version ? code(version) : 'no version'}${which}: ${paths.join(', ')}`);
@@ -172,11 +172,11 @@ function serversNow(report: RunReport): string {
 function rollbackHowTo(report: RunReport): string {
   const type = targetType(report);
   const byVersion = new Map<string, string[]>();
-  for (const m of report.mounts) {
+  for (const m of report.targets) {
     if (m.result !== 'updated' || m.previous === m.target) continue;
     byVersion.set(m.previous, [
       ...(byVersion.get(m.previous) ?? []),
-      code(describeMount(type, m.path)),
+      code(describeTarget(type, m.path)),
     ]);
   }
   if (byVersion.size === 0) return '';
@@ -273,8 +273,8 @@ function planTable(plan: Plan): string {
     ...(plan.prune.length > 0
       ? [['prune', `after every mount is verified, deregister ${plan.prune.map(code).join(', ')}`]]
       : []),
-    ...plan.mounts.map((m) => [
-      code(describeMount(plan.pluginType, m.path)),
+    ...plan.targets.map((m) => [
+      code(describeTarget(plan.pluginType, m.path)),
       m.action === 'tune'
         ? `tune ${m.from ? code(m.from) : 'unversioned'} → ${code(m.to)}, reload`
         : m.action === 'reload'
@@ -284,7 +284,7 @@ function planTable(plan: Plan): string {
   ];
   const batches = plan.batches.map((batch, index) => {
     const label = index === 0 && plan.canary ? 'canary' : `batch ${index + 1}`;
-    return `${index + 1}. ${label}: ${batch.map((path) => code(describeMount(plan.pluginType, path))).join(', ')}`;
+    return `${index + 1}. ${label}: ${batch.map((path) => code(describeTarget(plan.pluginType, path))).join(', ')}`;
   });
   const order =
     batches.length > 0

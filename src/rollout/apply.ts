@@ -3,7 +3,7 @@ import { forEachLimited } from '../domain/concurrency.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { isMissingCommand, registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { reloadName } from '../vault/mounts.ts';
+import { mountRoute } from '../domain/plugin.ts';
 import { deletePin, writePin } from '../vault/pins.ts';
 import { moveTarget } from '../vault/targets.ts';
 import {
@@ -74,7 +74,7 @@ export function wroteAnything(record: ApplyRecord): boolean {
  * Whether a write changed what a mount starts, so a failure needs rolling
  * back. A new file or catalog entry alone changes nothing that runs.
  */
-export function movedMounts(record: ApplyRecord): boolean {
+export function movedTargets(record: ApplyRecord): boolean {
   return record.pinFrom !== '' || record.tuned.length > 0 || record.reloaded.length > 0;
 }
 
@@ -129,7 +129,7 @@ export async function moveBatch(
   record: ApplyRecord,
 ): Promise<void> {
   const { client, plan, log } = deps;
-  const tunes = plan.mounts.filter((m) => batch.includes(m.path) && m.action === 'tune');
+  const tunes = plan.targets.filter((m) => batch.includes(m.path) && m.action === 'tune');
   const tuneAll = (): Promise<void> =>
     forEachLimited(tunes, deps.concurrency, async (step) => {
       record.tuned.push(step.path);
@@ -209,7 +209,7 @@ async function restartOnce(deps: ApplyDeps, restart: Restart): Promise<string[]>
     reloadIds.length > 0 ? `, reload id ${reloadIds.join(', ')}` : '';
   switch (restart.kind) {
     case 'mounts': {
-      const names = restart.paths.map((path) => reloadName(plan.pluginType, path));
+      const names = restart.paths.map((path) => mountRoute(plan.pluginType, path));
       const { reloadIds } = await reloadMounts(client, names, scope);
       log(`reloaded ${names.join(', ')} (scope ${scope}${ids(reloadIds)})`);
       return reloadIds;

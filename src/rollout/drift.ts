@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../vault/catalog.ts';
-import type { MountState } from '../vault/mounts.ts';
+import type { TargetState } from '../vault/mounts.ts';
 import type { Plan } from './plan.ts';
-import { describeMount } from './target-name.ts';
+import { describeTarget } from '../domain/plugin.ts';
 
 /**
  * How the catalog entry of the target version differs from what the plan
@@ -29,11 +29,11 @@ export function catalogDrift(plan: Plan, entry: CatalogEntry | null): string[] {
 export function targetDrift(
   plan: Plan,
   paths: readonly string[],
-  table: ReadonlyMap<string, MountState>,
+  table: ReadonlyMap<string, TargetState>,
 ): string[] {
   const problems: string[] = [];
-  for (const step of plan.mounts.filter((m) => paths.includes(m.path))) {
-    const where = describeMount(plan.pluginType, step.path);
+  for (const step of plan.targets.filter((m) => paths.includes(m.path))) {
+    const where = describeTarget(plan.pluginType, step.path);
     const now = table.get(step.path);
     if (!now) problems.push(`${where} was removed`);
     else if (now.plugin !== plan.pluginName)

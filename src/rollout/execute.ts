@@ -1,14 +1,14 @@
 import { forEachLimited } from '../domain/concurrency.ts';
 import { DriftError, VerificationError } from '../domain/errors.ts';
 import { deregisterVersion, readCatalogEntry } from '../vault/catalog.ts';
-import type { MountState } from '../vault/mounts.ts';
+import type { TargetState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
 import { readPin } from '../vault/pins.ts';
 import { probeMount } from '../vault/probe.ts';
 import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
 import { moveBatch, prepareCatalog, underPin, type ApplyDeps, type ApplyRecord } from './apply.ts';
 import { catalogDrift, pinDrift, targetDrift } from './drift.ts';
-import { assessMounts, forward, waitForMounts, type MountOutcome } from './verify.ts';
+import { assessTargets, forward, waitForTargets, type TargetOutcome } from './verify.ts';
 
 export interface ExecuteDeps extends ApplyDeps, NodeDeps {
   binaryPath: string;
@@ -20,15 +20,18 @@ export interface ExecuteDeps extends ApplyDeps, NodeDeps {
  * Applies the plan batch by batch — the canary first — and proves each
  * batch runs the new binary (and answers its probe) before touching the next.
  */
-export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promise<MountOutcome[]> {
+export async function executePlan(
+  deps: ExecuteDeps,
+  record: ApplyRecord,
+): Promise<TargetOutcome[]> {
   const { plan, log } = deps;
-  const paths = plan.mounts.map((m) => m.path);
+  const paths = plan.targets.map((m) => m.path);
   await stopOnDrift(deps, paths, true);
   await prepareCatalog(deps, record);
   // The last verification read. When nothing ran after it (no node checks,
   // no probes) and it holds every target — a mount table read holds every
   // mount — it is the final state, and reading it again would show the same.
-  let lastRead: Map<string, MountState> | null = null;
+  let lastRead: Map<string, TargetState> | null = null;
   for (const [index, batch] of plan.batches.entries()) {
     const label =
       index === 0 && plan.canary ? 'the canary' : `batch ${index + 1} of ${plan.batches.length}`;
@@ -40,7 +43,7 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
       index === 0 && !record.placedFile && !record.registered && !record.pinFrom;
     if (!checkedJustNow) await stopOnDrift(deps, batch, false);
     await moveBatch(deps, batch, record);
-    lastRead = await waitForMounts(deps, batch, forward(plan), `verification of ${label}`);
+    lastRead = await waitForTargets(deps, batch, forward(plan), `verification of ${label}`);
     if (deps.nodes.length > 0) {
       await verifyEveryNode(
         deps,
@@ -65,7 +68,7 @@ export async function executePlan(deps: ExecuteDeps, record: ApplyRecord): Promi
       ? lastRead
       : await readTargets(deps.client, plan.pluginType, paths);
   const probed = new Set(deps.probe ? plan.batches.flat() : []);
-  const outcomes = assessMounts(plan, table).map((o) =>
+  const outcomes = assessTargets(plan, table).map((o) =>
     probed.has(o.path) && o.result !== 'failed'
       ? { ...o, evidence: [...o.evidence, 'probe' as const] }
       : o,

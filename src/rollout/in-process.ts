@@ -1,4 +1,4 @@
-import type { PluginType } from '../inputs/config.ts';
+import type { PluginType } from '../domain/plugin.ts';
 
 /**
  * Plugins the server runs in process from its own code whatever the catalog

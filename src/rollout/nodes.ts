@@ -1,14 +1,15 @@
 import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { reloadName, type MountState } from '../vault/mounts.ts';
+import { mountRoute } from '../domain/plugin.ts';
+import { type TargetState } from '../vault/mounts.ts';
 import { reloadMounts } from '../vault/reload.ts';
 import { readTargets } from '../vault/targets.ts';
-import type { MountStep, Plan } from './plan.ts';
+import type { TargetStep, Plan } from './plan.ts';
 import {
   mismatch,
-  waitForMounts,
+  waitForTargets,
   type Expectation,
-  type MountOutcome,
+  type TargetOutcome,
   type WaitDeps,
 } from './verify.ts';
 
@@ -35,7 +36,7 @@ const LAG_SECONDS = 5;
 export async function verifyEveryNode(
   deps: NodeDeps,
   paths: readonly string[],
-  expect: (step: MountStep) => Expectation,
+  expect: (step: TargetStep) => Expectation,
   what: string,
   reloadedNodes: string[],
 ): Promise<void> {
@@ -43,7 +44,7 @@ export async function verifyEveryNode(
     deps.nodes.map(async (node) => {
       const nodeDeps = { ...deps, client: node.client };
       try {
-        await waitForMounts(
+        await waitForTargets(
           { ...nodeDeps, timeoutSeconds: Math.min(LAG_SECONDS, deps.timeoutSeconds) },
           paths,
           expect,
@@ -55,9 +56,9 @@ export async function verifyEveryNode(
       }
       deps.log(`${node.address} does not run it yet; reloading there`);
       reloadedNodes.push(node.address);
-      const names = paths.map((path) => reloadName(deps.plan.pluginType, path));
+      const names = paths.map((path) => mountRoute(deps.plan.pluginType, path));
       await reloadMounts(node.client, names, 'local');
-      await waitForMounts(nodeDeps, paths, expect, `${what} on ${node.address}`);
+      await waitForTargets(nodeDeps, paths, expect, `${what} on ${node.address}`);
     }),
   );
   const failures = settled.flatMap((result, i) =>
@@ -75,11 +76,11 @@ function nodeFailure(address: string, reason: unknown): string {
 export async function withNodeViews(
   deps: NodeDeps,
   plan: Plan,
-  outcomes: MountOutcome[],
-  expect: (step: MountStep) => Expectation,
-): Promise<MountOutcome[]> {
+  outcomes: TargetOutcome[],
+  expect: (step: TargetStep) => Expectation,
+): Promise<TargetOutcome[]> {
   if (deps.nodes.length === 0) return outcomes;
-  const paths = plan.mounts.map((m) => m.path);
+  const paths = plan.targets.map((m) => m.path);
   const tables = await Promise.all(
     deps.nodes.map(async (node) => ({
       address: node.address,
@@ -87,7 +88,7 @@ export async function withNodeViews(
     })),
   );
   return outcomes.map((o) => {
-    const step = plan.mounts.find((m) => m.path === o.path);
+    const step = plan.targets.find((m) => m.path === o.path);
     return {
       ...o,
       nodes: tables.map(({ address, table }) =>
@@ -100,11 +101,11 @@ export async function withNodeViews(
 function nodeView(
   plan: Plan,
   address: string,
-  table: ReadonlyMap<string, MountState>,
+  table: ReadonlyMap<string, TargetState>,
   path: string,
-  step: MountStep | undefined,
-  expect: (step: MountStep) => Expectation,
-): MountOutcome['nodes'][number] {
+  step: TargetStep | undefined,
+  expect: (step: TargetStep) => Expectation,
+): TargetOutcome['nodes'][number] {
   const state = table.get(path);
   return {
     node: address,

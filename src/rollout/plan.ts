@@ -1,12 +1,11 @@
-import type { PluginType } from '../inputs/config.ts';
 import { PreflightError } from '../domain/errors.ts';
 import type { PluginFileState } from './plugin-directory.ts';
 import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vault/catalog.ts';
 import type { ServerFeatures } from '../vault/identity.ts';
 import { servedInProcess } from './in-process.ts';
-import { describeMount, listInput } from './target-name.ts';
+import { describeTarget, listInput, type PluginType } from '../domain/plugin.ts';
 import { prunableVersions } from './prune.ts';
-import type { MountState } from '../vault/mounts.ts';
+import type { TargetState } from '../vault/mounts.ts';
 
 export interface PlanInput {
   pluginType: PluginType;
@@ -14,12 +13,12 @@ export interface PlanInput {
   version: string;
   sha256: string;
   command: string;
-  mounts: readonly string[] | 'all';
+  targets: readonly string[] | 'all';
   exclude: readonly string[];
   canary: readonly string[];
   batchSize: number;
   catalogEntry: CatalogEntry | null;
-  mountTable: ReadonlyMap<string, MountState>;
+  mountTable: ReadonlyMap<string, TargetState>;
   /** `null` when the action does not manage the plugin directory. */
   pluginFile: PluginFileState | null;
   /** The version a pin holds the plugin at (Vault 1.16+), or `null`. */
@@ -31,19 +30,19 @@ export interface PlanInput {
   /** Newest external versions to keep after success; `null` prunes nothing. */
   keepVersions: number | null;
   /** Every mount or connection in the namespace, to see which versions stay in use. */
-  allTargets: ReadonlyMap<string, MountState>;
+  allTargets: ReadonlyMap<string, TargetState>;
 }
 
 /** `tune` moves the configured version; `reload` restarts a mount already configured but not running it. */
-export type MountAction = 'tune' | 'reload' | 'none';
+export type TargetAction = 'tune' | 'reload' | 'none';
 
-export interface MountStep {
+export interface TargetStep {
   path: string;
   from: string;
   to: string;
   runningVersion: string;
   runningSha256: string;
-  action: MountAction;
+  action: TargetAction;
 }
 
 export interface Plan {
@@ -54,7 +53,7 @@ export interface Plan {
   command: string;
   pluginFile: 'copy' | 'present' | 'unmanaged';
   catalog: 'register' | 'present';
-  mounts: MountStep[];
+  targets: TargetStep[];
   /** Mounts found on the server when `mounts: all`; `null` when they were listed. */
   discovered: string[] | null;
   /**
@@ -112,13 +111,13 @@ export function planRollout(input: PlanInput): Plan {
     );
   }
   const discovered =
-    input.mounts === 'all'
+    input.targets === 'all'
       ? [...input.mountTable.values()]
           .filter((m) => m.plugin === input.pluginName && !input.exclude.includes(m.path))
           .map((m) => m.path)
           .sort()
       : null;
-  const selected = discovered ?? input.mounts;
+  const selected = discovered ?? input.targets;
   if (discovered?.length === 0) {
     problems.push(
       `${listInput(input.pluginType)}: all, but no ${input.pluginType} ${input.pluginType === 'database' ? 'connection' : 'mount'} runs plugin ${input.pluginName}`,
@@ -127,22 +126,22 @@ export function planRollout(input: PlanInput): Plan {
   for (const path of input.canary) {
     if (!selected.includes(path)) {
       problems.push(
-        `canary: ${describeMount(input.pluginType, path)} is not among the mounts being rolled`,
+        `canary: ${describeTarget(input.pluginType, path)} is not among the mounts being rolled`,
       );
     }
   }
-  const steps: MountStep[] = [];
+  const steps: TargetStep[] = [];
   for (const path of selected) {
     const mount = input.mountTable.get(path);
     if (!mount) {
       problems.push(
-        `${listInput(input.pluginType)}: ${describeMount(input.pluginType, path)} does not exist`,
+        `${listInput(input.pluginType)}: ${describeTarget(input.pluginType, path)} does not exist`,
       );
       continue;
     }
     if (mount.plugin !== input.pluginName) {
       problems.push(
-        `${listInput(input.pluginType)}: ${describeMount(input.pluginType, path)} runs plugin ${mount.plugin || '(unknown)'}, not ${input.pluginName}`,
+        `${listInput(input.pluginType)}: ${describeTarget(input.pluginType, path)} runs plugin ${mount.plugin || '(unknown)'}, not ${input.pluginName}`,
       );
       continue;
     }
@@ -190,7 +189,7 @@ export function planRollout(input: PlanInput): Plan {
     command: input.command,
     pluginFile,
     catalog,
-    mounts: steps,
+    targets: steps,
     discovered,
     batches: batchesOf(steps, input.canary, input.batchSize),
     canary: steps.some((s) => s.action !== 'none' && input.canary.includes(s.path)),
@@ -203,7 +202,7 @@ export function planRollout(input: PlanInput): Plan {
             .map((t) => t.path)
             .sort()
         : [],
-    everyTarget: input.mounts === 'all' ? pluginTargets.map((m) => m.path).sort() : null,
+    everyTarget: input.targets === 'all' ? pluginTargets.map((m) => m.path).sort() : null,
     server: {
       pins: input.server.pins,
       pluginReload: input.server.pluginReload,
@@ -257,7 +256,7 @@ function pinMove(
 }
 
 /** What every mount or connection of the plugin will be configured for, or run, after the rollout. */
-function versionsInUse(input: PlanInput, steps: readonly MountStep[]): Set<string> {
+function versionsInUse(input: PlanInput, steps: readonly TargetStep[]): Set<string> {
   const moving = new Set(steps.map((s) => s.path));
   const inUse = new Set<string>();
   for (const target of input.allTargets.values()) {
@@ -273,7 +272,7 @@ function versionsInUse(input: PlanInput, steps: readonly MountStep[]): Set<strin
 }
 
 function batchesOf(
-  steps: readonly MountStep[],
+  steps: readonly TargetStep[],
   canary: readonly string[],
   size: number,
 ): string[][] {
@@ -286,7 +285,7 @@ function batchesOf(
   return batches;
 }
 
-function mountAction(mount: MountState, version: string, sha256: string): MountAction {
+function mountAction(mount: TargetState, version: string, sha256: string): TargetAction {
   if (mount.version !== version) return 'tune';
   if (mount.runningVersion !== version || mount.runningSha256 !== sha256) return 'reload';
   return 'none';

@@ -47,7 +47,7 @@ export async function preflight(
     type,
     name,
     namespace: config.namespace,
-    targets: config.mounts,
+    targets: config.targets,
     pins,
     listsCatalog: prunes,
   };
@@ -61,7 +61,7 @@ export async function preflight(
   const [catalogVersions, pin, mountTable, versionEntry] = await Promise.all([
     prunes ? listCatalogVersions(client, type, name) : Promise.resolve([]),
     pins ? readPin(client, type, name) : Promise.resolve(null),
-    readTargets(client, type, config.mounts),
+    readTargets(client, type, config.targets),
     revert ? Promise.resolve(null) : readCatalogEntry(client, type, name, config.version),
   ]);
   let version = config.version;
@@ -80,7 +80,7 @@ export async function preflight(
     catalogEntry = { name, version, sha256, command: '', builtin: true };
   }
   const allTargets =
-    prunes && type === 'database' && config.mounts !== 'all'
+    prunes && type === 'database' && config.targets !== 'all'
       ? await readTargets(client, type, 'all')
       : mountTable;
   const command = revert ? '' : effectiveCommand(config.command, catalogEntry, sha256);
@@ -94,7 +94,7 @@ export async function preflight(
     version,
     sha256,
     command,
-    mounts: config.mounts,
+    targets: config.targets,
     exclude: safety.exclude,
     canary: safety.canary,
     batchSize: safety.batchSize,

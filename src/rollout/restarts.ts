@@ -62,7 +62,7 @@ export function restartsFor(plan: Plan, paths: readonly string[]): Restart[] {
 export function batchRestarts(plan: Plan, batch: readonly string[]): Restart[] {
   const paths =
     plan.pluginType === 'database'
-      ? plan.mounts
+      ? plan.targets
           .filter((m) => batch.includes(m.path) && m.action === 'reload')
           .map((m) => m.path)
       : batch;

@@ -10,8 +10,8 @@ import {
   evidenceOf,
   outcome,
   versionsToLookUp,
-  waitForMounts,
-  type MountOutcome,
+  waitForTargets,
+  type TargetOutcome,
 } from './verify.ts';
 
 /**
@@ -25,9 +25,9 @@ import {
  * — also when a tune back fails, so the pin is never left lifted — and only
  * then restart, so each mount starts what the restored pin says.
  */
-export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<MountOutcome[]> {
+export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<TargetOutcome[]> {
   const { client, plan, log } = deps;
-  const touched = plan.mounts.filter(
+  const touched = plan.targets.filter(
     (m) => record.tuned.includes(m.path) || record.reloaded.includes(m.path),
   );
   const paths = touched.map((m) => m.path);
@@ -62,11 +62,11 @@ export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<
   // restored pin it must start again.
   const restart = plan.pluginType !== 'database' || record.pinFrom ? paths : [];
   await restartTargets(deps, restartsFor(plan, restart), emptyRecord());
-  const table = await waitForMounts(deps, paths, expect, 'rollback verification');
+  const table = await waitForTargets(deps, paths, expect, 'rollback verification');
   if (deps.nodes.length > 0) {
     await verifyEveryNode(deps, paths, expect, 'rollback verification', emptyRecord().nodeReloads);
   }
-  const outcomes = plan.mounts.map((step) => {
+  const outcomes = plan.targets.map((step) => {
     const now = table.get(step.path);
     if (!paths.includes(step.path)) {
       return outcome(step, now, step.action === 'none' ? 'unchanged' : 'not-started', '');

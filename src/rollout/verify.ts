@@ -1,12 +1,12 @@
 import { VerificationError } from '../domain/errors.ts';
 import { isBuiltinVersion } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
-import type { MountState } from '../vault/mounts.ts';
+import type { TargetState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
-import type { MountStep, Plan } from './plan.ts';
-import { describeMount } from './target-name.ts';
+import type { TargetStep, Plan } from './plan.ts';
+import { describeTarget } from '../domain/plugin.ts';
 
-export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
+export type TargetResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
 
 /**
  * What proved a mount runs what it should, strongest first:
@@ -24,14 +24,14 @@ export type MountResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | '
  */
 export type Evidence = 'sha256' | 'builtin' | 'running-version' | 'configured-version' | 'probe';
 
-export interface MountOutcome {
+export interface TargetOutcome {
   path: string;
   previous: string;
   target: string;
   version: string;
   runningVersion: string;
   runningSha256: string;
-  result: MountResult;
+  result: TargetResult;
   problem: string;
   /** What proved the result; empty when nothing was proven. */
   evidence: Evidence[];
@@ -60,7 +60,7 @@ export interface Expectation {
   sha256: string | null;
 }
 
-export function forward(plan: Plan): (step: MountStep) => Expectation {
+export function forward(plan: Plan): (step: TargetStep) => Expectation {
   const sha256 = plan.pluginType === 'database' ? null : plan.sha256;
   return () => ({ configured: plan.version, running: plan.version, sha256 });
 }
@@ -74,7 +74,7 @@ export function forward(plan: Plan): (step: MountStep) => Expectation {
 export function backward(
   plan: Plan,
   catalogHashes: ReadonlyMap<string, string>,
-): (step: MountStep) => Expectation {
+): (step: TargetStep) => Expectation {
   return (step) => {
     // A mount enabled without a version cannot be tuned back to none; the server
     // refuses an empty version. It goes back to the version it was running.
@@ -93,7 +93,7 @@ export function backward(
 }
 
 /** The versions a rollback must learn the hash of from the catalog. */
-export function versionsToLookUp(plan: Plan, steps: readonly MountStep[]): string[] {
+export function versionsToLookUp(plan: Plan, steps: readonly TargetStep[]): string[] {
   const wanted = new Set<string>();
   if (plan.pluginType === 'database') return [];
   for (const step of steps) {
@@ -113,10 +113,10 @@ export function versionsToLookUp(plan: Plan, steps: readonly MountStep[]): strin
 export function mismatch(
   type: Plan['pluginType'],
   path: string,
-  now: MountState | undefined,
+  now: TargetState | undefined,
   expected: Expectation,
 ): string {
-  const where = describeMount(type, path);
+  const where = describeTarget(type, path);
   if (!now) return `${where} disappeared during the rollout`;
   if (now.version !== expected.configured) {
     return `${where} is configured for ${now.version || '(unversioned)'}, not ${expected.configured || '(unversioned)'}`;
@@ -133,7 +133,7 @@ export function mismatch(
 }
 
 /** What proved a matching mount (see `Evidence`); call only when `mismatch` found nothing. */
-export function evidenceOf(now: MountState, expected: Expectation): Evidence[] {
+export function evidenceOf(now: TargetState, expected: Expectation): Evidence[] {
   if (expected.sha256 === null) {
     return [now.runningReported === false ? 'configured-version' : 'running-version'];
   }
@@ -141,12 +141,15 @@ export function evidenceOf(now: MountState, expected: Expectation): Evidence[] {
 }
 
 /** Compares what each mount runs now with the plan; pure, so the verdict is unit-tested. */
-export function assessMounts(plan: Plan, table: ReadonlyMap<string, MountState>): MountOutcome[] {
+export function assessTargets(
+  plan: Plan,
+  table: ReadonlyMap<string, TargetState>,
+): TargetOutcome[] {
   const expect = forward(plan);
-  return plan.mounts.map((step) => {
+  return plan.targets.map((step) => {
     const now = table.get(step.path);
     const problem = mismatch(plan.pluginType, step.path, now, expect(step));
-    const result: MountResult = problem
+    const result: TargetResult = problem
       ? 'failed'
       : step.action === 'none'
         ? 'unchanged'
@@ -162,12 +165,12 @@ export function assessMounts(plan: Plan, table: ReadonlyMap<string, MountState>)
 }
 
 export function outcome(
-  step: MountStep,
-  now: MountState | undefined,
-  result: MountResult,
+  step: TargetStep,
+  now: TargetState | undefined,
+  result: TargetResult,
   problem: string,
   evidence: Evidence[] = [],
-): MountOutcome {
+): TargetOutcome {
   return {
     path: step.path,
     previous: step.from,
@@ -183,8 +186,8 @@ export function outcome(
 }
 
 /** Outcomes before anything ran, for a report that stops early. */
-export function pendingOutcomes(plan: Plan): MountOutcome[] {
-  return plan.mounts.map((step) =>
+export function pendingOutcomes(plan: Plan): TargetOutcome[] {
+  return plan.targets.map((step) =>
     outcome(
       step,
       {
@@ -213,14 +216,14 @@ export interface WaitDeps {
  * check is repeated with growing pauses until it holds or time runs out.
  * Returns the last mount table read.
  */
-export async function waitForMounts(
+export async function waitForTargets(
   deps: WaitDeps,
   paths: readonly string[],
-  expect: (step: MountStep) => Expectation,
+  expect: (step: TargetStep) => Expectation,
   what: string,
-): Promise<Map<string, MountState>> {
+): Promise<Map<string, TargetState>> {
   const deadline = deps.now() + deps.timeoutSeconds * 1000;
-  const steps = deps.plan.mounts.filter((m) => paths.includes(m.path));
+  const steps = deps.plan.targets.filter((m) => paths.includes(m.path));
   let pause = 250;
   for (;;) {
     const table = await readTargets(deps.client, deps.plan.pluginType, paths);

@@ -2,6 +2,7 @@ import type { AuthConfig } from '../inputs/connection.ts';
 import { AuthError, VaultError } from '../domain/errors.ts';
 import type { Clock, VaultClient } from './client.ts';
 import { backoffMs, type RetryPolicy } from './retry.ts';
+import { mountRoute } from '../domain/plugin.ts';
 
 export interface AuthDeps {
   /** Masks a secret in the log the moment it exists. */
@@ -34,26 +35,27 @@ export async function authenticate(
   if (auth.method === 'token') {
     return { client: base.withToken(auth.token), loggedIn: false, description: 'token' };
   }
+  const at = mountRoute('auth', auth.mount);
   let body: Record<string, string>;
   let description: string;
   switch (auth.method) {
     case 'approle':
       body = { role_id: auth.roleId, secret_id: auth.secretId };
-      description = `approle at auth/${auth.mount}`;
+      description = `approle at ${at}`;
       break;
     case 'jwt':
       body = { role: auth.role, jwt: await githubIdToken(auth.audience, deps) };
-      description = `jwt with the GitHub OIDC token at auth/${auth.mount}, role ${auth.role}`;
+      description = `jwt with the GitHub OIDC token at ${at}, role ${auth.role}`;
       break;
     case 'kubernetes':
       body = { role: auth.role, jwt: await serviceAccountToken(auth.tokenFile, deps) };
-      description = `kubernetes at auth/${auth.mount}, role ${auth.role}`;
+      description = `kubernetes at ${at}, role ${auth.role}`;
       break;
   }
   let response: LoginResponse | null;
   try {
     // A login is not repeated when its answer is lost: a single-use secret-id would be spent.
-    response = await base.write<LoginResponse>('POST', `auth/${auth.mount}/login`, body, {
+    response = await base.write<LoginResponse>('POST', `${at}/login`, body, {
       root: true,
     });
   } catch (error) {

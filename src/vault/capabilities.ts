@@ -1,4 +1,4 @@
-import type { MountType, PluginType } from '../inputs/config.ts';
+import { mountRoute, type MountType, type PluginType } from '../domain/plugin.ts';
 import { splitConnection } from './database-connections.ts';
 import { PreflightError } from '../domain/errors.ts';
 import type { Plan } from '../rollout/plan.ts';
@@ -126,7 +126,7 @@ export function writeRequirements(
       why: `to deregister ${plan.prune.join(', ')}`,
     });
   }
-  for (const step of plan.mounts) {
+  for (const step of plan.targets) {
     if (step.action !== 'tune') continue;
     const type = plan.pluginType;
     needs.push(
@@ -193,7 +193,7 @@ function reloadPath(namespace: string): string {
 }
 
 function probePath(type: PluginType, namespace: string, path: string, probe: string): string {
-  return inNamespace(namespace, `${type === 'auth' ? `auth/${path}` : path}/${probe}`);
+  return inNamespace(namespace, `${mountRoute(type, path)}/${probe}`);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
-import type { MountState } from './mounts.ts';
+import type { TargetState } from './mounts.ts';
 
-interface ConnectionConfig {
+interface ConnectionResponse {
   data?: { plugin_name?: string; plugin_version?: string; running_plugin_version?: string };
 }
 
@@ -21,11 +21,11 @@ export function splitConnection(path: string): { mount: string; name: string } {
 export async function readConnection(
   client: VaultClient,
   path: string,
-): Promise<MountState | null> {
+): Promise<TargetState | null> {
   const { mount, name } = splitConnection(path);
-  let response: ConnectionConfig | null;
+  let response: ConnectionResponse | null;
   try {
-    response = await client.read<ConnectionConfig>(`${mount}/config/${name}`);
+    response = await client.read<ConnectionResponse>(`${mount}/config/${name}`);
   } catch (error) {
     // A path that is not a database mount has no such route: the connection does not exist.
     if (error instanceof VaultError && (error.status === 400 || error.status === 405)) return null;

@@ -1,7 +1,7 @@
-import type { MountType, PluginType } from '../inputs/config.ts';
+import type { MountType } from '../domain/plugin.ts';
 import type { VaultClient } from './client.ts';
 
-export interface MountState {
+export interface TargetState {
   /** Without trailing slash, and without `auth/` for auth mounts. */
   path: string;
   plugin: string;
@@ -25,9 +25,9 @@ const TABLE: Record<MountType, string> = { secret: 'sys/mounts', auth: 'sys/auth
 export async function readMountTable(
   client: VaultClient,
   type: MountType,
-): Promise<Map<string, MountState>> {
+): Promise<Map<string, TargetState>> {
   const response = await client.read<{ data?: Record<string, RawMount> }>(TABLE[type]);
-  const table = new Map<string, MountState>();
+  const table = new Map<string, TargetState>();
   for (const [key, raw] of Object.entries(response?.data ?? {})) {
     const path = key.replace(/\/$/, '');
     table.set(path, {
@@ -58,9 +58,4 @@ export async function tuneMountVersion(
       },
     },
   );
-}
-
-/** The name a reload request and the CLI use for a mount: auth mounts carry `auth/`. */
-export function reloadName(type: PluginType, path: string): string {
-  return type === 'auth' ? `auth/${path}` : path;
 }

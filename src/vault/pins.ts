@@ -1,4 +1,4 @@
-import type { PluginType } from '../inputs/config.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import type { VaultClient } from './client.ts';
 
 /*

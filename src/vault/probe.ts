@@ -1,4 +1,4 @@
-import type { PluginType } from '../inputs/config.ts';
+import { mountRoute, type PluginType } from '../domain/plugin.ts';
 import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 
@@ -9,7 +9,7 @@ export async function probeMount(
   mount: string,
   probe: string,
 ): Promise<void> {
-  const path = `${type === 'auth' ? 'auth/' : ''}${mount}/${probe}`;
+  const path = `${mountRoute(type, mount)}/${probe}`;
   let answer: unknown;
   try {
     answer = await client.read(path);

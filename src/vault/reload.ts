@@ -1,4 +1,4 @@
-import type { PluginType } from '../inputs/config.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
 import { splitConnection } from './database-connections.ts';

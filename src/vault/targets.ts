@@ -1,4 +1,4 @@
-import type { PluginType } from '../inputs/config.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import { forEachLimited } from '../domain/concurrency.ts';
 import type { VaultClient } from './client.ts';
 import {
@@ -6,7 +6,7 @@ import {
   readConnection,
   writeConnectionVersion,
 } from './database-connections.ts';
-import { readMountTable, tuneMountVersion, type MountState } from './mounts.ts';
+import { readMountTable, tuneMountVersion, type TargetState } from './mounts.ts';
 
 /**
  * What a rollout moves — mounts for secret and auth plugins, connections for
@@ -17,10 +17,10 @@ export async function readTargets(
   client: VaultClient,
   type: PluginType,
   wanted: readonly string[] | 'all',
-): Promise<Map<string, MountState>> {
+): Promise<Map<string, TargetState>> {
   if (type !== 'database') return readMountTable(client, type);
   const paths = wanted === 'all' ? await discoverConnections(client) : wanted;
-  const table = new Map<string, MountState>();
+  const table = new Map<string, TargetState>();
   await forEachLimited(paths, 8, async (path) => {
     const state = await readConnection(client, path);
     if (state) table.set(path, state);

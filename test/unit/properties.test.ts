@@ -7,7 +7,7 @@ import { booleanInput, isSafePath, pathList, wholeNumber } from '../../src/input
 import { targetDrift } from '../../src/rollout/drift.ts';
 import { planRollout, type Plan, type PlanInput } from '../../src/rollout/plan.ts';
 import { canonicalVersion } from '../../src/domain/version.ts';
-import type { MountState } from '../../src/vault/mounts.ts';
+import type { TargetState } from '../../src/vault/mounts.ts';
 
 const nat = fc.nat({ max: 10_000 });
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
@@ -176,7 +176,7 @@ describe('plans', () => {
   function table(
     mounts: readonly [string, { plugin: string; version: string; running: string }][],
   ) {
-    return new Map<string, MountState>(
+    return new Map<string, TargetState>(
       mounts.map(([path, m]) => [
         path,
         {
@@ -192,7 +192,7 @@ describe('plans', () => {
   }
 
   function input(
-    mountTable: Map<string, MountState>,
+    mountTable: Map<string, TargetState>,
     w: { listed: string[]; all: boolean; batchSize: number; canaryCount: number },
   ): PlanInput {
     const selected = w.all
@@ -204,7 +204,7 @@ describe('plans', () => {
       version: NEW.version,
       sha256: NEW.sha256,
       command: 'acme-v2.0.0',
-      mounts: w.all ? 'all' : w.listed,
+      targets: w.all ? 'all' : w.listed,
       exclude: [],
       canary: selected.slice(0, w.canaryCount),
       batchSize: w.batchSize,
@@ -227,7 +227,7 @@ describe('plans', () => {
   }
 
   /** What the server holds once every batch of the plan was tuned and reloaded. */
-  function applied(plan: Plan, before: Map<string, MountState>): Map<string, MountState> {
+  function applied(plan: Plan, before: Map<string, TargetState>): Map<string, TargetState> {
     const after = new Map(before);
     for (const path of plan.batches.flat()) {
       after.set(path, {
@@ -253,9 +253,9 @@ describe('plans', () => {
         const moved = plan.batches.flat();
         for (const path of moved) expect(listed).toContain(path);
         expect(new Set(moved).size).toBe(moved.length);
-        expect(plan.mounts.map((m) => m.path).sort()).toEqual([...listed].sort());
+        expect(plan.targets.map((m) => m.path).sort()).toEqual([...listed].sort());
         expect(moved.sort()).toEqual(
-          plan.mounts
+          plan.targets
             .filter((m) => m.action !== 'none')
             .map((m) => m.path)
             .sort(),

@@ -83,7 +83,7 @@ describe('readConfig', () => {
       asset: 'acme_1.4.0_linux_amd64.zip',
     });
     expect(config.url).toBe('https://vault.example.com:8200');
-    expect(config.mounts).toEqual(['acme', 'team-a/acme']);
+    expect(config.targets).toEqual(['acme', 'team-a/acme']);
     expect(config.command).toBe('acme-v1.4.0');
     expect(config.reloadScope).toBe('global');
   });
@@ -139,7 +139,7 @@ describe('readConfig', () => {
       source({ ...minimal, 'plugin-type': 'auth', mounts: 'auth/github\nacme-login' }),
       context(),
     );
-    expect(config.mounts).toEqual(['github', 'acme-login']);
+    expect(config.targets).toEqual(['github', 'acme-login']);
   });
 
   it('reads a URL artifact with placeholders', () => {
@@ -280,7 +280,7 @@ const BOOLEAN_INPUTS: [string, (config: RolloutConfig) => boolean][] = [
   ['pin', (c) => c.safety.movePin],
   ['summary', (c) => c.summary],
   ['allow-draft', (c) => c.trust.allowDraft],
-  ['tls-skip-verify', (c) => c.connection.skipVerify],
+  ['tls-skip-verify', (c) => c.transport.skipVerify],
 ];
 
 describe('boolean inputs', () => {
@@ -314,7 +314,7 @@ describe('boolean inputs', () => {
 
   it("falls back to VAULT_SKIP_VERIFY, else BAO_SKIP_VERIFY, read as Vault's Go client reads them", () => {
     const skip = (env: Record<string, string>, inputs: Record<string, string> = {}): boolean =>
-      readConfig(source({ ...minimal, ...inputs }), context({ env })).connection.skipVerify;
+      readConfig(source({ ...minimal, ...inputs }), context({ env })).transport.skipVerify;
     for (const value of ['1', 't', 'T', 'true', 'True', 'TRUE']) {
       expect(skip({ VAULT_SKIP_VERIFY: value })).toBe(true);
     }

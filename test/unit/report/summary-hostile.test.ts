@@ -13,7 +13,7 @@ import { hclString, shellWord } from '../../../src/report/quote.ts';
 import { renderSummary } from '../../../src/report/summary.ts';
 import { emptyRecord } from '../../../src/rollout/apply.ts';
 import type { Plan } from '../../../src/rollout/plan.ts';
-import type { MountOutcome } from '../../../src/rollout/verify.ts';
+import type { TargetOutcome } from '../../../src/rollout/verify.ts';
 import { shellCalls } from '../../../lab/shell.ts';
 
 const SHA = 'c'.repeat(64);
@@ -58,7 +58,7 @@ const PLAN: Plan = {
   command: COMMAND,
   pluginFile: 'unmanaged',
   catalog: 'present',
-  mounts: [
+  targets: [
     {
       path: PATH,
       from: PREVIOUS,
@@ -88,7 +88,7 @@ const PLAN: Plan = {
   changes: true,
 };
 
-const MOUNT: MountOutcome = {
+const MOUNT: TargetOutcome = {
   path: PATH,
   previous: PREVIOUS,
   target: 'v1.0.1',
@@ -136,7 +136,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
       reloaded: [PATH, PIPED],
       reloadIds: [SERVER_TEXT],
     },
-    mounts: [MOUNT, { ...MOUNT, path: PIPED, previous: 'v1.0.0' }],
+    targets: [MOUNT, { ...MOUNT, path: PIPED, previous: 'v1.0.0' }],
     timings: [],
     error: null,
     dryRun: false,

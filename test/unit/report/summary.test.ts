@@ -4,7 +4,7 @@ import type { RunReport } from '../../../src/report/model.ts';
 import { renderSummary } from '../../../src/report/summary.ts';
 import { emptyRecord } from '../../../src/rollout/apply.ts';
 import type { Plan } from '../../../src/rollout/plan.ts';
-import type { MountOutcome } from '../../../src/rollout/verify.ts';
+import type { TargetOutcome } from '../../../src/rollout/verify.ts';
 
 const SHA = 'c'.repeat(64);
 const OLD = 'a'.repeat(64);
@@ -17,7 +17,7 @@ const PLAN: Plan = {
   command: 'acme-v1.0.1',
   pluginFile: 'copy',
   catalog: 'register',
-  mounts: ['acme', 'team-a/acme', 'team-b/acme'].map((path) => ({
+  targets: ['acme', 'team-a/acme', 'team-b/acme'].map((path) => ({
     path,
     from: 'v1.0.0',
     to: 'v1.0.1',
@@ -37,7 +37,7 @@ const PLAN: Plan = {
   changes: true,
 };
 
-function outcome(path: string, result: MountOutcome['result'], running = 'v1.0.1'): MountOutcome {
+function outcome(path: string, result: TargetOutcome['result'], running = 'v1.0.1'): TargetOutcome {
   return {
     path,
     previous: 'v1.0.0',
@@ -76,7 +76,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     artifact: null,
     plan: null,
     record: emptyRecord(),
-    mounts: [],
+    targets: [],
     timings: [],
     error: null,
     dryRun: false,
@@ -121,7 +121,7 @@ describe('renderSummary', () => {
   it('escapes text that came from users or servers', () => {
     const text = renderSummary(
       report({
-        mounts: [
+        targets: [
           {
             path: 'a|b',
             previous: 'v1',
@@ -145,7 +145,7 @@ describe('renderSummary', () => {
 describe('renderSummary of a rollout', () => {
   const success = report({
     plan: PLAN,
-    mounts: ['acme', 'team-a/acme', 'team-b/acme'].map((p) => outcome(p, 'updated')),
+    targets: ['acme', 'team-a/acme', 'team-b/acme'].map((p) => outcome(p, 'updated')),
     record: { ...emptyRecord(), registered: true, tuned: ['acme', 'team-a/acme', 'team-b/acme'] },
     timings: [
       { stage: 'config', ms: 4 },
@@ -184,7 +184,7 @@ describe('renderSummary of a rollout', () => {
   it('gives one rollback line per previous version when mounts came from different ones', () => {
     const text = renderSummary({
       ...success,
-      mounts: [
+      targets: [
         outcome('acme', 'updated'),
         { ...outcome('team-a/acme', 'updated'), previous: 'v0.9.0' },
       ],
@@ -202,7 +202,7 @@ describe('renderSummary of a rollout', () => {
     const text = renderSummary({
       ...success,
       plan: { ...PLAN, changes: false },
-      mounts: [{ ...outcome('acme', 'unchanged'), previous: 'v1.0.1' }],
+      targets: [{ ...outcome('acme', 'unchanged'), previous: 'v1.0.1' }],
     });
     expect(text).toContain('## ➖ Unchanged');
     expect(text).not.toContain('### Roll back');
@@ -229,7 +229,7 @@ describe('renderSummary of a rollout', () => {
     });
     const withNodes: RunReport = {
       ...success,
-      mounts: success.mounts.map((m) => ({
+      targets: success.targets.map((m) => ({
         ...m,
         nodes: [view('https://n1:8200'), view('https://n2:8200', m.path === 'acme' ? 'lags' : '')],
       })),
@@ -246,7 +246,7 @@ describe('renderSummary of a rollout', () => {
   it('marks the failed batch, the mounts never reached and the rollback', () => {
     const text = renderSummary({
       ...success,
-      mounts: [
+      targets: [
         outcome('acme', 'rolled-back', 'v1.0.0'),
         outcome('team-a/acme', 'not-started', 'v1.0.0'),
         outcome('team-b/acme', 'not-started', 'v1.0.0'),
@@ -269,7 +269,7 @@ describe('renderSummary of a rollout', () => {
   it('after a failure with rollback off, groups the mounts by what they run now', () => {
     const text = renderSummary({
       ...success,
-      mounts: [
+      targets: [
         outcome('acme', 'failed'),
         outcome('team-a/acme', 'not-started', 'v1.0.0'),
         outcome('team-b/acme', 'not-started', 'v1.0.0'),

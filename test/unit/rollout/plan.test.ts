@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveCommand, planRollout, type PlanInput } from '../../../src/rollout/plan.ts';
-import { assessMounts } from '../../../src/rollout/verify.ts';
-import type { MountState } from '../../../src/vault/mounts.ts';
+import { assessTargets } from '../../../src/rollout/verify.ts';
+import type { TargetState } from '../../../src/vault/mounts.ts';
 
 const VAULT = {
   name: 'Vault 1.21.0',
@@ -13,7 +13,7 @@ const VAULT = {
 const OLD = '1'.repeat(64);
 const NEW = '2'.repeat(64);
 
-function mount(path: string, version: string, sha256: string, plugin = 'acme'): MountState {
+function mount(path: string, version: string, sha256: string, plugin = 'acme'): TargetState {
   return { path, plugin, version, runningVersion: version, runningSha256: sha256 };
 }
 
@@ -24,7 +24,7 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     version: 'v1.0.1',
     sha256: NEW,
     command: 'acme-v1.0.1',
-    mounts: ['acme', 'team-a/acme'],
+    targets: ['acme', 'team-a/acme'],
     exclude: [],
     canary: [],
     batchSize: 0,
@@ -65,7 +65,7 @@ describe('planRollout', () => {
       canary: false,
       discovered: null,
     });
-    expect(plan.mounts.map((m) => [m.path, m.from, m.to, m.action])).toEqual([
+    expect(plan.targets.map((m) => [m.path, m.from, m.to, m.action])).toEqual([
       ['acme', 'v1.0.0', 'v1.0.1', 'tune'],
       ['team-a/acme', 'v1.0.0', 'v1.0.1', 'tune'],
     ]);
@@ -98,7 +98,7 @@ describe('planRollout', () => {
     const plan = planRollout(
       input({ catalogEntry: entry(NEW), mountTable: table, pluginFile: null }),
     );
-    expect(plan.mounts.map((m) => m.action)).toEqual(['reload', 'none']);
+    expect(plan.targets.map((m) => m.action)).toEqual(['reload', 'none']);
     expect(plan.batches).toEqual([['acme']]);
     expect(plan.pluginFile).toBe('unmanaged');
   });
@@ -108,23 +108,23 @@ describe('planRollout', () => {
       ['a', 'b', 'c', 'd', 'e'].map((path) => [path, mount(path, 'v1.0.0', OLD)] as const),
     );
     const plan = planRollout(
-      input({ mounts: ['a', 'b', 'c', 'd', 'e'], mountTable: table, canary: ['c'], batchSize: 2 }),
+      input({ targets: ['a', 'b', 'c', 'd', 'e'], mountTable: table, canary: ['c'], batchSize: 2 }),
     );
     expect(plan.batches).toEqual([['c'], ['a', 'b'], ['d', 'e']]);
     expect(plan.canary).toBe(true);
   });
 
   it('finds every mount of the plugin for mounts: all, minus the excluded', () => {
-    const plan = planRollout(input({ mounts: 'all', exclude: ['team-a/acme'] }));
+    const plan = planRollout(input({ targets: 'all', exclude: ['team-a/acme'] }));
     expect(plan.discovered).toEqual(['acme', 'other']);
-    expect(plan.mounts.map((m) => m.path)).toEqual(['acme', 'other']);
+    expect(plan.targets.map((m) => m.path)).toEqual(['acme', 'other']);
   });
 
   it('refuses a canary that is not being rolled, and an empty discovery', () => {
     expect(() => planRollout(input({ canary: ['other'] }))).toThrow(
       'canary: other/ is not among the mounts being rolled',
     );
-    expect(() => planRollout(input({ pluginName: 'none', mounts: 'all' }))).toThrow(
+    expect(() => planRollout(input({ pluginName: 'none', targets: 'all' }))).toThrow(
       'mounts: all, but no secret mount runs plugin none',
     );
   });
@@ -135,7 +135,7 @@ describe('planRollout', () => {
         input({
           catalogEntry: entry(OLD),
           pluginFile: { present: true, sha256: OLD },
-          mounts: ['acme', 'missing', 'secret'],
+          targets: ['acme', 'missing', 'secret'],
         }),
       ),
     ).toThrow(
@@ -226,7 +226,7 @@ describe('plugins the server serves from its own code', () => {
     input({
       pluginName: 'kv',
       version,
-      mounts: ['secret'],
+      targets: ['secret'],
       mountTable: new Map([['secret', mount('secret', '', '', 'kv')]]),
     });
 
@@ -238,7 +238,7 @@ describe('plugins the server serves from its own code', () => {
 
   it('lets kv go back to its builtin version', () => {
     const plan = planRollout({ ...kv('v0.25.0+builtin'), sha256: '' });
-    expect(plan.mounts.map((m) => [m.path, m.action])).toEqual([['secret', 'tune']]);
+    expect(plan.targets.map((m) => [m.path, m.action])).toEqual([['secret', 'tune']]);
   });
 });
 
@@ -278,7 +278,7 @@ describe('assessMounts', () => {
   const plan = planRollout(input());
 
   it('passes a mount only when it runs the target version and hash', () => {
-    const outcomes = assessMounts(
+    const outcomes = assessTargets(
       plan,
       new Map([
         ['acme', mount('acme', 'v1.0.1', NEW)],
@@ -292,7 +292,7 @@ describe('assessMounts', () => {
   });
 
   it('reports a mount that is gone or configured for another version', () => {
-    const outcomes = assessMounts(plan, new Map([['acme', mount('acme', 'v1.0.0', OLD)]]));
+    const outcomes = assessTargets(plan, new Map([['acme', mount('acme', 'v1.0.0', OLD)]]));
     expect(outcomes.map((o) => o.problem)).toEqual([
       'acme/ is configured for v1.0.0, not v1.0.1',
       'team-a/acme/ disappeared during the rollout',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planRollout, type PlanInput } from '../../../src/rollout/plan.ts';
 import { possibleRestarts, restartsFor } from '../../../src/rollout/restarts.ts';
 import type { ServerFeatures } from '../../../src/vault/identity.ts';
-import type { MountState } from '../../../src/vault/mounts.ts';
+import type { TargetState } from '../../../src/vault/mounts.ts';
 
 const OLD = '1'.repeat(64);
 const NEW = '2'.repeat(64);
@@ -22,7 +22,7 @@ const OPENBAO: ServerFeatures = {
   reloadStatus: false,
 };
 
-function target(path: string, plugin = 'acme', running = 'v1.0.0'): [string, MountState] {
+function target(path: string, plugin = 'acme', running = 'v1.0.0'): [string, TargetState] {
   return [path, { path, plugin, version: 'v1.0.0', runningVersion: running, runningSha256: OLD }];
 }
 
@@ -34,7 +34,7 @@ function plan(overrides: Partial<PlanInput>, paths: string[] = ['a', 'b', 'c']) 
     version: 'v1.0.1',
     sha256: NEW,
     command: 'acme-v1.0.1',
-    mounts: 'all',
+    targets: 'all',
     exclude: [],
     canary: [],
     batchSize: 0,
@@ -58,7 +58,7 @@ describe('which reload call restarts a batch', () => {
   });
 
   it('reloads by mount when mounts are listed, some are excluded, or a batch holds only some', () => {
-    expect(restartsFor(plan({ mounts: ['a', 'b', 'c'] }), ['a', 'b', 'c'])).toEqual([
+    expect(restartsFor(plan({ targets: ['a', 'b', 'c'] }), ['a', 'b', 'c'])).toEqual([
       { kind: 'mounts', paths: ['a', 'b', 'c'] },
     ]);
     const excluded = plan({ exclude: ['c'] });
@@ -87,7 +87,7 @@ describe('which reload call restarts a batch', () => {
   });
 
   it('restarts database connections under one mount together only when they are all of the plugin there', () => {
-    const connection = (path: string, action: 'tune' | 'reload'): [string, MountState] => [
+    const connection = (path: string, action: 'tune' | 'reload'): [string, TargetState] => [
       path,
       {
         path,
@@ -102,11 +102,11 @@ describe('which reload call restarts a batch', () => {
       connection('database/users', 'reload'),
       connection('team/db/billing', 'reload'),
     ]);
-    const db = (server: ServerFeatures, mounts: PlanInput['mounts']) =>
+    const db = (server: ServerFeatures, mounts: PlanInput['targets']) =>
       plan({
         pluginType: 'database',
         pluginName: 'acme-db',
-        mounts,
+        targets: mounts,
         mountTable: table,
         allTargets: table,
         server,
@@ -149,7 +149,7 @@ describe('which reload call restarts a batch', () => {
     const db = {
       pluginType: 'database' as const,
       pluginName: 'acme-db',
-      mounts: ['database/orders'],
+      targets: ['database/orders'],
       mountTable: table,
       allTargets: table,
     };

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { planRollout, type PlanInput } from '../../../src/rollout/plan.ts';
 import {
-  assessMounts,
+  assessTargets,
   backward,
   versionsToLookUp,
   mismatch,
   evidenceOf,
 } from '../../../src/rollout/verify.ts';
-import type { MountState } from '../../../src/vault/mounts.ts';
+import type { TargetState } from '../../../src/vault/mounts.ts';
 
 const VAULT = {
   name: 'Vault 1.21.0',
@@ -20,7 +20,7 @@ const OLD = '1'.repeat(64);
 const NEW = '2'.repeat(64);
 const PINNED = '3'.repeat(64);
 
-function mount(path: string, version: string, runningVersion: string, sha256: string): MountState {
+function mount(path: string, version: string, runningVersion: string, sha256: string): TargetState {
   return { path, plugin: 'acme', version, runningVersion, runningSha256: sha256 };
 }
 
@@ -32,7 +32,7 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     version: 'v1.1.0',
     sha256: NEW,
     command: 'acme-v1.1.0',
-    mounts: ['acme'],
+    targets: ['acme'],
     exclude: [],
     canary: [],
     batchSize: 0,
@@ -53,7 +53,7 @@ describe('what proves a mount runs the new build', () => {
   const plan = planRollout(input());
 
   it('is its running hash', () => {
-    const [outcome] = assessMounts(
+    const [outcome] = assessTargets(
       plan,
       new Map([['acme', mount('acme', 'v1.1.0', 'v1.1.0', NEW)]]),
     );
@@ -65,7 +65,7 @@ describe('what proves a mount runs the new build', () => {
     // reload, with HashiCorp's kv build registered as kv v0.25.1: the mount keeps running the
     // builtin kv (no plugin process starts) and reports the tuned version with no hash.
     const liveSecret = mount('acme', 'v1.1.0', 'v1.1.0', '');
-    const [outcome] = assessMounts(plan, new Map([['acme', liveSecret]]));
+    const [outcome] = assessTargets(plan, new Map([['acme', liveSecret]]));
     expect(outcome?.result).toBe('failed');
     expect(outcome?.evidence).toEqual([]);
     expect(outcome?.problem).toBe(
@@ -78,7 +78,7 @@ describe('what proves a mount runs the new build', () => {
       mount('acme', 'v1.1.0', 'v1.0.0', OLD),
       mount('acme', 'v1.1.0', 'v1.0.0', ''),
     ]) {
-      const [outcome] = assessMounts(plan, new Map([['acme', still]]));
+      const [outcome] = assessTargets(plan, new Map([['acme', still]]));
       expect(outcome?.result).toBe('failed');
     }
   });
@@ -92,9 +92,9 @@ describe('what proves a mount runs the new build', () => {
         catalogEntry: { name: 'acme', version: builtin, sha256: '', command: '', builtin: true },
       }),
     );
-    const [back] = assessMounts(revert, new Map([['acme', mount('acme', builtin, builtin, '')]]));
+    const [back] = assessTargets(revert, new Map([['acme', mount('acme', builtin, builtin, '')]]));
     expect(back).toMatchObject({ result: 'updated', evidence: ['builtin'] });
-    const [override] = assessMounts(
+    const [override] = assessTargets(
       revert,
       new Map([['acme', mount('acme', builtin, builtin, OLD)]]),
     );
@@ -102,7 +102,7 @@ describe('what proves a mount runs the new build', () => {
   });
 
   it('is the running version a connection reports, or its configuration where none is reported', () => {
-    const connection = (running: string, reported: boolean): MountState => ({
+    const connection = (running: string, reported: boolean): TargetState => ({
       path: 'database/orders',
       plugin: 'acme',
       version: 'v1.1.0',
@@ -113,7 +113,7 @@ describe('what proves a mount runs the new build', () => {
     const db = planRollout(
       input({
         pluginType: 'database',
-        mounts: ['database/orders'],
+        targets: ['database/orders'],
         mountTable: new Map([['database/orders', connection('v1.0.0', true)]]),
       }),
     );
@@ -122,7 +122,7 @@ describe('what proves a mount runs the new build', () => {
     expect(evidenceOf(connection('v1.1.0', false), expected)).toEqual(['configured-version']);
     // Vault reports what a pin makes a connection run, even against its configuration.
     expect(
-      assessMounts(db, new Map([['database/orders', connection('v1.0.0', true)]]))[0]?.problem,
+      assessTargets(db, new Map([['database/orders', connection('v1.0.0', true)]]))[0]?.problem,
     ).toBe('database/orders runs v1.0.0 sha256 (none), not v1.1.0');
   });
 });
@@ -136,7 +136,7 @@ describe('what a rollback must restore', () => {
         mountTable: new Map([['acme', mount('acme', 'v1.0.0', 'v1.0.1', PINNED)]]),
       }),
     );
-    const [step] = pinned.mounts;
+    const [step] = pinned.targets;
     if (!step) throw new Error('no step');
     const expect_ = backward(pinned, new Map())(step);
     expect(expect_).toEqual({ configured: 'v1.0.0', running: 'v1.0.1', sha256: PINNED });
@@ -155,8 +155,8 @@ describe('what a rollback must restore', () => {
         mountTable: new Map([['acme', mount('acme', 'v1.0.0', 'v1.0.0', OLD)]]),
       }),
     );
-    expect(versionsToLookUp(plan, plan.mounts)).toEqual(['v1.0.1']);
-    const [step] = plan.mounts;
+    expect(versionsToLookUp(plan, plan.targets)).toEqual(['v1.0.1']);
+    const [step] = plan.targets;
     if (!step) throw new Error('no step');
     expect(backward(plan, new Map([['v1.0.1', PINNED]]))(step)).toEqual({
       configured: 'v1.0.0',

@@ -207,7 +207,7 @@ describe('following a global reload by its id', () => {
     version: 'v1.0.1',
     sha256: 'b',
     command: 'acme-v1.0.1',
-    mounts: ['acme'],
+    targets: ['acme'],
     exclude: [],
     canary: [],
     batchSize: 0,
