@@ -1,7 +1,8 @@
 import { describeTarget } from '../domain/plugin.ts';
 import type { TargetResult } from '../rollout/verify.ts';
 import { seconds } from './markdown.ts';
-import { STAGE_LABEL, type RunReport, type Stage } from './model.ts';
+import { type RunReport, type Stage } from '../rollout/run-report.ts';
+import { STAGE_LABEL } from './stages.ts';
 
 type Look = 'ok' | 'failed' | 'back' | 'idle';
 

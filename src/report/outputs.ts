@@ -1,6 +1,6 @@
 import { wroteAnything } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
-import { runStatus, type RunReport } from './model.ts';
+import { runStatus, type RunReport } from '../rollout/run-report.ts';
 import { provenanceRecord, registerCommand, registrationOf } from './provenance.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */

@@ -1,7 +1,7 @@
 // Where the run's facts came from: the server that answered, and the artifact
 // with every check it passed, for the job summary.
 import { code, details, escapeText, fence, link } from './markdown.ts';
-import type { RunReport } from './model.ts';
+import type { RunReport } from '../rollout/run-report.ts';
 import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
 import { displayUrl } from './redact.ts';
 

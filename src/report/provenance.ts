@@ -1,5 +1,5 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
-import type { RunReport } from './model.ts';
+import type { RunReport } from '../rollout/run-report.ts';
 import { hclString, shellWord } from './quote.ts';
 import { displayUrl } from './redact.ts';
 

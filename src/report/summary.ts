@@ -5,7 +5,8 @@ import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts
 import { movedTargets, wroteAnything } from '../rollout/apply.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
-import { STAGE_LABEL, runStatus, type RunReport } from './model.ts';
+import { runStatus, type RunReport } from '../rollout/run-report.ts';
+import { STAGE_LABEL } from './stages.ts';
 import { artifactSection, serverSection } from './provenance-section.ts';
 import { shellWord } from './quote.ts';
 

@@ -7,7 +7,7 @@ import { Marked, type Tokens } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactFacts } from '../../../src/artifact/fetch.ts';
 import { code, escapeText, fence, link } from '../../../src/report/markdown.ts';
-import type { RunReport } from '../../../src/report/model.ts';
+import type { RunReport } from '../../../src/rollout/run-report.ts';
 import { outputsOf } from '../../../src/report/outputs.ts';
 import { hclString, shellWord } from '../../../src/report/quote.ts';
 import { renderSummary } from '../../../src/report/summary.ts';
@@ -140,6 +140,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     timings: [],
     error: null,
     dryRun: false,
+    summary: true,
     rollbackWorkflow: {
       file: 'rollback.yml',
       repository: 'acme/acme-plugin',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { outputsOf } from '../../../src/report/outputs.ts';
-import type { RunReport } from '../../../src/report/model.ts';
+import type { RunReport } from '../../../src/rollout/run-report.ts';
 import { renderSummary } from '../../../src/report/summary.ts';
 import { emptyRecord } from '../../../src/rollout/apply.ts';
 import type { Plan } from '../../../src/rollout/plan.ts';
@@ -80,6 +80,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     timings: [],
     error: null,
     dryRun: false,
+    summary: true,
     rollbackWorkflow: null,
     rollback: null,
     ...overrides,

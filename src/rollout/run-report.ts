@@ -1,17 +1,9 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
-import type { ApplyRecord } from '../rollout/apply.ts';
-import type { Plan } from '../rollout/plan.ts';
-import type { TargetOutcome } from '../rollout/verify.ts';
+import type { ApplyRecord } from './apply.ts';
+import type { Plan } from './plan.ts';
+import type { TargetOutcome } from './verify.ts';
 
 export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'prune' | 'rollback';
-export const STAGE_LABEL: Record<Stage, string> = {
-  config: 'Inputs',
-  artifact: 'Artifact',
-  preflight: 'Preflight',
-  rollout: 'Rollout',
-  prune: 'Prune',
-  rollback: 'Rollback',
-};
 
 export type RunStatus = 'rolled-out' | 'unchanged' | 'dry-run' | 'rolled-back' | 'failed';
 
@@ -33,6 +25,8 @@ export interface RunReport {
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
   dryRun: boolean;
+  /** Whether to write the job summary (the `summary` input). */
+  summary: boolean;
   /** The workflow that rolls back (a `workflow_dispatch` with a `version` input); `null` outside a repository. */
   rollbackWorkflow: { file: string; url: string; repository: string } | null;
   /** Set when a rollback was attempted after a failure; `error` is empty when it held. */

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { loadTls, openConnection } from '../http/dispatcher.ts';
+import type { RolloutConfig } from '../inputs/config.ts';
+import { authenticate, revokeSession, type Session } from '../vault/auth.ts';
+import { SYSTEM_CLOCK, VaultClient } from '../vault/client.ts';
+import type { Host } from './host.ts';
+
+/**
+ * The connection and the login of one run. Both are opened inside the
+ * preflight and must be closed whatever happens after, so they are held here
+ * rather than in the stage that opened them.
+ */
+export class ServerSession {
+  private connection: VaultClient | null = null;
+  private session: Session | null = null;
+
+  private readonly host: Host;
+
+  constructor(host: Host) {
+    this.host = host;
+  }
+
+  /** Connects and logs in; returns the client that carries the token, and how it logged in. */
+  async open(config: RolloutConfig): Promise<Session> {
+    const { host } = this;
+    const tls = loadTls(config.transport);
+    if (!tls.rejectUnauthorized) {
+      host.log.warning(
+        'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
+        'TLS verification is off',
+      );
+    }
+    const { dispatcher, proxy } = openConnection(config.url, tls, host.context.env);
+    if (proxy) host.log.info(`connecting through the proxy at ${proxy}`);
+    this.connection = new VaultClient({
+      address: config.url,
+      token: '',
+      namespace: config.namespace,
+      nodes: config.safety.nodes,
+      dispatcher,
+      callTimeoutMs: config.transport.timeoutSeconds * 1000,
+      debug: host.debug,
+    });
+    this.session = await authenticate(this.connection, config.auth, {
+      mask: (value) => {
+        host.context.mask(value);
+      },
+      getIDToken: host.getIDToken,
+      readFile: (path) => readFile(path, 'utf8'),
+      env: host.context.env,
+      clock: SYSTEM_CLOCK,
+    });
+    host.log.info(`logged in: ${this.session.description}`);
+    return this.session;
+  }
+
+  /** Revokes a token this run logged in for; returns how the login ends up described. */
+  async close(login: string): Promise<string> {
+    let described = login;
+    if (this.session) {
+      const problem = await revokeSession(this.session);
+      if (problem) this.host.log.warning(problem, 'Token not revoked');
+      else if (this.session.loggedIn) described += '; token revoked at the end';
+    }
+    await this.connection?.close();
+    return described;
+  }
+}
