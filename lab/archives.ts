@@ -1,3 +1,4 @@
+// Release archives written byte by byte (zip, tar.gz, SHA256SUMS), odd members included.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { crc32, createGzip, deflateRawSync, gzipSync } from 'node:zlib';

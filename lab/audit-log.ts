@@ -1,3 +1,4 @@
+// Reads a lab server's file audit log, so a test can prove what was written.
 import { readFile } from 'node:fs/promises';
 import type { ApiCall } from './server-http.ts';
 

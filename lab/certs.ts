@@ -1,3 +1,4 @@
+// A throwaway CA with server and client certificates, for TLS and mTLS listeners.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

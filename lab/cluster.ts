@@ -1,3 +1,4 @@
+// A real OpenBao or Vault cluster on loopback: raft storage, one active node, standbys.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The rows of the action's `result` output with the evidence that proved each.
 import { resultRows, type ResultRow, type RunResult } from './runner.ts';
 
 /** A row of the `result` output with what proved it (added with pins and builtin overrides). */

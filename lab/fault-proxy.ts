@@ -1,3 +1,4 @@
+// A reverse proxy in front of a real server that breaks one chosen request.
 import { Agent, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';

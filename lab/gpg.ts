@@ -1,3 +1,4 @@
+// Throwaway OpenPGP keys, made with gpg, that sign releases as plugin authors do.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// A fake Vault whose every answer the test writes: a compromised server.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -1,3 +1,4 @@
+// A Kubernetes API server that answers TokenReview, for the kubernetes auth method.
 import {
   createPublicKey,
   generateKeyPairSync,

@@ -1,3 +1,4 @@
+// A proxy in front of a real server that changes the server just before a chosen request.
 import { request as forward, createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 

@@ -1,3 +1,4 @@
+// The runner's OIDC ID token endpoint, for the jwt login.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 

@@ -1,3 +1,4 @@
+// Keys and certificates made with the machine's openssl.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

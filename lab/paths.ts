@@ -1,3 +1,4 @@
+// Where lab/setup.sh puts the servers and the fixture plugins.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// Tracks and stops the lab's server and plugin processes, and reads /proc about them.
 import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 

@@ -1,3 +1,4 @@
+// A CONNECT-only forward proxy, and the lab.test names that route loopback traffic through it.
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 

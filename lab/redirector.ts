@@ -1,3 +1,4 @@
+// Servers that send a client elsewhere, and a recorder of what reached it.
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,

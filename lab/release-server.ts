@@ -1,3 +1,4 @@
+// A stand-in for GitHub's REST API: releases, asset downloads, attestations, renames.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

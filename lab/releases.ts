@@ -1,3 +1,4 @@
+// Releases made from the fixture plugins, laid out as plugin authors publish them.
 import { readFileSync } from 'node:fs';
 import { makeTarGz, makeZip, sha256sums } from './archives.ts';
 import { fixtureBinary, type FixtureFlavor, type FixtureKind, type ServerKind } from './paths.ts';

@@ -1,3 +1,4 @@
+// Judges a server's state after a rollout against what the run reported.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabServer } from './server.ts';

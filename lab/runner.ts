@@ -1,3 +1,4 @@
+// Runs the bundled action as a GitHub runner does and reads back what it reported.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Puts plugins and mounts on a lab server as an operator would, and reads them back.
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../src/artifact/hash.ts';

@@ -1,3 +1,5 @@
+// Calls a lab server's HTTP API, as root or exactly as sent.
+
 export type ApiCall = <T = Record<string, unknown>>(
   method: string,
   path: string,

@@ -1,3 +1,4 @@
+// Starts a server process on a free loopback port and waits until it answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,3 +1,4 @@
+// A real OpenBao or Vault dev server on loopback, with its own plugin directory and audit log.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

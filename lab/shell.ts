@@ -1,3 +1,4 @@
+// Runs a shell snippet with stand-in programs, to see the words the shell really passes.
 import { execFile } from 'node:child_process';
 
 /**

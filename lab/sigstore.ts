@@ -1,3 +1,4 @@
+// A Sigstore of the lab's own (Fulcio CA, Rekor key, trusted root) making attestations offline.
 import {
   createHash,
   createPrivateKey,

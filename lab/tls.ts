@@ -1,3 +1,4 @@
+// An https mirror with a self-signed certificate that redirects every request.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,5 @@
+// Finds the workflow commands in a log as the GitHub Actions runner does.
+
 export interface WorkflowCommand {
   name: string;
   /** The command and its properties, e.g. `error title=Rollout failed`. */
