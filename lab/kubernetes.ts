@@ -86,7 +86,7 @@ function validClaims(token: string, publicKey: KeyObject): Claims | null {
  * the reviewed token by its own signing key and expiry, and reports the
  * audiences the token holds among those asked for.
  */
-export async function startCluster(pki: Pki): Promise<Cluster> {
+export async function startKubernetesApi(pki: Pki): Promise<Cluster> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const verifyingKey = createPublicKey(publicKey.export({ type: 'spki', format: 'pem' }));
   const reviewerToken = `lab-reviewer-${randomBytes(16).toString('hex')}`;

@@ -8,7 +8,7 @@ import { makePki, type Pki } from '../../lab/certs.ts';
 import {
   CLUSTER_AUDIENCE,
   signServiceAccountToken,
-  startCluster,
+  startKubernetesApi,
   type Cluster,
   type ServiceAccount,
 } from '../../lab/kubernetes.ts';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   [server, github, cluster] = await Promise.all([
     startServer(SERVER),
     startReleaseServer(),
-    startCluster(pki),
+    startKubernetesApi(pki),
   ]);
   work = await mkdtemp(join(tmpdir(), 'lab-kubernetes-'));
   await installPlugin(server, 'secret', PLUGIN, 'secrets', 'v1.0.0');
