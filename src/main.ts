@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
-import {
-  readConfig,
-  type InputSource,
-  type RolloutConfig,
-  type RunContext,
-} from './inputs/config.ts';
+import { readConfig, type RolloutConfig } from './inputs/config.ts';
+import type { InputSource, RunContext } from './inputs/source.ts';
 import { oneLine } from './domain/errors.ts';
 import { log } from './report/log.ts';
 import { outputsOf } from './report/outputs.ts';
