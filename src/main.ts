@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { workflowRun } from './github/event.ts';
-import type { InputSource, RunContext } from './inputs/config.ts';
+import type { InputSource, RunContext } from './inputs/source.ts';
 import { log } from './report/log.ts';
 import { publish } from './report/publish.ts';
 import { urlSecrets } from './report/redact.ts';

@@ -1,4 +1,4 @@
-import type { ArtifactSource } from '../inputs/config.ts';
+import type { ArtifactSource } from '../inputs/release.ts';
 import { ArtifactError } from '../domain/errors.ts';
 import type { TrustPolicy } from '../inputs/trust.ts';
 import { checkAttestation, type AttestationVerdict } from './trust/attestation.ts';

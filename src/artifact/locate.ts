@@ -1,6 +1,6 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { ArtifactSource } from '../inputs/config.ts';
+import type { ArtifactSource } from '../inputs/release.ts';
 import { ArtifactError } from '../domain/errors.ts';
 import type { TrustPolicy } from '../inputs/trust.ts';
 import { checksumFileCandidates } from './trust/checksums.ts';

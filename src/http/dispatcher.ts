@@ -1,7 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import type { TransportConfig, PemSource } from '../inputs/connection.ts';
+import type { PemSource } from '../inputs/parse.ts';
+import type { TransportConfig } from '../inputs/transport.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { proxyFor } from './proxy.ts';
 

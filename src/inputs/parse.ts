@@ -1,58 +1,9 @@
-import { withoutAuthPrefix, type PluginType } from '../domain/plugin.ts';
+/**
+ * The one parser for each kind of input. Each takes the input's name and its
+ * text, and refuses with one line that names the input and says what is
+ * valid, so the same kind of input is read the same way everywhere.
+ */
 import { ConfigError } from '../domain/errors.ts';
-
-export function oneOf<T extends string>(name: string, value: string, valid: readonly T[]): T {
-  if (!(valid as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name}: "${value}" is not one of ${valid.join(', ')}`);
-  }
-  return value as T;
-}
-
-export function wholeNumber(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** One mount a line, `#` comments allowed, as `secrets list` and `auth list` print them. */
-export function pathList(
-  name: string,
-  raw: string,
-  pluginType: PluginType,
-  required: boolean,
-): string[] {
-  const mounts: string[] = [];
-  for (const line of raw.split(/\r?\n/)) {
-    const text = line.replace(/(^|\s)#.*$/, '').trim();
-    if (!text) continue;
-    let path = text.replace(/^\/+|\/+$/g, '');
-    if (pluginType === 'auth') path = withoutAuthPrefix(path);
-    if (!path || !isSafePath(path)) {
-      throw new ConfigError(
-        `${name}: "${text}" is not a mount path; use paths like acme or team-a/acme, one a line`,
-      );
-    }
-    if (mounts.includes(path)) throw new ConfigError(`${name}: "${text}" is listed twice`);
-    mounts.push(path);
-  }
-  if (required && mounts.length === 0) {
-    throw new ConfigError(
-      `${name}: required, but lists no mount (write all to roll every mount of the plugin)`,
-    );
-  }
-  return mounts;
-}
-
-export function isSafePath(path: string): boolean {
-  return path
-    .split('/')
-    .every(
-      (segment) =>
-        segment !== '' && segment !== '.' && segment !== '..' && /^[^\s?#%\\]+$/.test(segment),
-    );
-}
 
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
@@ -69,4 +20,90 @@ export function booleanInput(name: string, raw: string, fallback: boolean): bool
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
   throw new ConfigError(`${name}: "${raw}" is not a boolean; use true or false`);
+}
+
+/** Digits only, from `min` to `max`; `unit` (such as seconds) is named in the refusal. */
+export function wholeNumber(
+  name: string,
+  raw: string,
+  min: number,
+  max: number,
+  unit = '',
+): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    const what = unit ? `whole number of ${unit}` : 'whole number';
+    throw new ConfigError(`${name}: "${raw}" is not a ${what} from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** `raw` when it is one of `valid`; `ignoreCase` takes any spelling, `listed` words the valid ones. */
+export function oneOf<T extends string>(
+  name: string,
+  raw: string,
+  valid: readonly T[],
+  { ignoreCase = false, listed = `one of ${valid.join(', ')}` } = {},
+): T {
+  const value = ignoreCase ? raw.toLowerCase() : raw;
+  if (!(valid as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name}: "${raw}" is not ${listed}`);
+  }
+  return value as T;
+}
+
+/** The value of an input that must be given; `when` says what needs it, e.g. `with method jwt`. */
+export function required(name: string, value: string, when = ''): string {
+  if (!value) throw new ConfigError(`${name}: required${when ? ` ${when}` : ''}, but empty`);
+  return value;
+}
+
+/** The entries of a list input: one a line, blank lines and `#` comments left out. */
+export function lineList(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter((text) => text !== '');
+}
+
+/** A mount or namespace path as the server names it: no space or slash at either end. */
+export function serverPath(raw: string): string {
+  return raw.trim().replace(/^\/+|\/+$/g, '');
+}
+
+/** Whether every segment is a plain name: not empty, `.` or `..`, and without a space, `?`, `#`, `%` or `\`. */
+export function isSafePath(path: string): boolean {
+  return path
+    .split('/')
+    .every(
+      (segment) =>
+        segment !== '' && segment !== '.' && segment !== '..' && /^[^\s?#%\\]+$/.test(segment),
+    );
+}
+
+/** PEM material as given: inline text, or a file path read when the connection is made. */
+export interface PemSource {
+  input: string;
+  value: string;
+}
+
+/** Whether the text is armored (PEM, or OpenPGP's ASCII armor); `label` asks for one kind of block. */
+export function isArmored(text: string, label = ''): boolean {
+  return text.includes(label ? `-----BEGIN ${label}-----` : '-----BEGIN');
+}
+
+/**
+ * A PEM input, `null` when empty. The runner masks line by line, so a secret
+ * given as PEM text is masked a line at a time too, through `maskLine`.
+ */
+export function pem(
+  name: string,
+  raw: string,
+  maskLine?: (line: string) => void,
+): PemSource | null {
+  if (maskLine && isArmored(raw)) {
+    for (const line of raw.split(/\r?\n/)) if (line.trim()) maskLine(line.trim());
+  }
+  const value = raw.trim();
+  return value ? { input: name, value } : null;
 }

@@ -1,7 +1,9 @@
-import type { PluginType } from '../domain/plugin.ts';
-import type { InputSource } from './config.ts';
-import { booleanInput, pathList, wholeNumber } from './parse.ts';
+/** How carefully the run moves: dry run, canary and batches, probes, pins, pruning and the nodes to check. */
 import { ConfigError } from '../domain/errors.ts';
+import type { PluginType } from '../domain/plugin.ts';
+import { booleanInput, lineList, wholeNumber } from './parse.ts';
+import type { InputSource } from './source.ts';
+import { pathList } from './targets.ts';
 
 export interface SafetyOptions {
   dryRun: boolean;
@@ -26,9 +28,7 @@ export interface SafetyOptions {
 /** One node API address a line, `#` comments allowed. */
 function nodeList(raw: string, pluginType: PluginType): string[] {
   const nodes: string[] = [];
-  for (const line of raw.split(/\r?\n/)) {
-    const text = line.replace(/(^|\s)#.*$/, '').trim();
-    if (!text) continue;
+  for (const text of lineList(raw)) {
     const url = URL.canParse(text) ? new URL(text) : null;
     if (
       !url ||

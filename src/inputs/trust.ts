@@ -1,5 +1,7 @@
+/** How the artifact is checked: size, checksums, SHA-256, signature and attestation. */
 import { ConfigError } from '../domain/errors.ts';
-import { booleanInput } from './parse.ts';
+import { booleanInput, isArmored, oneOf } from './parse.ts';
+import type { InputSource } from './source.ts';
 
 /** How the artifact is to be checked, from the verification inputs. */
 export interface TrustPolicy {
@@ -31,9 +33,8 @@ export interface SignerPolicy {
   ref: string;
 }
 
-export interface TrustInputs {
-  get(name: string): string;
-}
+/** The inputs as release.ts hands them over, the checksums template already expanded. */
+type TrustInputs = Pick<InputSource, 'get'>;
 
 const DEFAULT_MAX_SIZE = '512MiB';
 const UNITS: Record<string, number> = {
@@ -59,7 +60,7 @@ export function readTrustPolicy(inputs: TrustInputs): TrustPolicy {
     );
   }
   const gpgPublicKey = inputs.get('gpg-public-key').trim();
-  if (gpgPublicKey && !gpgPublicKey.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
+  if (gpgPublicKey && !isArmored(gpgPublicKey, 'PGP PUBLIC KEY BLOCK')) {
     throw new ConfigError(
       'gpg-public-key: not an armored public key; paste the block starting with -----BEGIN PGP PUBLIC KEY BLOCK-----',
     );
@@ -81,7 +82,7 @@ export function readTrustPolicy(inputs: TrustInputs): TrustPolicy {
   };
 }
 
-const ATTESTATION_MODES: readonly string[] = ['required', 'optional'];
+const ATTESTATION_MODES: readonly Exclude<AttestationMode, 'off'>[] = ['required', 'optional'];
 const SIGNER = /^([\w.-]+\/[\w.-]+\/\.github\/workflows\/[\w./-]+\.ya?ml)(?:@(\S+))?$/;
 
 function attestationPolicy(
@@ -103,10 +104,10 @@ function attestationPolicy(
     }
     return { attestation: 'off', attestationSigner: null, attestationTrustedRoot: '' };
   }
-  const mode = raw.toLowerCase();
-  if (!ATTESTATION_MODES.includes(mode)) {
-    throw new ConfigError(`attestation: "${raw}" is not required or optional`);
-  }
+  const mode = oneOf('attestation', raw, ATTESTATION_MODES, {
+    ignoreCase: true,
+    listed: 'required or optional',
+  });
   const match = SIGNER.exec(signer);
   if (!match?.[1]) {
     throw new ConfigError(
@@ -119,7 +120,7 @@ function attestationPolicy(
     );
   }
   return {
-    attestation: mode as AttestationMode,
+    attestation: mode,
     attestationSigner: { workflow: match[1], ref: match[2] ?? '' },
     attestationTrustedRoot: trustedRoot,
   };

@@ -1,4 +1,4 @@
-import type { InputSource, RunContext } from '../inputs/config.ts';
+import type { InputSource, RunContext } from '../inputs/source.ts';
 import type { WorkflowRun } from '../github/event.ts';
 
 /** What the run needs from the runner it runs on: its inputs, its environment, its log. */

@@ -1,4 +1,4 @@
-import type { AuthConfig } from '../inputs/connection.ts';
+import type { AuthConfig } from '../inputs/login.ts';
 import { AuthError, VaultError } from '../domain/errors.ts';
 import type { Clock, VaultClient } from './client.ts';
 import { backoffMs, type RetryPolicy } from './retry.ts';

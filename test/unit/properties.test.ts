@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseChecksums } from '../../src/artifact/trust/checksums.ts';
-import { expandTemplate } from '../../src/inputs/config.ts';
+import { expandTemplate } from '../../src/inputs/release.ts';
 import { ConfigError } from '../../src/domain/errors.ts';
-import { booleanInput, isSafePath, pathList, wholeNumber } from '../../src/inputs/parse.ts';
+import { booleanInput, isSafePath, wholeNumber } from '../../src/inputs/parse.ts';
+import { pathList } from '../../src/inputs/targets.ts';
 import { targetDrift } from '../../src/rollout/drift.ts';
 import { planRollout, type Plan, type PlanInput } from '../../src/rollout/plan.ts';
 import { canonicalVersion } from '../../src/domain/version.ts';

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  readConfig,
-  type InputSource,
-  type RolloutConfig,
-  type RunContext,
-} from '../../../src/inputs/config.ts';
+import { readConfig, type RolloutConfig } from '../../../src/inputs/config.ts';
+import type { InputSource, RunContext } from '../../../src/inputs/source.ts';
 
 function source(values: Record<string, string>, masked: string[] = []): InputSource {
   return {

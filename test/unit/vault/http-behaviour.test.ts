@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readAuthConfig } from '../../../src/inputs/connection.ts';
+import { readAuthConfig } from '../../../src/inputs/login.ts';
 import { authenticate, type AuthDeps } from '../../../src/vault/auth.ts';
 import { missingCapabilities } from '../../../src/vault/capabilities.ts';
 import { registerPlugin } from '../../../src/vault/catalog.ts';
