@@ -27,3 +27,9 @@ export function describeTarget(type: PluginType, path: string): string {
   if (type === 'database') return path;
   return type === 'auth' ? mountRoute(type, path) : `${path}/`;
 }
+
+/** A connection target, `team-a/database/orders`: mount `team-a/database`, connection `orders`. */
+export function splitConnection(path: string): { mount: string; name: string } {
+  const cut = path.lastIndexOf('/');
+  return { mount: path.slice(0, cut), name: path.slice(cut + 1) };
+}

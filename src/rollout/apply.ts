@@ -12,9 +12,10 @@ import {
   reloadPlugin,
   resetConnection,
   waitForGlobalReload,
+  type Restart,
 } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
-import { batchRestarts, type Restart } from './restarts.ts';
+import { batchRestarts } from './restarts.ts';
 
 /**
  * What has been written so far. A write is recorded before it is sent, so a

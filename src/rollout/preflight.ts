@@ -9,6 +9,7 @@ import {
   readRequirements,
   requireCapabilities,
   writeRequirements,
+  type Writes,
 } from '../vault/capabilities.ts';
 import { featuresOf, type ServerIdentity } from '../vault/identity.ts';
 import { namespaceExists } from '../vault/namespaces.ts';
@@ -110,8 +111,25 @@ export async function preflight(
   });
   await requireCapabilities(
     client,
-    writeRequirements(plan, config.namespace, safety.probe, possibleRestarts(plan)),
+    writeRequirements(plannedWrites(plan, config.namespace, safety.probe)),
     asked,
   );
   return plan;
+}
+
+/** The writes the plan, and its rollback, may send. */
+function plannedWrites(plan: Plan, namespace: string, probe: string): Writes {
+  return {
+    type: plan.pluginType,
+    name: plan.pluginName,
+    namespace,
+    version: plan.version,
+    register: plan.catalog === 'register',
+    pin: plan.pin ? plan.pin.to : null,
+    prune: plan.prune,
+    tunes: plan.targets.filter((step) => step.action === 'tune').map((step) => step.path),
+    restarts: possibleRestarts(plan),
+    probe,
+    probed: probe ? plan.batches.flat() : [],
+  };
 }

@@ -1,23 +1,6 @@
-import { splitConnection } from '../vault/database-connections.ts';
-import { fitsOneReload } from '../vault/reload.ts';
+import { splitConnection } from '../domain/plugin.ts';
+import { fitsOneReload, type Restart } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
-
-/**
- * How a set of mounts or connections is restarted so it runs what it is
- * configured (or pinned) for:
- * - `mounts`: `sys/plugins/reload/backend` with the listed mounts — exactly
- *   those, in the request's namespace;
- * - `plugin`: `sys/plugins/reload/<type>/<name>` (Vault 1.16+) — every mount
- *   of the plugin in every namespace, in one call;
- * - `connection`: `<db-mount>/reset/<name>` — one database connection;
- * - `connections`: `<db-mount>/reload/<plugin>` (Vault) — every connection
- *   of the plugin under one database mount.
- */
-export type Restart =
-  | { kind: 'mounts'; paths: string[] }
-  | { kind: 'plugin'; paths: string[] }
-  | { kind: 'connection'; path: string }
-  | { kind: 'connections'; mount: string; paths: string[] };
 
 /**
  * The plugin-wide calls restart more than the action verifies unless the set

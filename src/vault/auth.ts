@@ -3,6 +3,7 @@ import { AuthError, VaultError } from '../domain/errors.ts';
 import type { Clock, VaultClient } from './client.ts';
 import { backoffMs, type RetryPolicy } from './retry.ts';
 import { mountRoute } from '../domain/plugin.ts';
+import { routes } from './routes.ts';
 
 export interface AuthDeps {
   /** Masks a secret in the log the moment it exists. */
@@ -55,9 +56,7 @@ export async function authenticate(
   let response: LoginResponse | null;
   try {
     // A login is not repeated when its answer is lost: a single-use secret-id would be spent.
-    response = await base.write<LoginResponse>('POST', `${at}/login`, body, {
-      root: true,
-    });
+    response = await base.write<LoginResponse>('POST', routes.login(auth.mount), body);
   } catch (error) {
     if (error instanceof VaultError) {
       throw new AuthError(
@@ -129,10 +128,7 @@ async function serviceAccountToken(file: string, deps: AuthDeps): Promise<string
 export async function revokeSession(session: Session): Promise<string> {
   if (!session.loggedIn) return '';
   try {
-    await session.client.write('POST', 'auth/token/revoke-self', undefined, {
-      root: true,
-      repeatable: true,
-    });
+    await session.client.write('POST', routes.revokeSelf, undefined, { repeatable: true });
     return '';
   } catch (error) {
     return `could not revoke the login token: ${error instanceof Error ? error.message : String(error)}`;

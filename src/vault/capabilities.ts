@@ -1,9 +1,8 @@
-import { mountRoute, type MountType, type PluginType } from '../domain/plugin.ts';
-import { splitConnection } from './database-connections.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import { PreflightError } from '../domain/errors.ts';
-import type { Plan } from '../rollout/plan.ts';
-import type { Restart } from '../rollout/restarts.ts';
 import type { VaultClient } from './client.ts';
+import type { Restart } from './reload.ts';
+import { routes, type Route } from './routes.ts';
 
 /** A capability the rollout needs on a path, and what for, so a refusal can say both. */
 export interface Requirement {
@@ -14,24 +13,27 @@ export interface Requirement {
 
 export type Granted = ReadonlyMap<string, readonly string[]>;
 
-const TABLE: Record<MountType, string> = { secret: 'sys/mounts', auth: 'sys/auth' };
+/** What a call does to its route, as a policy names it. */
+type Operation = 'read' | 'update' | 'delete';
 
 /**
- * The catalog exists only in the root namespace; mount paths are asked from
- * the root namespace too, prefixed with the namespace, so one root token's
- * policy answers for all of them.
+ * A route as sys/capabilities-self is asked about it. That call goes to the
+ * root namespace, so one root token's policy answers for every path: a
+ * route of the request's namespace is prefixed with the namespace.
  */
-function inNamespace(namespace: string, path: string): string {
-  return namespace ? `${namespace}/${path}` : path;
+function askedPath(route: Route, namespace: string): string {
+  return route.root || !namespace ? route.path : `${namespace}/${route.path}`;
 }
 
-export function catalogPath(type: PluginType, name: string): string {
-  return `sys/plugins/catalog/${type}/${name}`;
-}
+type Need = (route: Route, operations: Operation[], why: string) => Requirement;
 
-function connectionPath(path: string): string {
-  const { mount, name } = splitConnection(path);
-  return `${mount}/config/${name}`;
+/** The requirements of calls made in one namespace, each on its route and with its `sudo`. */
+function requirer(namespace: string): Need {
+  return (route, operations, why) => ({
+    path: askedPath(route, namespace),
+    capabilities: route.sudo ? [...operations, 'sudo'] : operations,
+    why,
+  });
 }
 
 export interface ReadScope {
@@ -47,153 +49,102 @@ export interface ReadScope {
 
 /** What the preflight reads need. */
 export function readRequirements(scope: ReadScope): Requirement[] {
-  const { type, name, namespace } = scope;
-  const needs: Requirement[] = [
-    {
-      path: catalogPath(type, name),
-      capabilities: ['read', 'sudo'],
-      why: 'to read the catalog entry',
-    },
-  ];
+  const { type, name } = scope;
+  const need = requirer(scope.namespace);
+  const needs = [need(routes.catalogEntry(type, name), ['read'], 'to read the catalog entry')];
   if (type !== 'database') {
-    needs.push({
-      path: inNamespace(namespace, TABLE[type]),
-      capabilities: ['read'],
-      why: 'to read the mounts',
-    });
+    needs.push(need(routes.mountTable(type), ['read'], 'to read the mounts'));
   } else if (scope.targets === 'all') {
-    needs.push({
-      path: inNamespace(namespace, 'sys/mounts'),
-      capabilities: ['read'],
-      why: 'to find the database mounts',
-    });
+    needs.push(need(routes.mountTable('secret'), ['read'], 'to find the database mounts'));
   } else {
     for (const target of scope.targets) {
-      needs.push({
-        path: inNamespace(namespace, connectionPath(target)),
-        capabilities: ['read'],
-        why: `to read connection ${target}`,
-      });
+      needs.push(need(routes.connection(target), ['read'], `to read connection ${target}`));
     }
   }
-  if (scope.pins) {
-    needs.push({
-      path: `sys/plugins/pins/${type}/${name}`,
-      capabilities: ['read'],
-      why: 'to read its pin',
-    });
-  }
+  if (scope.pins) needs.push(need(routes.pin(type, name), ['read'], 'to read its pin'));
   if (scope.listsCatalog) {
-    needs.push({
-      path: 'sys/plugins/catalog',
-      capabilities: ['read'],
-      why: 'to list the catalog versions',
-    });
+    needs.push(need(routes.catalog, ['read'], 'to list the catalog versions'));
   }
   return needs;
 }
 
-/**
- * What the plan's writes need: on OpenBao, catalog writes and auth tunes need
- * sudo as well. `restarts` are the reloads the rollout and its rollback may send.
- */
-export function writeRequirements(
-  plan: Plan,
-  namespace: string,
-  probe: string,
-  restarts: readonly Restart[],
-): Requirement[] {
+/** The writes a rollout and its rollback may send, as the permission check sees them. */
+export interface Writes {
+  type: PluginType;
+  name: string;
+  namespace: string;
+  /** The version registered and moved to. */
+  version: string;
+  register: boolean;
+  /** The version the pin moves to, `''` when it is removed; `null` when the pin is left alone. */
+  pin: string | null;
+  /** Versions deregistered after success. */
+  prune: readonly string[];
+  /** Targets whose configured version is written. */
+  tunes: readonly string[];
+  restarts: readonly Restart[];
+  /** The path read under each target to prove it answers, and the targets it is read under. */
+  probe: string;
+  probed: readonly string[];
+}
+
+/** What the writes need. */
+export function writeRequirements(writes: Writes): Requirement[] {
+  const { type, name, version } = writes;
+  const need = requirer(writes.namespace);
+  const entry = routes.catalogEntry(type, name);
   const needs: Requirement[] = [];
-  if (plan.catalog === 'register') {
-    needs.push({
-      path: catalogPath(plan.pluginType, plan.pluginName),
-      capabilities: ['update', 'sudo'],
-      why: `to register ${plan.version}`,
-    });
-  }
-  if (plan.pin) {
-    needs.push({
-      path: `sys/plugins/pins/${plan.pluginType}/${plan.pluginName}`,
-      // The pin is lifted for every tune, and on rollback.
-      capabilities: ['update', 'delete'],
-      why: plan.pin.to ? `to move its pin to ${plan.pin.to}` : 'to remove its pin',
-    });
-  }
-  if (plan.prune.length > 0) {
-    needs.push({
-      path: catalogPath(plan.pluginType, plan.pluginName),
-      capabilities: ['delete', 'sudo'],
-      why: `to deregister ${plan.prune.join(', ')}`,
-    });
-  }
-  for (const step of plan.targets) {
-    if (step.action !== 'tune') continue;
-    const type = plan.pluginType;
+  if (writes.register) needs.push(need(entry, ['update'], `to register ${version}`));
+  if (writes.pin !== null) {
     needs.push(
-      type === 'database'
-        ? {
-            path: inNamespace(namespace, connectionPath(step.path)),
-            capabilities: ['update'],
-            why: `to move connection ${step.path} to ${plan.version}`,
-          }
-        : {
-            path: tunePath(type, namespace, step.path),
-            capabilities: type === 'auth' ? ['update', 'sudo'] : ['update'],
-            why: `to tune ${step.path} to ${plan.version}`,
-          },
+      // The pin is lifted for every tune, and on rollback.
+      need(
+        routes.pin(type, name),
+        ['update', 'delete'],
+        writes.pin ? `to move its pin to ${writes.pin}` : 'to remove its pin',
+      ),
     );
   }
-  for (const restart of restarts) needs.push(restartRequirement(plan, namespace, restart));
-  if (probe) {
-    for (const path of plan.batches.flat()) {
-      needs.push({
-        path: probePath(plan.pluginType, namespace, path, probe),
-        capabilities: ['read'],
-        why: `to probe ${path}`,
-      });
-    }
+  if (writes.prune.length > 0) {
+    needs.push(need(entry, ['delete'], `to deregister ${writes.prune.join(', ')}`));
+  }
+  for (const target of writes.tunes) {
+    needs.push(
+      type === 'database'
+        ? need(routes.connection(target), ['update'], `to move connection ${target} to ${version}`)
+        : need(routes.tune(type, target), ['update'], `to tune ${target} to ${version}`),
+    );
+  }
+  for (const restart of writes.restarts) needs.push(restartNeed(need, type, name, restart));
+  for (const target of writes.probed) {
+    needs.push(need(routes.probe(type, target, writes.probe), ['read'], `to probe ${target}`));
   }
   return needs;
 }
 
-function restartRequirement(plan: Plan, namespace: string, restart: Restart): Requirement {
+function restartNeed(need: Need, type: PluginType, name: string, restart: Restart): Requirement {
   switch (restart.kind) {
     case 'mounts':
-      return { path: reloadPath(namespace), capabilities: ['update'], why: 'to reload the mounts' };
+      return need(routes.mountReload, ['update'], 'to reload the mounts');
     case 'plugin':
-      // Root namespace only: it reaches every namespace.
-      return {
-        path: `sys/plugins/reload/${plan.pluginType}/${plan.pluginName}`,
-        capabilities: ['update'],
-        why: 'to reload every mount of the plugin',
-      };
-    case 'connection': {
-      const { mount, name } = splitConnection(restart.path);
-      return {
-        path: inNamespace(namespace, `${mount}/reset/${name}`),
-        capabilities: ['update'],
-        why: `to restart connection ${restart.path}`,
-      };
-    }
+      return need(
+        routes.pluginReload(type, name),
+        ['update'],
+        'to reload every mount of the plugin',
+      );
+    case 'connection':
+      return need(
+        routes.connectionReset(restart.path),
+        ['update'],
+        `to restart connection ${restart.path}`,
+      );
     case 'connections':
-      return {
-        path: inNamespace(namespace, `${restart.mount}/reload/${plan.pluginName}`),
-        capabilities: ['update'],
-        why: `to restart the connections under ${restart.mount}`,
-      };
+      return need(
+        routes.connectionsReload(restart.mount, name),
+        ['update'],
+        `to restart the connections under ${restart.mount}`,
+      );
   }
-}
-
-function tunePath(type: MountType, namespace: string, path: string): string {
-  return inNamespace(namespace, `${TABLE[type]}/${path}/tune`);
-}
-
-function reloadPath(namespace: string): string {
-  return inNamespace(namespace, 'sys/plugins/reload/backend');
-}
-
-function probePath(type: PluginType, namespace: string, path: string, probe: string): string {
-  return inNamespace(namespace, `${mountRoute(type, path)}/${probe}`);
 }
 
 /**
@@ -207,12 +158,12 @@ export function likelyWritePaths(scope: ReadScope, probe: string): string[] {
   const { type, namespace, targets } = scope;
   if (type === 'database' || targets === 'all') return [];
   return [
-    reloadPath(namespace),
+    routes.mountReload,
     ...targets.flatMap((path) => [
-      tunePath(type, namespace, path),
-      ...(probe ? [probePath(type, namespace, path, probe)] : []),
+      routes.tune(type, path),
+      ...(probe ? [routes.probe(type, path, probe)] : []),
     ]),
-  ];
+  ].map((route) => askedPath(route, namespace));
 }
 
 /** Every missing capability, one phrase per path; empty when the token may do all of it. */
@@ -238,10 +189,10 @@ export async function fetchCapabilities(
   const unique = [...new Set(paths)];
   const response = await client.write<{ data?: Record<string, unknown> }>(
     'POST',
-    'sys/capabilities-self',
+    routes.capabilitiesSelf,
     { paths: unique },
     // Asks, changes nothing: safe to repeat.
-    { root: true, repeatable: true },
+    { repeatable: true },
   );
   const granted = new Map<string, string[]>();
   for (const path of unique) {

@@ -1,6 +1,7 @@
 import type { PluginType } from '../domain/plugin.ts';
 import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 /** Builtin versions carry `+builtin` metadata: `v0.25.0+builtin`, `v1.21.0+builtin.vault`, `v2.7.2+builtin.bao`. */
 export function isBuiltinVersion(version: string): boolean {
@@ -25,11 +26,9 @@ export async function readCatalogEntry(
   name: string,
   version: string,
 ): Promise<CatalogEntry | null> {
-  const response = await client.read<CatalogResponse>(
-    `sys/plugins/catalog/${type}/${name}`,
-    { version },
-    { root: true },
-  );
+  const response = await client.read<CatalogResponse>(routes.catalogEntry(type, name), {
+    version,
+  });
   if (!response) return null;
   const data = response.data;
   return {
@@ -47,10 +46,9 @@ export async function registerPlugin(
 ): Promise<void> {
   await client.write(
     'PUT',
-    `sys/plugins/catalog/${entry.type}/${entry.name}`,
+    routes.catalogEntry(entry.type, entry.name),
     { sha256: entry.sha256, command: entry.command, version: entry.version },
     {
-      root: true,
       settled: (errors) => errors.some(namesMissingCommand),
       confirm: async () => {
         const stored = await readCatalogEntry(client, entry.type, entry.name, entry.version);
@@ -87,7 +85,7 @@ export async function listCatalogVersions(
 ): Promise<CatalogVersion[]> {
   const response = await client.read<{
     data?: { detailed?: { type?: string; name?: string; version?: string; builtin?: boolean }[] };
-  }>('sys/plugins/catalog', {}, { root: true });
+  }>(routes.catalog);
   return (response?.data?.detailed ?? [])
     .filter((p) => p.type === type && p.name === name)
     .map((p) => ({ version: p.version ?? '', builtin: p.builtin ?? false }));
@@ -99,12 +97,12 @@ export async function deregisterVersion(
   name: string,
   version: string,
 ): Promise<void> {
+  const entry = routes.catalogEntry(type, name);
   await client.write(
     'DELETE',
-    `sys/plugins/catalog/${type}/${name}?version=${encodeURIComponent(version)}`,
+    { ...entry, path: `${entry.path}?version=${encodeURIComponent(version)}` },
     undefined,
     {
-      root: true,
       settled: (errors) => errors.some(namesMissingCommand),
       confirm: async () => (await readCatalogEntry(client, type, name, version)) === null,
     },

@@ -11,6 +11,7 @@ import {
   type RetryPolicy,
 } from './retry.ts';
 import { judgeRedirect, type RedirectRule } from './redirects.ts';
+import type { Route } from './routes.ts';
 
 export interface Clock {
   now(): number;
@@ -35,12 +36,7 @@ export interface VaultClientOptions {
   debug?: (line: string) => void;
 }
 
-export interface CallOptions {
-  /** Sent without X-Vault-Namespace: the plugin catalog, logins and server identity live in the root namespace. */
-  root?: boolean;
-}
-
-export interface WriteOptions extends CallOptions {
+export interface WriteOptions {
   /**
    * When a response is lost the write may or may not have happened. `repeatable`
    * writes are sent again; otherwise `confirm` re-reads the server and says whether
@@ -53,6 +49,9 @@ export interface WriteOptions extends CallOptions {
 }
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+/** A route of the API, or a bare path in the request's namespace. */
+type Target = Route | string;
 
 export const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
@@ -124,21 +123,17 @@ export class VaultClient {
   }
 
   /** A read; `null` when the server answers 404. */
-  async read<T>(
-    path: string,
-    query: Record<string, string> = {},
-    options: CallOptions = {},
-  ): Promise<T | null> {
-    return this.#call<T>('GET', path, undefined, query, { ...options, repeatable: true });
+  async read<T>(target: Target, query: Record<string, string> = {}): Promise<T | null> {
+    return this.#call<T>('GET', target, undefined, query, { repeatable: true });
   }
 
   async write<T>(
     method: Exclude<Method, 'GET'>,
-    path: string,
+    target: Target,
     body?: unknown,
     options: WriteOptions = {},
   ): Promise<T | null> {
-    return this.#call<T>(method, path, body, {}, options);
+    return this.#call<T>(method, target, body, {}, options);
   }
 
   async close(): Promise<void> {
@@ -147,11 +142,12 @@ export class VaultClient {
 
   async #call<T>(
     method: Method,
-    path: string,
+    target: Target,
     body: unknown,
     query: Record<string, string>,
     options: WriteOptions,
   ): Promise<T | null> {
+    const { path, root } = typeof target === 'string' ? { path: target, root: false } : target;
     const { clock, retry, callTimeoutMs } = this.#shared;
     const started = clock.now();
     const deadline = started + callTimeoutMs;
@@ -159,7 +155,7 @@ export class VaultClient {
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     let redirects = 0;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(method, url, body, options, deadline);
+      const outcome = await this.#attempt(method, url, body, root, deadline);
       const spent = `${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`;
       let failed: (extra: readonly string[], gaveUp: boolean) => VaultError;
       let retryable: boolean;
@@ -227,13 +223,14 @@ export class VaultClient {
     method: Method,
     url: URL,
     body: unknown,
-    options: CallOptions,
+    root: boolean,
     deadline: number,
   ): Promise<Attempt> {
     const { requestTimeoutMs, clock, dispatcher, namespace, debug } = this.#shared;
     const headers: Record<string, string> = { 'x-vault-request': 'true' };
     if (this.#token) headers['x-vault-token'] = this.#token;
-    if (namespace && !options.root) headers['x-vault-namespace'] = namespace;
+    // The catalog, pins, logins and server identity live in the root namespace.
+    if (namespace && !root) headers['x-vault-namespace'] = namespace;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const budget = Math.max(1, Math.min(requestTimeoutMs, deadline - clock.now()));
     const started = clock.now();

@@ -1,15 +1,10 @@
 import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 import type { TargetState } from './mounts.ts';
 
 interface ConnectionResponse {
   data?: { plugin_name?: string; plugin_version?: string; running_plugin_version?: string };
-}
-
-/** `team-a/database/orders` → mount `team-a/database`, connection `orders`. */
-export function splitConnection(path: string): { mount: string; name: string } {
-  const cut = path.lastIndexOf('/');
-  return { mount: path.slice(0, cut), name: path.slice(cut + 1) };
 }
 
 /**
@@ -22,10 +17,9 @@ export async function readConnection(
   client: VaultClient,
   path: string,
 ): Promise<TargetState | null> {
-  const { mount, name } = splitConnection(path);
   let response: ConnectionResponse | null;
   try {
-    response = await client.read<ConnectionResponse>(`${mount}/config/${name}`);
+    response = await client.read<ConnectionResponse>(routes.connection(path));
   } catch (error) {
     // A path that is not a database mount has no such route: the connection does not exist.
     if (error instanceof VaultError && (error.status === 400 || error.status === 405)) return null;
@@ -46,12 +40,14 @@ export async function readConnection(
 
 /** Every connection of every database mount in the namespace. */
 export async function discoverConnections(client: VaultClient): Promise<string[]> {
-  const mounts = await client.read<{ data?: Record<string, { type?: string }> }>('sys/mounts');
+  const mounts = await client.read<{ data?: Record<string, { type?: string }> }>(
+    routes.mountTable('secret'),
+  );
   const paths: string[] = [];
   for (const [key, mount] of Object.entries(mounts?.data ?? {})) {
     if (mount.type !== 'database') continue;
     const prefix = key.replace(/\/$/, '');
-    const list = await client.read<{ data?: { keys?: string[] } }>(`${prefix}/config`, {
+    const list = await client.read<{ data?: { keys?: string[] } }>(routes.connections(prefix), {
       list: 'true',
     });
     for (const name of list?.data?.keys ?? []) paths.push(`${prefix}/${name}`);
@@ -66,8 +62,7 @@ export async function writeConnectionVersion(
   plugin: string,
   version: string,
 ): Promise<void> {
-  const { mount, name } = splitConnection(path);
-  await client.write('POST', `${mount}/config/${name}`, {
+  await client.write('POST', routes.connection(path), {
     plugin_name: plugin,
     plugin_version: version,
   });

@@ -1,6 +1,7 @@
 import { coerce, gte } from 'semver';
 import { PreflightError, VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 /** Which server this is; the reload strategy depends on it (see DESIGN: Reload and scope). */
 export interface ServerIdentity {
@@ -84,7 +85,7 @@ export function describeIdentity(identity: ServerIdentity): string {
 export function clusterSize(identity: ServerIdentity): number {
   if (identity.nodes === null) {
     throw new PreflightError(
-      'permission: the token lacks "read" on sys/ha-status (needed to follow a global reload until every node of the cluster reported)',
+      `permission: the token lacks "read" on ${routes.haStatus.path} (needed to follow a global reload until every node of the cluster reported)`,
     );
   }
   return identity.nodes;
@@ -131,19 +132,15 @@ export function featuresOf(identity: ServerIdentity): ServerFeatures {
 /** sys/health and sys/leader are unauthenticated and exist only in the root namespace. */
 export async function readIdentity(client: VaultClient): Promise<ServerIdentity> {
   const [health, leader] = await Promise.all([
-    client.read<HealthResponse>(
-      'sys/health',
-      {
-        standbyok: 'true',
-        perfstandbyok: 'true',
-        sealedcode: '200',
-        uninitcode: '200',
-        drsecondarycode: '200',
-        performancestandbycode: '200',
-      },
-      { root: true },
-    ),
-    client.read<LeaderResponse>('sys/leader', {}, { root: true }),
+    client.read<HealthResponse>(routes.health, {
+      standbyok: 'true',
+      perfstandbyok: 'true',
+      sealedcode: '200',
+      uninitcode: '200',
+      drsecondarycode: '200',
+      performancestandbycode: '200',
+    }),
+    client.read<LeaderResponse>(routes.leader),
   ]);
   const haStatus = leader?.ha_enabled ? await readHaStatus(client) : null;
   return identify(health ?? {}, leader ?? {}, haStatus);
@@ -152,7 +149,7 @@ export async function readIdentity(client: VaultClient): Promise<ServerIdentity>
 /** The node count only names the cluster in the summary: a token that may not read it still rolls out. */
 async function readHaStatus(client: VaultClient): Promise<HaStatusResponse | null> {
   try {
-    return await client.read<HaStatusResponse>('sys/ha-status', {}, { root: true });
+    return await client.read<HaStatusResponse>(routes.haStatus);
   } catch (error) {
     if (error instanceof VaultError && error.status === 403) return null;
     throw error;

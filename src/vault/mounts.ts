@@ -1,5 +1,6 @@
 import type { MountType } from '../domain/plugin.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 export interface TargetState {
   /** Without trailing slash, and without `auth/` for auth mounts. */
@@ -19,14 +20,12 @@ interface RawMount {
   running_sha256?: string;
 }
 
-const TABLE: Record<MountType, string> = { secret: 'sys/mounts', auth: 'sys/auth' };
-
 /** One read for the whole table, however many mounts the rollout lists. */
 export async function readMountTable(
   client: VaultClient,
   type: MountType,
 ): Promise<Map<string, TargetState>> {
-  const response = await client.read<{ data?: Record<string, RawMount> }>(TABLE[type]);
+  const response = await client.read<{ data?: Record<string, RawMount> }>(routes.mountTable(type));
   const table = new Map<string, TargetState>();
   for (const [key, raw] of Object.entries(response?.data ?? {})) {
     const path = key.replace(/\/$/, '');
@@ -49,7 +48,7 @@ export async function tuneMountVersion(
 ): Promise<void> {
   await client.write(
     'POST',
-    `${TABLE[type]}/${path}/tune`,
+    routes.tune(type, path),
     { plugin_version: version },
     {
       confirm: async () => {

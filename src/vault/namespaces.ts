@@ -1,5 +1,6 @@
 import { VaultError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 /**
  * Every namespace has a mount table, so `sys/mounts` is missing only where the
@@ -8,7 +9,7 @@ import type { VaultClient } from './client.ts';
  */
 export async function namespaceExists(client: VaultClient): Promise<boolean> {
   try {
-    return (await client.read('sys/mounts')) !== null;
+    return (await client.read(routes.mountTable('secret'))) !== null;
   } catch (error) {
     if (error instanceof VaultError && error.status === 403) return true;
     throw error;

@@ -1,5 +1,6 @@
 import type { PluginType } from '../domain/plugin.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 /*
  * Pinned versions exist in Vault 1.16 and later (not in OpenBao, which
@@ -10,20 +11,12 @@ import type { VaultClient } from './client.ts';
  *   DELETE → 200 or 204, also when there is no pin (measured on Vault 1.21.0)
  */
 
-function pinPath(type: PluginType, name: string): string {
-  return `sys/plugins/pins/${type}/${name}`;
-}
-
 export async function readPin(
   client: VaultClient,
   type: PluginType,
   name: string,
 ): Promise<string | null> {
-  const response = await client.read<{ data?: { version?: string } }>(
-    pinPath(type, name),
-    {},
-    { root: true },
-  );
+  const response = await client.read<{ data?: { version?: string } }>(routes.pin(type, name));
   return response?.data?.version ?? null;
 }
 
@@ -34,7 +27,7 @@ export async function writePin(
   name: string,
   version: string,
 ): Promise<void> {
-  await client.write('POST', pinPath(type, name), { version }, { root: true, repeatable: true });
+  await client.write('POST', routes.pin(type, name), { version }, { repeatable: true });
 }
 
 /** Removes the pin; removing one that is gone already answers the same. */
@@ -43,5 +36,5 @@ export async function deletePin(
   type: PluginType,
   name: string,
 ): Promise<void> {
-  await client.write('DELETE', pinPath(type, name), undefined, { root: true, repeatable: true });
+  await client.write('DELETE', routes.pin(type, name), undefined, { repeatable: true });
 }

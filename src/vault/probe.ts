@@ -1,6 +1,7 @@
-import { mountRoute, type PluginType } from '../domain/plugin.ts';
+import type { PluginType } from '../domain/plugin.ts';
 import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
+import { routes } from './routes.ts';
 
 /** Reads a path served by the plugin itself: proof that the new process answers, not just that it is registered. */
 export async function probeMount(
@@ -9,13 +10,13 @@ export async function probeMount(
   mount: string,
   probe: string,
 ): Promise<void> {
-  const path = `${mountRoute(type, mount)}/${probe}`;
+  const route = routes.probe(type, mount, probe);
   let answer: unknown;
   try {
-    answer = await client.read(path);
+    answer = await client.read(route);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new VerificationError(`probe: ${detail}`);
   }
-  if (answer === null) throw new VerificationError(`probe: GET /v1/${path} answered 404`);
+  if (answer === null) throw new VerificationError(`probe: GET /v1/${route.path} answered 404`);
 }

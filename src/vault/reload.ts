@@ -1,7 +1,24 @@
-import type { PluginType } from '../domain/plugin.ts';
+import { splitConnection, type PluginType } from '../domain/plugin.ts';
 import { VerificationError } from '../domain/errors.ts';
 import type { VaultClient } from './client.ts';
-import { splitConnection } from './database-connections.ts';
+import { routes, type Route } from './routes.ts';
+
+/**
+ * How a set of mounts or connections is restarted so it runs what it is
+ * configured (or pinned) for:
+ * - `mounts`: `sys/plugins/reload/backend` with the listed mounts — exactly
+ *   those, in the request's namespace;
+ * - `plugin`: `sys/plugins/reload/<type>/<name>` (Vault 1.16+) — every mount
+ *   of the plugin in every namespace, in one call;
+ * - `connection`: `<db-mount>/reset/<name>` — one database connection;
+ * - `connections`: `<db-mount>/reload/<plugin>` (Vault) — every connection
+ *   of the plugin under one database mount.
+ */
+export type Restart =
+  | { kind: 'mounts'; paths: string[] }
+  | { kind: 'plugin'; paths: string[] }
+  | { kind: 'connection'; path: string }
+  | { kind: 'connections'; mount: string; paths: string[] };
 
 export interface ReloadOutcome {
   reloadIds: string[];
@@ -36,9 +53,8 @@ export async function reloadMounts(
     const batch = mounts.slice(i, i + MOUNTS_PER_RELOAD);
     const id = await reloadOnce(client, scope, {
       method: 'PUT',
-      path: 'sys/plugins/reload/backend',
+      route: routes.mountReload,
       body: { mounts: batch },
-      root: false,
       subject: batch.join(', '),
     });
     if (id) reloadIds.push(id);
@@ -59,9 +75,8 @@ export async function reloadPlugin(
 ): Promise<ReloadOutcome> {
   const id = await reloadOnce(client, scope, {
     method: 'POST',
-    path: `sys/plugins/reload/${type}/${name}`,
+    route: routes.pluginReload(type, name),
     body: {},
-    root: true,
     subject: `every mount of ${type} plugin ${name}`,
   });
   return { reloadIds: id ? [id] : [] };
@@ -74,9 +89,8 @@ export function fitsOneReload(mounts: number): boolean {
 
 interface ReloadCall {
   method: 'PUT' | 'POST';
-  path: string;
+  route: Route;
   body: Record<string, unknown>;
-  root: boolean;
   /** What the call reloads, for the error. */
   subject: string;
 }
@@ -89,10 +103,10 @@ async function reloadOnce(
   const body = scope === 'global' ? { ...call.body, scope: 'global' } : call.body;
   const response = await client.write<ReloadResponse>(
     call.method,
-    call.path,
+    call.route,
     body,
     // A second reload of the same mounts only restarts them again.
-    { repeatable: true, root: call.root },
+    { repeatable: true },
   );
   const warnings = response?.warnings ?? [];
   if (warnings.length > 0) {
@@ -109,8 +123,7 @@ async function reloadOnce(
  * on Vault and OpenBao alike.
  */
 export async function resetConnection(client: VaultClient, path: string): Promise<void> {
-  const { mount, name } = splitConnection(path);
-  await client.write('POST', `${mount}/reset/${name}`, {}, { repeatable: true });
+  await client.write('POST', routes.connectionReset(path), {}, { repeatable: true });
 }
 
 /**
@@ -127,7 +140,7 @@ export async function reloadConnections(
 ): Promise<void> {
   const response = await client.write<{ data?: { connections?: string[] } }>(
     'POST',
-    `${mount}/reload/${plugin}`,
+    routes.connectionsReload(mount, plugin),
     {},
     { repeatable: true },
   );
@@ -160,7 +173,7 @@ export async function readReloadStatus(
   client: VaultClient,
   reloadId: string,
 ): Promise<NodeReload[]> {
-  const response = await client.read<ReloadStatusResponse>('sys/plugins/reload/backend/status', {
+  const response = await client.read<ReloadStatusResponse>(routes.reloadStatus, {
     reload_id: reloadId,
   });
   return Object.entries(response?.data?.results ?? {}).map(([node, result]) => ({
