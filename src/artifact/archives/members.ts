@@ -1,5 +1,5 @@
 import { ArtifactError } from '../../domain/errors.ts';
-import type { ArchiveEntry } from './unpack.ts';
+import type { ArchiveEntry } from './unpacking.ts';
 import type { SunkFile } from '../sink.ts';
 import { baseName } from '../trust/checksums.ts';
 

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ArtifactError } from '../../domain/errors.ts';
-import { tooBig, type MemberKind, type Unpacking } from './unpack.ts';
+import { tooBig, type MemberKind, type Unpacking } from './unpacking.ts';
 import { decompressRange } from './decompress.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { getFileNameLowLevel, openPromise, type Entry, type ZipFile } from 'yauzl';
 import { ArtifactError } from '../../domain/errors.ts';
-import type { Unpacking } from './unpack.ts';
+import type { Unpacking } from './unpacking.ts';
 import { FileSink } from '../sink.ts';
 
 /** A symbolic link's target is a path; anything longer is not one. */
