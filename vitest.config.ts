@@ -11,6 +11,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // Draws the summary in the lab's Chromium.
       { extends: true, test: { name: 'render', include: ['test/render/**/*.test.ts'] } },
+      // The README's workflow examples, linted by the lab's actionlint.
+      { extends: true, test: { name: 'docs', include: ['test/docs/**/*.test.ts'] } },
       // Every end-to-end scenario runs once per server: the lab's LAB_SERVER picks it.
       ...SERVER_KINDS.map((kind) => ({
         extends: true as const,

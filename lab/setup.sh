@@ -110,3 +110,11 @@ fi
   say "the vault binary in $LAB/vault does not report v$VAULT_VERSION"
   exit 1
 }
+
+# actionlint, built from its Go module once: the workflow lint of CI, and the
+# tests that check the documentation's workflow examples against action.yml.
+ACTIONLINT_VERSION=v1.7.7
+if ! "$LAB/bin/actionlint" -version 2>/dev/null | grep -qx "$ACTIONLINT_VERSION"; then
+  say "building actionlint $ACTIONLINT_VERSION from its Go module"
+  GOBIN="$(pwd)/$LAB/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
