@@ -1,4 +1,11 @@
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  isImageReference,
+  parseImageReference,
+  refuseArchiveInputs,
+  type ImageReference,
+} from './artifact/oci/reference.ts';
 import {
   readAuthConfig,
   readConnectionConfig,
@@ -28,7 +35,16 @@ export type ArtifactSource =
       githubToken: string;
     }
   | { kind: 'url'; url: string; githubToken: string }
-  | { kind: 'file'; path: string; githubToken: string };
+  | { kind: 'file'; path: string; githubToken: string }
+  | {
+      kind: 'oci';
+      reference: ImageReference;
+      /** Used as ghcr.io's credential; and for attestations, as everywhere. */
+      githubToken: string;
+      githubActor: string;
+      /** Where Docker's config.json is read: DOCKER_CONFIG, else ~/.docker. */
+      dockerConfig: string;
+    };
 
 export interface RolloutConfig {
   url: string;
@@ -284,6 +300,16 @@ function artifactSource(
 ): ArtifactSource {
   const template = required(inputs, 'artifact');
   const expanded = expandTemplate(template, values);
+  if (isImageReference(expanded)) {
+    refuseArchiveInputs((name) => inputs.get(name));
+    return {
+      kind: 'oci',
+      reference: parseImageReference(expanded, template),
+      githubToken: values.githubToken,
+      githubActor: ctx.env.GITHUB_ACTOR ?? '',
+      dockerConfig: ctx.env.DOCKER_CONFIG || join(ctx.env.HOME || homedir(), '.docker'),
+    };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(expanded)) {
     let parsed: URL;
     try {
@@ -293,7 +319,7 @@ function artifactSource(
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new ConfigError(
-        `artifact: "${template}" must be an https:// or http:// URL, or a release asset name`,
+        `artifact: "${template}" must be an https://, http:// or oci:// URL, or a release asset name`,
       );
     }
     return { kind: 'url', url: parsed.href, githubToken: values.githubToken };

@@ -120,6 +120,9 @@ export async function run(): Promise<void> {
             workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
             toolCache: process.env.RUNNER_TOOL_CACHE ?? '',
             githubApiUrl: workflow.apiUrl,
+            mask: (value) => {
+              core.setSecret(value);
+            },
             log: log.info,
           }),
         )

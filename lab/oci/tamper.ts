@@ -1,6 +1,6 @@
 // A loopback front for a registry that passes every request through and
-// alters one blob on the way back: what a compromised mirror or cache
-// could serve. Only the blob's digest tells the difference.
+// alters the blobs or manifests asked for by given digests on the way back:
+// what a compromised mirror or cache could serve. Only the digest tells.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forward } from './forward.ts';
@@ -11,28 +11,37 @@ export interface TamperingFront {
   close(): Promise<void>;
 }
 
-/** The byte changed: a gzip header's OS field, which no reader checks, so the layer still unpacks. */
-const ALTERED_OFFSET = 9;
+/**
+ * The byte changed: in a gzipped layer, the header's OS field, which no
+ * reader checks, so the layer still unpacks to the same files.
+ */
+export const ALTERED_OFFSET = 9;
+
+/** The bytes the front serves in place of `original`. */
+export function altered(original: Buffer): Buffer {
+  const copy = Buffer.from(original);
+  copy[ALTERED_OFFSET] = (copy[ALTERED_OFFSET] ?? 0) ^ 0xff;
+  return copy;
+}
 
 export async function startTamperingFront(
   registry: string,
-  blobDigest: string,
+  digests: readonly string[],
 ): Promise<TamperingFront> {
   const upstream = new URL(registry);
   const server = createServer((req, res) => {
     forward(req, res, upstream, (answer, reply) => {
-      const altered =
+      const path = req.url ?? '';
+      const alter =
         req.method === 'GET' &&
         answer.statusCode === 200 &&
-        (req.url ?? '').endsWith(`/blobs/${blobDigest}`);
-      if (!altered) return false;
+        digests.some((d) => path.endsWith(`/blobs/${d}`) || path.endsWith(`/manifests/${d}`));
+      if (!alter) return false;
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-      answer.on('end', () => {
-        const body = Buffer.concat(chunks);
-        body[ALTERED_OFFSET] = (body[ALTERED_OFFSET] ?? 0) ^ 0xff;
-        reply.writeHead(200, answer.headers).end(body);
-      });
+      answer.on('end', () =>
+        reply.writeHead(200, answer.headers).end(altered(Buffer.concat(chunks))),
+      );
       return true;
     });
   });

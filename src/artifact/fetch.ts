@@ -2,6 +2,7 @@ import type { ArtifactSource } from '../config.ts';
 import { ArtifactError } from '../errors.ts';
 import type { TrustPolicy } from '../trust-config.ts';
 import { checkAttestation, type AttestationVerdict } from './attestations.ts';
+import { checkBinaryPin } from './binary-pin.ts';
 import { AssetCache } from './cache.ts';
 import {
   baseName,
@@ -12,6 +13,7 @@ import {
 } from './checksums.ts';
 import { cacheKey, keepInCache, unpackKept } from './kept-asset.ts';
 import { locate, type ArtifactOrigin, type Located } from './locate.ts';
+import { fetchImage } from './oci/fetch-image.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './signature.ts';
 import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
 import type { ArchiveFormat } from './unpack.ts';
@@ -21,7 +23,8 @@ export type { ArtifactOrigin } from './locate.ts';
 export interface ArtifactFacts {
   origin: ArtifactOrigin;
   asset: string;
-  format: ArchiveFormat;
+  format: ArchiveFormat | 'oci image';
+  /** For an image, the digest (hex) its reference resolves to. */
   assetSha256: string;
   /** The binary's path inside the archive, or the asset name for a raw binary. */
   binaryName: string;
@@ -44,6 +47,8 @@ export interface FetchContext extends UnpackContext {
   toolCache: string;
   /** GITHUB_API_URL, for attestations of assets not taken from a release. */
   githubApiUrl: string;
+  /** Masks a secret learned on the way, such as a registry's token. */
+  mask: (secret: string) => void;
 }
 
 /**
@@ -56,6 +61,9 @@ export async function fetchArtifact(
   trust: TrustPolicy,
   ctx: FetchContext,
 ): Promise<ArtifactFacts> {
+  if (source.kind === 'oci') {
+    return fetchImage(source, trust, ctx, attestationStore(source, trust, ctx));
+  }
   const located = await locate(source, trust, ctx);
   const signature = await checkSignature(located, trust, ctx);
   const entries = located.sums
@@ -74,12 +82,7 @@ export async function fetchArtifact(
       ? checkSums(located.sums.name, entries, located.asset, unpacked)
       : null;
     if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
-    if (trust.sha256 && trust.sha256 !== unpacked.sha256) {
-      throw new ArtifactError(
-        `sha256: the binary ${unpacked.binaryName} has sha256 ${unpacked.sha256}, not the ${trust.sha256} given`,
-      );
-    }
-    if (trust.sha256) ctx.log(`sha256 input matches the binary`);
+    checkBinaryPin(trust, unpacked.binaryName, unpacked.sha256, ctx.log);
     if (!checksums && !trust.sha256) {
       ctx.log(
         'no checksums file and no sha256 input: the binary is trusted on the transport alone',

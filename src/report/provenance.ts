@@ -1,4 +1,5 @@
 import type { ArtifactFacts } from '../artifact/fetch.ts';
+import { imageRecord } from './image-provenance.ts';
 import type { RunReport } from './model.ts';
 import { hclString, shellWord } from './quote.ts';
 import { displayUrl } from './redact.ts';
@@ -43,6 +44,7 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     tag: a.origin.kind === 'release' ? a.origin.tag : '',
     url: a.origin.kind === 'url' ? displayUrl(a.origin.url) : '',
     path: a.origin.kind === 'file' ? a.origin.path : '',
+    ...imageRecord(a.origin),
     asset: a.asset,
     format: a.format,
     asset_sha256: a.assetSha256,
