@@ -41,6 +41,7 @@ try {
       toolCache: '',
       githubApiUrl: apiUrl ?? '',
       log: () => undefined,
+      mask: () => undefined,
     },
   );
   const elapsed = seconds(start);

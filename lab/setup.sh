@@ -118,3 +118,25 @@ if ! "$LAB/bin/actionlint" -version 2>/dev/null | grep -qx "$ACTIONLINT_VERSION"
   say "building actionlint $ACTIONLINT_VERSION from its Go module"
   GOBIN="$(pwd)/$LAB/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi
+
+# The OCI lab: the CNCF distribution registry and go-containerregistry's
+# crane, built from their Go modules with the requirements in lab/oci (see
+# tools.go there).
+REGISTRY_VERSION=3.1.2
+CRANE_VERSION=0.22.1
+oci_recipe=lab/oci
+stamp=$( (cat "$oci_recipe"/go.mod "$oci_recipe"/go.sum "$oci_recipe"/tools.go; go version) | sha256sum | cut -c1-16)
+if [ "$(cat "$LAB/oci/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
+  say "building the distribution registry $REGISTRY_VERSION and crane $CRANE_VERSION from their Go modules"
+  rm -rf "$LAB/oci"
+  mkdir -p "$LAB/oci"
+  out=$(cd "$LAB/oci" && pwd)
+  (cd "$oci_recipe" &&
+    go build -mod=readonly -ldflags "-s -w" -o "$out/registry" github.com/distribution/distribution/v3/cmd/registry &&
+    go build -mod=readonly -ldflags "-s -w" -o "$out/crane" github.com/google/go-containerregistry/cmd/crane)
+  echo "$stamp" >"$LAB/oci/.stamp"
+fi
+"$LAB/oci/registry" --version | grep -q " v$REGISTRY_VERSION" && "$LAB/oci/crane" version | grep -qx "v$CRANE_VERSION" || {
+  say "the registry or crane in $LAB/oci does not report v$REGISTRY_VERSION / v$CRANE_VERSION"
+  exit 1
+}

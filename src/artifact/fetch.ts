@@ -1,7 +1,9 @@
 import type { ArtifactSource } from '../inputs/release.ts';
 import { ArtifactError } from '../domain/errors.ts';
 import type { TrustPolicy } from '../inputs/trust.ts';
-import { checkAttestation, type AttestationVerdict } from './trust/attestation.ts';
+import { checkAttestation } from './trust/attestation.ts';
+import type { ArtifactFacts, FetchContext } from './facts.ts';
+import { checkBinaryPin } from './binary-pin.ts';
 import { AssetCache } from './cache.ts';
 import {
   baseName,
@@ -11,40 +13,12 @@ import {
   type ChecksumVerdict,
 } from './trust/checksums.ts';
 import { cacheKey, keepInCache, unpackKept } from './kept-asset.ts';
-import { locate, type ArtifactOrigin, type Located } from './locate.ts';
+import { locate, type Located } from './locate.ts';
+import { fetchImage } from './oci/fetch-image.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './trust/signature.ts';
-import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
-import type { ArchiveFormat } from './archives/members.ts';
+import { discardAsset, unpackAsset, type Unpacked } from './take-binary.ts';
 
 export type { ArtifactOrigin } from './locate.ts';
-
-export interface ArtifactFacts {
-  origin: ArtifactOrigin;
-  asset: string;
-  format: ArchiveFormat;
-  assetSha256: string;
-  /** The binary's path inside the archive, or the asset name for a raw binary. */
-  binaryName: string;
-  binaryPath: string;
-  sha256: string;
-  checksums: ChecksumVerdict | null;
-  signature: SignatureVerdict | null;
-  /** The build provenance check; null when `attestation` is not set. */
-  attestation: AttestationVerdict | null;
-  /** The `sha256` input was given and matched. */
-  pinned: boolean;
-  /** Taken from the tool cache instead of downloaded. */
-  cached: boolean;
-}
-
-export interface FetchContext extends UnpackContext {
-  version: string;
-  workspace: string;
-  /** RUNNER_TOOL_CACHE, which @actions/tool-cache reads for itself; empty disables caching. */
-  toolCache: string;
-  /** GITHUB_API_URL, for attestations of assets not taken from a release. */
-  githubApiUrl: string;
-}
 
 /**
  * Finds, downloads, checks and unpacks the artifact. Every check — signature,
@@ -56,6 +30,9 @@ export async function fetchArtifact(
   trust: TrustPolicy,
   ctx: FetchContext,
 ): Promise<ArtifactFacts> {
+  if (source.kind === 'oci') {
+    return fetchImage(source, trust, ctx, attestationStore(source, trust, ctx));
+  }
   const located = await locate(source, trust, ctx);
   const signature = await checkSignature(located, trust, ctx);
   const entries = located.sums
@@ -74,12 +51,7 @@ export async function fetchArtifact(
       ? checkSums(located.sums.name, entries, located.asset, unpacked)
       : null;
     if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
-    if (trust.sha256 && trust.sha256 !== unpacked.sha256) {
-      throw new ArtifactError(
-        `sha256: the binary ${unpacked.binaryName} has sha256 ${unpacked.sha256}, not the ${trust.sha256} given`,
-      );
-    }
-    if (trust.sha256) ctx.log(`sha256 input matches the binary`);
+    checkBinaryPin(trust, unpacked.binaryName, unpacked.sha256, ctx.log);
     if (!checksums && !trust.sha256) {
       ctx.log(
         'no checksums file and no sha256 input: the binary is trusted on the transport alone',

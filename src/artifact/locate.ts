@@ -12,7 +12,19 @@ import { selectAsset } from './select-asset.ts';
 export type ArtifactOrigin =
   | { kind: 'release'; repository: string; tag: string; htmlUrl: string; prerelease: boolean }
   | { kind: 'url'; url: string }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  | {
+      kind: 'oci';
+      /** `registry/repository`, as OpenBao's `image` names it. */
+      image: string;
+      /** Empty when the artifact named a digest only. */
+      tag: string;
+      /** `sha256:…` the reference resolves to: the index, or the image manifest. */
+      digest: string;
+      /** `sha256:…` of the platform's image manifest. */
+      manifestDigest: string;
+      platform: string;
+    };
 
 export interface NamedFile {
   name: string;
@@ -45,7 +57,7 @@ export interface LocateContext {
 const OCTET_STREAM = 'application/octet-stream';
 
 export async function locate(
-  source: ArtifactSource,
+  source: Exclude<ArtifactSource, { kind: 'oci' }>,
   trust: TrustPolicy,
   ctx: LocateContext,
 ): Promise<Located> {

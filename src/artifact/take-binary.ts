@@ -102,7 +102,7 @@ export async function discardAsset(asset: AssetFile): Promise<void> {
   if (asset.temporary) await rm(asset.path, { force: true });
 }
 
-async function readHead(path: string, length: number): Promise<Buffer> {
+export async function readHead(path: string, length: number): Promise<Buffer> {
   const handle = await open(path);
   try {
     const buffer = Buffer.alloc(length);

@@ -2,10 +2,17 @@
  * The release to roll out: its version, the platform, where its artifact
  * comes from and how it is checked, and the command it is registered under.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../domain/errors.ts';
 import { parsePlatform, runnerPlatform, type Platform } from '../domain/platform.ts';
 import { bareVersion, canonicalVersion } from '../domain/version.ts';
+import {
+  isImageReference,
+  parseImageReference,
+  refuseArchiveInputs,
+  type ImageReference,
+} from './image-reference.ts';
 import { required } from './parse.ts';
 import type { InputSource, RunContext } from './source.ts';
 import { readTrustPolicy, type TrustPolicy } from './trust.ts';
@@ -22,7 +29,16 @@ export type ArtifactSource =
       githubToken: string;
     }
   | { kind: 'url'; url: string; githubToken: string }
-  | { kind: 'file'; path: string; githubToken: string };
+  | { kind: 'file'; path: string; githubToken: string }
+  | {
+      kind: 'oci';
+      reference: ImageReference;
+      /** Used as ghcr.io's credential; and for attestations, as everywhere. */
+      githubToken: string;
+      githubActor: string;
+      /** Where Docker's config.json is read: DOCKER_CONFIG, else ~/.docker. */
+      dockerConfig: string;
+    };
 
 /** The release's part of the RolloutConfig. */
 export interface Release {
@@ -118,6 +134,16 @@ function artifactSource(
 ): ArtifactSource {
   const template = required('artifact', inputs.get('artifact'));
   const expanded = expandTemplate(template, values);
+  if (isImageReference(expanded)) {
+    refuseArchiveInputs((name) => inputs.get(name));
+    return {
+      kind: 'oci',
+      reference: parseImageReference(expanded, template),
+      githubToken: values.githubToken,
+      githubActor: ctx.env.GITHUB_ACTOR ?? '',
+      dockerConfig: ctx.env.DOCKER_CONFIG || join(ctx.env.HOME || homedir(), '.docker'),
+    };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(expanded)) {
     let parsed: URL;
     try {
@@ -127,7 +153,7 @@ function artifactSource(
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new ConfigError(
-        `artifact: "${template}" must be an https:// or http:// URL, or a release asset name`,
+        `artifact: "${template}" must be an https://, http:// or oci:// URL, or a release asset name`,
       );
     }
     return { kind: 'url', url: parsed.href, githubToken: values.githubToken };

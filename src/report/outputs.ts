@@ -1,7 +1,8 @@
 import { wroteAnything } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
 import { runStatus, type RunReport } from '../rollout/run-report.ts';
-import { provenanceRecord, registerCommand, registrationOf } from './provenance.ts';
+import { provenanceRecord } from './provenance.ts';
+import { registerCommand, registrationOf } from './registration.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
 export function outputsOf(report: RunReport): Record<string, string> {

@@ -2,7 +2,8 @@
 // with every check it passed, for the job summary.
 import { code, details, escapeText, fence, link } from './markdown.ts';
 import type { RunReport } from '../rollout/run-report.ts';
-import { openBaoPluginBlock, registerCommand, registrationOf } from './provenance.ts';
+import { imageLines, openBaoImageBlock } from './image-provenance.ts';
+import { openBaoPluginBlock, registerCommand, registrationOf } from './registration.ts';
 import { displayUrl } from './redact.ts';
 
 /** The server the run talked to and how it logged in. */
@@ -24,18 +25,23 @@ export function artifactSection(report: RunReport): string {
     lines.push(
       `- Release: ${link(`${a.origin.repository}@${a.origin.tag}`, a.origin.htmlUrl)}${pre}, asset ${code(a.asset)} (${a.format})`,
     );
+  } else if (a.origin.kind === 'oci') {
+    lines.push(...imageLines(a.origin, a.asset));
   } else if (a.origin.kind === 'url') {
     lines.push(`- Downloaded from ${code(displayUrl(a.origin.url))} (${a.format})`);
   } else {
     lines.push(`- Local file ${code(a.origin.path)} (${a.format})`);
   }
-  if (a.format !== 'raw') lines.push(`- Asset SHA-256: ${code(a.assetSha256)}`);
+  const image = a.origin.kind === 'oci';
+  if (a.format !== 'raw' && !image) lines.push(`- Asset SHA-256: ${code(a.assetSha256)}`);
   lines.push(`- Binary ${code(a.binaryName)} SHA-256: ${code(a.sha256)}`);
-  lines.push(
-    a.checksums
-      ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
-      : '- Checksums: none published with the release',
-  );
+  if (!image) {
+    lines.push(
+      a.checksums
+        ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
+        : '- Checksums: none published with the release',
+    );
+  }
   if (a.signature) {
     lines.push(
       `- Signature: ${code(a.signature.file)}, good, by key ${code(a.signature.fingerprint)}`,
@@ -66,7 +72,11 @@ export function artifactSection(report: RunReport): string {
       '',
       details(
         'Register it yourself',
-        `Vault or OpenBao CLI:\n\n${fence('sh', registerCommand(registration))}\n\nOpenBao server configuration:\n\n${fence('hcl', openBaoPluginBlock(registration))}`,
+        `Vault or OpenBao CLI:\n\n${fence('sh', registerCommand(registration))}\n\n${
+          a.origin.kind === 'oci'
+            ? `OpenBao server configuration, for OpenBao 2.5 or later to pull the image itself:\n\n${fence('hcl', openBaoImageBlock(registration, a.origin, a.binaryName))}`
+            : `OpenBao server configuration:\n\n${fence('hcl', openBaoPluginBlock(registration))}`
+        }`,
       ),
     );
   }

@@ -1,39 +1,6 @@
-import type { ArtifactFacts } from '../artifact/fetch.ts';
-import type { RunReport } from '../rollout/run-report.ts';
-import { hclString, shellWord } from './quote.ts';
+import type { ArtifactFacts } from '../artifact/facts.ts';
+import { imageRecord } from './image-provenance.ts';
 import { displayUrl } from './redact.ts';
-
-export interface Registration {
-  pluginType: string;
-  pluginName: string;
-  version: string;
-  command: string;
-  sha256: string;
-}
-
-/** For users who deliver the binary another way and register it themselves. */
-export function registerCommand(r: Registration): string {
-  const words = [
-    `-sha256=${r.sha256}`,
-    `-command=${r.command}`,
-    `-version=${r.version}`,
-    r.pluginType,
-    r.pluginName,
-  ];
-  return `vault plugin register ${words.map(shellWord).join(' ')}`;
-}
-
-/** OpenBao's declarative `plugin` block for a binary already in the plugin directory. */
-export function openBaoPluginBlock(r: Registration): string {
-  return [
-    `plugin ${hclString(r.pluginType)} ${hclString(r.pluginName)} {`,
-    `  command     = ${hclString(r.command)}`,
-    `  version     = ${hclString(r.version)}`,
-    `  binary_name = ${hclString(r.command)}`,
-    `  sha256sum   = ${hclString(r.sha256)}`,
-    '}',
-  ].join('\n');
-}
 
 /** Where the binary came from and what vouched for it, as the `provenance` output. */
 export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
@@ -43,6 +10,7 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     tag: a.origin.kind === 'release' ? a.origin.tag : '',
     url: a.origin.kind === 'url' ? displayUrl(a.origin.url) : '',
     path: a.origin.kind === 'file' ? a.origin.path : '',
+    ...imageRecord(a.origin),
     asset: a.asset,
     format: a.format,
     asset_sha256: a.assetSha256,
@@ -56,17 +24,5 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     attestation_signer: a.attestation?.status === 'verified' ? a.attestation.signer : '',
     sha256_input_matched: a.pinned,
     cached: a.cached,
-  };
-}
-
-/** What to register, once the binary is known; the plan's command when there is one. */
-export function registrationOf(report: RunReport): Registration | null {
-  if (!report.artifact || !report.version) return null;
-  return {
-    pluginType: report.pluginType,
-    pluginName: report.pluginName,
-    version: report.version,
-    command: report.plan?.command ?? `${report.pluginName}-${report.version}`,
-    sha256: report.artifact.sha256,
   };
 }

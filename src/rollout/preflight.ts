@@ -1,4 +1,4 @@
-import type { ArtifactFacts } from '../artifact/fetch.ts';
+import type { ArtifactFacts } from '../artifact/facts.ts';
 import { inspectPluginFile } from './plugin-directory.ts';
 import type { RolloutConfig } from '../inputs/config.ts';
 import { PreflightError } from '../domain/errors.ts';

@@ -1,4 +1,4 @@
-import type { ArtifactFacts } from '../artifact/fetch.ts';
+import type { ArtifactFacts } from '../artifact/facts.ts';
 import type { ApplyRecord } from './apply.ts';
 import type { Plan } from './plan.ts';
 import type { TargetOutcome } from './verify.ts';

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchArtifact, type ArtifactFacts, type FetchContext } from '../artifact/fetch.ts';
+import type { ArtifactFacts, FetchContext } from '../artifact/facts.ts';
+import { fetchArtifact } from '../artifact/fetch.ts';
 import { oneLine } from '../domain/errors.ts';
 import { readConfig, type RolloutConfig } from '../inputs/config.ts';
 import type { VaultClient } from '../vault/client.ts';
@@ -160,6 +161,9 @@ function artifactContext(config: RolloutConfig, host: Host): FetchContext {
     toolCache: env.RUNNER_TOOL_CACHE ?? '',
     githubApiUrl: host.workflow.apiUrl,
     log: host.log.info,
+    mask: (value) => {
+      host.context.mask(value);
+    },
   };
 }
 

@@ -507,6 +507,7 @@ async function register(
         toolCache: '',
         githubApiUrl: '',
         log: () => undefined,
+        mask: () => undefined,
       },
     );
     return { binaryName: facts.binaryName, binary: await readFile(facts.binaryPath) };

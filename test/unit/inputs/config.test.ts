@@ -236,7 +236,7 @@ describe('readConfig', () => {
     ],
     [
       { artifact: 'ftp://x/acme' },
-      'artifact: "ftp://x/acme" must be an https:// or http:// URL, or a release asset name',
+      'artifact: "ftp://x/acme" must be an https://, http:// or oci:// URL, or a release asset name',
     ],
     [
       { command: 'bin/acme' },

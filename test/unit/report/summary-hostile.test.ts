@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Marked, type Tokens } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArtifactFacts } from '../../../src/artifact/fetch.ts';
+import type { ArtifactFacts } from '../../../src/artifact/facts.ts';
 import { code, escapeText, fence, link } from '../../../src/report/markdown.ts';
 import type { RunReport } from '../../../src/rollout/run-report.ts';
 import { outputsOf } from '../../../src/report/outputs.ts';

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArtifactFacts } from '../../../src/artifact/fetch.ts';
+import type { ArtifactFacts } from '../../../src/artifact/facts.ts';
 import { sha256File } from '../../../src/artifact/hash.ts';
 import { inspectPluginFile, placePluginFile } from '../../../src/rollout/plugin-directory.ts';
 import { readConfig } from '../../../src/inputs/config.ts';
