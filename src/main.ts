@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { fetchArtifact } from './artifact/fetch.ts';
+import { unverifiedWarning } from './artifact/vouch.ts';
 import { readConfig, type InputSource, type RolloutConfig, type RunContext } from './config.ts';
 import { oneLine } from './errors.ts';
 import { log } from './report/log.ts';
@@ -125,6 +126,9 @@ export async function run(): Promise<void> {
         )
       : null;
     report.artifact = artifact;
+    if (artifact && !artifact.verified) {
+      log.warning(unverifiedWarning(artifact.asset), 'Unverified artifact');
+    }
     const { vault, plan, clusterNodes } = await stage(
       'preflight',
       'Connect, read the server and plan',
@@ -283,7 +287,8 @@ async function publish(report: RunReport, writeSummary: boolean): Promise<void> 
   const status = runStatus(report);
   log.info(`result: ${status}`);
   const done = `${report.pluginName} ${report.version} on ${String(report.mounts.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
-  if (status === 'rolled-out') log.notice(`${done}, verified`, 'Rolled out');
+  const proven = report.artifact?.verified === false ? 'running an unverified binary' : 'verified';
+  if (status === 'rolled-out') log.notice(`${done}, ${proven}`, 'Rolled out');
   if (status === 'unchanged') log.notice(`${done}: already in place`, 'Unchanged');
   if (status === 'dry-run') log.notice(`${done}: planned, nothing written`, 'Dry run');
   if (writeSummary && process.env.GITHUB_STEP_SUMMARY) {

@@ -15,6 +15,7 @@ import { locate, type ArtifactOrigin, type Located } from './locate.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './signature.ts';
 import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
 import type { ArchiveFormat } from './unpack.ts';
+import { requireVouched } from './vouch.ts';
 
 export type { ArtifactOrigin } from './locate.ts';
 
@@ -35,6 +36,8 @@ export interface ArtifactFacts {
   pinned: boolean;
   /** Taken from the tool cache instead of downloaded. */
   cached: boolean;
+  /** Something vouched for the binary; false only when `allow-unverified` let it through. */
+  verified: boolean;
 }
 
 export interface FetchContext extends UnpackContext {
@@ -80,17 +83,14 @@ export async function fetchArtifact(
       );
     }
     if (trust.sha256) ctx.log(`sha256 input matches the binary`);
-    if (!checksums && !trust.sha256) {
-      ctx.log(
-        'no checksums file and no sha256 input: the binary is trusted on the transport alone',
-      );
-    }
     const attestation = await checkAttestation(trust, {
       ...attestationStore(source, trust, ctx),
       asset: located.asset,
       assetSha256: unpacked.asset.sha256,
       log: ctx.log,
     });
+    const pinned = trust.sha256 !== '';
+    const verified = requireVouched(located.asset, { checksums, pinned, attestation }, trust);
     if (cache && key && !kept) await keepInCache(cache, key, located.asset, unpacked, ctx);
     return {
       origin: located.origin,
@@ -103,8 +103,9 @@ export async function fetchArtifact(
       checksums,
       signature,
       attestation,
-      pinned: trust.sha256 !== '',
+      pinned,
       cached: kept !== null,
+      verified,
     };
   } finally {
     await discardAsset(unpacked.asset);

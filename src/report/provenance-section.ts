@@ -34,7 +34,7 @@ export function artifactSection(report: RunReport): string {
   lines.push(
     a.checksums
       ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
-      : '- Checksums: none published with the release',
+      : `- Checksums: none ${a.origin.kind === 'release' ? 'published with the release' : 'given'}`,
   );
   if (a.signature) {
     lines.push(
@@ -53,6 +53,11 @@ export function artifactSection(report: RunReport): string {
   if (a.pinned) lines.push('- The `sha256` input matches the binary');
   if (a.cached)
     lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');
+  if (!a.verified) {
+    lines.push(
+      '- **Unverified**: nothing vouched for this binary; `allow-unverified` let it through',
+    );
+  }
   if (report.plan) {
     const catalog =
       report.plan.catalog === 'register'

@@ -33,6 +33,7 @@ const EVIDENCE: Record<Evidence, string> = {
 export function renderSummary(report: RunReport): string {
   const status = runStatus(report);
   const parts = [headline(report)];
+  if (report.artifact?.verified === false) parts.push(unverifiedBlock(report.artifact.asset));
   if (report.error) parts.push(errorBlock(report));
   if (report.mounts.length > 0) parts.push(mountTable(report));
   if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
@@ -50,20 +51,27 @@ function headline(report: RunReport): string {
   const what =
     `${code(report.pluginName || 'plugin')} ${report.version ? code(report.version) : ''}`.trim();
   const where = `${report.pluginType} plugin on ${code(report.server || 'the server')}${report.namespace ? ` (namespace ${code(report.namespace)})` : ''}`;
+  const mark = report.artifact?.verified === false ? ' — unverified' : '';
   const count = report.mounts.length;
   const mounts = `${count} mount${count === 1 ? '' : 's'}`;
+  const unverified = report.artifact?.verified === false;
+  const run = count === 1 ? 'runs' : 'run';
   switch (runStatus(report)) {
     case 'rolled-out':
-      return `## ✅ Rolled out ${what}\n\n${where}: ${mounts} verified running the new binary.`;
+      return `## ✅ Rolled out ${what}${mark}\n\n${where}: ${unverified ? `${mounts} ${run} the new binary, as read back from the server; nothing vouched for the binary itself.` : `${mounts} verified running the new binary.`}`;
     case 'unchanged':
-      return `## ➖ Unchanged: ${what} was already in place\n\n${where}: nothing was written; ${mounts} verified.`;
+      return `## ➖ Unchanged: ${what} was already in place${mark}\n\n${where}: nothing was written; ${unverified ? `${mounts} ${run} it, as read back from the server.` : `${mounts} verified.`}`;
     case 'dry-run':
-      return `## 📝 Dry run: ${what}\n\n${where}: the plan below was computed and nothing was written.`;
+      return `## 📝 Dry run: ${what}${mark}\n\n${where}: the plan below was computed and nothing was written.`;
     case 'rolled-back':
-      return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage\n\n${where}: every mount the rollout touched runs its previous version again, verified.`;
+      return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage${mark}\n\n${where}: every mount the rollout touched runs its previous version again, verified.`;
     case 'failed':
-      return `## ❌ Failed: ${what}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report)}`;
+      return `## ❌ Failed: ${what}${mark}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report)}`;
   }
+}
+
+function unverifiedBlock(asset: string): string {
+  return `> [!WARNING]\n> **Unverified.** Nothing vouched for ${code(asset)}: no checksums file, no \`sha256\`, no signature and no attestation. \`allow-unverified: true\` let it through.`;
 }
 
 function stateAfterFailure(report: RunReport): string {

@@ -117,6 +117,7 @@ const ARTIFACT: ArtifactFacts = {
   attestation: null,
   pinned: true,
   cached: false,
+  verified: true,
 };
 
 function report(overrides: Partial<RunReport> = {}): RunReport {
