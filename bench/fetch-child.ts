@@ -28,6 +28,7 @@ try {
       gpgPublicKey: '',
       maxBytes: Number(maxBytes),
       allowDraft: false,
+      allowUnverified: false,
       attestation: 'off',
       attestationSigner: null,
       attestationTrustedRoot: '',

@@ -24,6 +24,8 @@ export interface ArtifactFacts {
   pinned: boolean;
   /** Taken from the tool cache instead of downloaded. */
   cached: boolean;
+  /** Something vouched for the binary; false only when `allow-unverified` let it through. */
+  verified: boolean;
 }
 
 export interface FetchContext extends UnpackContext {

@@ -17,6 +17,7 @@ import { locate, type Located } from './locate.ts';
 import { fetchImage } from './oci/fetch-image.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './trust/signature.ts';
 import { discardAsset, unpackAsset, type Unpacked } from './take-binary.ts';
+import { requireVouched } from './vouch.ts';
 
 export type { ArtifactOrigin } from './locate.ts';
 
@@ -52,17 +53,14 @@ export async function fetchArtifact(
       : null;
     if (checksums) ctx.log(`${checksums.file} confirms the ${checksums.covers.join(' and ')}`);
     checkBinaryPin(trust, unpacked.binaryName, unpacked.sha256, ctx.log);
-    if (!checksums && !trust.sha256) {
-      ctx.log(
-        'no checksums file and no sha256 input: the binary is trusted on the transport alone',
-      );
-    }
     const attestation = await checkAttestation(trust, {
       ...attestationStore(source, trust, ctx),
       asset: located.asset,
       assetSha256: unpacked.asset.sha256,
       log: ctx.log,
     });
+    const pinned = trust.sha256 !== '';
+    const verified = requireVouched(located.asset, { checksums, pinned, attestation }, trust);
     if (cache && key && !kept) await keepInCache(cache, key, located.asset, unpacked, ctx);
     return {
       origin: located.origin,
@@ -75,8 +73,9 @@ export async function fetchArtifact(
       checksums,
       signature,
       attestation,
-      pinned: trust.sha256 !== '',
+      pinned,
       cached: kept !== null,
+      verified,
     };
   } finally {
     await discardAsset(unpacked.asset);

@@ -15,6 +15,8 @@ export interface TrustPolicy {
   gpgPublicKey: string;
   maxBytes: number;
   allowDraft: boolean;
+  /** Deploy a binary that nothing vouches for (no checksums, `sha256`, signature or attestation). */
+  allowUnverified: boolean;
   /** Whether the asset must carry a GitHub artifact attestation (build provenance). */
   attestation: AttestationMode;
   /** The workflow that must have signed the attestation; set whenever `attestation` is. */
@@ -78,6 +80,7 @@ export function readTrustPolicy(inputs: TrustInputs): TrustPolicy {
     gpgPublicKey,
     maxBytes: byteSize(inputs.get('max-size').trim() || DEFAULT_MAX_SIZE),
     allowDraft: booleanInput('allow-draft', inputs.get('allow-draft'), false),
+    allowUnverified: booleanInput('allow-unverified', inputs.get('allow-unverified'), false),
     ...attestationPolicy(inputs),
   };
 }

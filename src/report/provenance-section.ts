@@ -39,7 +39,7 @@ export function artifactSection(report: RunReport): string {
     lines.push(
       a.checksums
         ? `- Checksums: ${code(a.checksums.file)} confirms the ${a.checksums.covers.join(' and ')}`
-        : '- Checksums: none published with the release',
+        : `- Checksums: none ${a.origin.kind === 'release' ? 'published with the release' : 'given'}`,
     );
   }
   if (a.signature) {
@@ -59,15 +59,18 @@ export function artifactSection(report: RunReport): string {
   if (a.pinned) lines.push('- The `sha256` input matches the binary');
   if (a.cached)
     lines.push('- Taken from the runner’s tool cache, verified earlier; not downloaded again');
+  if (!a.verified) {
+    lines.push(
+      '- **Unverified**: nothing vouched for this binary; `allow-unverified` let it through',
+    );
+  }
   if (report.plan) {
-    const catalog =
-      report.plan.catalog === 'register'
-        ? 'registered by this run'
-        : 'already registered with this SHA-256';
-    lines.push(`- Catalog: ${catalog}, command ${code(report.plan.command)}`);
+    lines.push(`- Catalog: ${catalogState(report)}, command ${code(report.plan.command)}`);
   }
   const registration = registrationOf(report);
-  if (registration) {
+  // After the rollout stage failed, the binary may be what failed: no invitation to register it.
+  const failedHere = report.error?.stage === 'rollout' || report.error?.stage === 'rollback';
+  if (registration && !failedHere) {
     lines.push(
       '',
       details(
@@ -81,4 +84,13 @@ export function artifactSection(report: RunReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** What the catalog holds for this version after the run, and who put it there. */
+function catalogState(report: RunReport): string {
+  if (report.record.registered) return 'registered by this run';
+  if (report.plan?.catalog === 'present') return 'already registered with this SHA-256';
+  return report.dryRun
+    ? 'not registered; a run without dry-run registers it'
+    : 'not registered; the run stopped before registering it';
 }

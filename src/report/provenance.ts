@@ -24,5 +24,6 @@ export function provenanceRecord(a: ArtifactFacts): Record<string, unknown> {
     attestation_signer: a.attestation?.status === 'verified' ? a.attestation.signer : '',
     sha256_input_matched: a.pinned,
     cached: a.cached,
+    verified: a.verified,
   };
 }

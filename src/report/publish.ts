@@ -13,7 +13,8 @@ export async function publish(report: RunReport, summaryFile: string | undefined
   if (report.error) log.error(failureLine(report), failureTitle(report));
   log.info(`result: ${status}`);
   const done = `${report.pluginName} ${report.version} on ${String(report.targets.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
-  if (status === 'rolled-out') log.notice(`${done}, verified`, 'Rolled out');
+  const proven = report.artifact?.verified === false ? 'running an unverified binary' : 'verified';
+  if (status === 'rolled-out') log.notice(`${done}, ${proven}`, 'Rolled out');
   if (status === 'unchanged') log.notice(`${done}: already in place`, 'Unchanged');
   if (status === 'dry-run') log.notice(`${done}: planned, nothing written`, 'Dry run');
   if (report.summary && summaryFile) await core.summary.addRaw(renderSummary(report)).write();

@@ -3,7 +3,10 @@ import type { Plan } from '../rollout/plan.ts';
 import { describeTarget } from '../domain/plugin.ts';
 import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts';
 import { movedTargets, wroteAnything } from '../rollout/apply.ts';
+import { isBuiltinVersion } from '../vault/catalog.ts';
 import { rolloutDiagram } from './diagram.ts';
+import { leftBehind } from './left-behind.ts';
+import { briefError } from './error-text.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { runStatus, type RunReport } from '../rollout/run-report.ts';
 import { STAGE_LABEL } from './stages.ts';
@@ -34,46 +37,58 @@ const EVIDENCE: Record<Evidence, string> = {
 export function renderSummary(report: RunReport): string {
   const status = runStatus(report);
   const parts = [headline(report)];
+  if (report.artifact?.verified === false) parts.push(unverifiedBlock(report.artifact.asset));
   if (report.error) parts.push(errorBlock(report));
   if (report.targets.length > 0) parts.push(mountTable(report));
   if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
+  if (status === 'rolled-back') parts.push(leftBehind(report));
   if (status === 'rolled-out') parts.push(rollbackHowTo(report));
   if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
   parts.push(`### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`);
   parts.push(serverSection(report));
   parts.push(artifactSection(report));
   parts.push(details('Plan and writes', planDetails(report)));
-  if (report.error) parts.push(details('Errors', errorDetails(report)));
   return `${parts.filter(Boolean).join('\n\n')}\n`;
 }
 
 function headline(report: RunReport): string {
   const what =
     `${code(report.pluginName || 'plugin')} ${report.version ? code(report.version) : ''}`.trim();
-  const where = `${report.pluginType} plugin on ${code(report.server || 'the server')}${report.namespace ? ` (namespace ${code(report.namespace)})` : ''}`;
+  const mark = report.artifact?.verified === false ? ' — unverified' : '';
+  // Until the inputs are read, neither the server nor the plugin type is known.
+  const where = report.server
+    ? `${report.pluginType} plugin on ${code(report.server)}${report.namespace ? ` (namespace ${code(report.namespace)})` : ''}: `
+    : '';
   const count = report.targets.length;
-  const mounts = `${count} mount${count === 1 ? '' : 's'}`;
+  const mounts = `${count} ${targetType(report) === 'database' ? 'connection' : 'mount'}${count === 1 ? '' : 's'}`;
+  const unverified = report.artifact?.verified === false;
+  const run = count === 1 ? 'runs' : 'run';
   switch (runStatus(report)) {
     case 'rolled-out':
-      return `## ✅ Rolled out ${what}\n\n${where}: ${mounts} verified running the new binary.`;
+      return `## ✅ Rolled out ${what}${mark}\n\n${where}${unverified ? `${mounts} ${run} the new binary, as read back from the server; nothing vouched for the binary itself.` : `${mounts} verified running the new binary.`}`;
     case 'unchanged':
-      return `## ➖ Unchanged: ${what} was already in place\n\n${where}: nothing was written; ${mounts} verified.`;
+      return `## ➖ Unchanged: ${what} was already in place${mark}\n\n${where}nothing was written; ${unverified ? `${mounts} ${run} it, as read back from the server.` : `${mounts} verified.`}`;
     case 'dry-run':
-      return `## 📝 Dry run: ${what}\n\n${where}: the plan below was computed and nothing was written.`;
+      return `## 📝 Dry run: ${what}${mark}\n\n${where}the plan below was computed and nothing was written.`;
     case 'rolled-back':
-      return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage\n\n${where}: every mount the rollout touched runs its previous version again, verified.`;
+      return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage${mark}\n\n${where}every mount the rollout touched runs its previous version again, verified.`;
     case 'failed':
-      return `## ❌ Failed: ${what}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report)}`;
+      return `## ❌ Failed: ${what}${mark}\n\n${where ? `${where}stopped` : 'Stopped'} at the ${report.error?.stage ?? ''} stage${report.server ? '' : ', before any server was contacted'}. ${stateAfterFailure(report)}`;
   }
+}
+
+function unverifiedBlock(asset: string): string {
+  return `> [!WARNING]\n> **Unverified.** Nothing vouched for ${code(asset)}: no checksums file, no \`sha256\`, no signature and no attestation. \`allow-unverified: true\` let it through.`;
 }
 
 function stateAfterFailure(report: RunReport): string {
   const done = writesMade(report.record);
-  if (done.length === 0) return 'Nothing was written to the server.';
+  if (done.length === 0)
+    return report.server ? 'Nothing was written to the server.' : 'Nothing was written.';
   const rollback = !movedTargets(report.record)
     ? ' Nothing to roll back: no mount was tuned.'
     : report.rollback
-      ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
+      ? ` The automatic rollback failed too: ${escapeText(briefError(report.rollback.error))}.`
       : ' Automatic rollback was off.';
   return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
 }
@@ -92,7 +107,7 @@ function writesMade(record: ApplyRecord): string[] {
 }
 
 function errorBlock(report: RunReport): string {
-  return `> [!CAUTION]\n> ${escapeText(report.error?.message ?? '')}`;
+  return `> [!CAUTION]\n> ${escapeText(briefError(report.error?.message ?? ''))}`;
 }
 
 interface Column {
@@ -110,7 +125,7 @@ function mountTable(report: RunReport): string {
     },
     { header: 'Before', cell: (m) => versionCell(m.previous) },
     { header: 'Target', cell: (m) => versionCell(m.target) },
-    { header: 'Running now', cell: (m) => versionCell(m.runningVersion) },
+    { header: 'Running now', cell: runningCell },
     { header: 'Running SHA-256', cell: (m) => shortHash(m.runningSha256) },
     { header: 'Proven by', cell: (m) => m.evidence.map((e) => EVIDENCE[e]).join(' + ') || '—' },
     {
@@ -145,23 +160,36 @@ function targetType(report: RunReport): 'secret' | 'auth' | 'database' {
     : 'secret';
 }
 
-/** After a failure that wrote something: what each mount runs now, grouped by version. */
+/**
+ * After a failure that wrote something: what each mount runs now and, where
+ * it differs, what it is configured for — the version its next start loads.
+ */
 function serversNow(report: RunReport): string {
   const type = targetType(report);
-  const groups = new Map<string, string[]>();
+  const groups = new Map<string, { configured: string; running: string; paths: string[] }>();
   for (const m of report.targets) {
-    const key = m.runningVersion;
-    groups.set(key, [...(groups.get(key) ?? []), code(describeTarget(type, m.path))]);
+    const configured = m.version && m.version !== m.runningVersion ? m.version : '';
+    const key = `${configured} ${m.runningVersion}`;
+    const group = groups.get(key) ?? { configured, running: m.runningVersion, paths: [] };
+    group.paths.push(code(describeTarget(type, m.path)));
+    groups.set(key, group);
   }
+  const which = (version: string): string =>
+    version === report.version
+      ? ' (the new version)'
+      : report.targets.some((m) => m.previous === version && version)
+        ? ' (the previous version)'
+        : '';
+  // A pin decides what a start loads, whatever the mount is configured for.
+  const pinned = report.plan?.pinned || report.plan?.pin;
   const lines = ['### Where the servers are now', ''];
-  for (const [version, paths] of groups) {
-    const which =
-      version === report.version
-        ? ' (the new version)'
-        : report.targets.some((m) => m.previous === version && version)
-          ? ' (the previous version)'
-          : '';
-    lines.push(`- running ${version ? code(version) : 'no version'}${which}: ${paths.join(', ')}`);
+  for (const { configured, running, paths } of groups.values()) {
+    const runs = `running ${running ? code(running) : 'no version'}${which(running)}`;
+    lines.push(
+      configured
+        ? `- configured for ${code(configured)}${which(configured)}, ${runs}${pinned ? '' : `; the next reload or restart starts ${code(configured)}`}: ${paths.join(', ')}`
+        : `- ${runs}: ${paths.join(', ')}`,
+    );
   }
   if (report.record.registered) {
     lines.push(`- ${code(report.version)} stays registered in the catalog`);
@@ -169,50 +197,94 @@ function serversNow(report: RunReport): string {
   return lines.join('\n');
 }
 
-/** After a success: the exact way back, as the rollback workflow and as a command. */
+/**
+ * After a success: the exact way back, as the rollback workflow and as a
+ * command. Mounts that came from different versions go back in one run per
+ * version, each naming its mounts, which the rollback workflow passes on.
+ */
 function rollbackHowTo(report: RunReport): string {
   const type = targetType(report);
   const byVersion = new Map<string, string[]>();
   for (const m of report.targets) {
     if (m.result !== 'updated' || m.previous === m.target) continue;
-    byVersion.set(m.previous, [
-      ...(byVersion.get(m.previous) ?? []),
-      code(describeTarget(type, m.path)),
-    ]);
+    byVersion.set(m.previous, [...(byVersion.get(m.previous) ?? []), m.path]);
   }
   if (byVersion.size === 0) return '';
+  const listInput = type === 'database' ? 'connections' : 'mounts';
+  const shown = (paths: string[]): string =>
+    paths.map((path) => code(describeTarget(type, path))).join(', ');
   const lines = ['### Roll back', ''];
   const workflow = report.rollbackWorkflow;
   for (const [version, paths] of byVersion) {
     if (!version) {
       lines.push(
-        `- ${paths.join(', ')} ran the plugin without a version before; tune ${paths.length === 1 ? 'it' : 'them'} back by hand with an empty plugin version.`,
+        `- ${shown(paths)} ran the plugin without a version before; tune ${paths.length === 1 ? 'it' : 'them'} back by hand with an empty plugin version.`,
       );
       continue;
     }
-    const run = workflow
-      ? `run ${link(workflow.file, workflow.url)} with \`version\` ${code(version)}`
-      : `run the rollback workflow with \`version\` ${code(version)}`;
-    lines.push(`- ${paths.join(', ')}: ${run}`);
+    // A builtin version cannot be given as `version`; going back to one is its own kind of run.
+    if (isBuiltinVersion(version)) {
+      lines.push(
+        `- ${shown(paths)} ran the builtin ${code(version)} before; go back with a run of this action with \`revert-to-builtin: true\` and these \`${listInput}\`.`,
+      );
+      continue;
+    }
+    const name = workflow ? link(workflow.file, workflow.url) : 'the rollback workflow';
+    const list =
+      paths.length === 1 ? code(paths[0] ?? '') : `${paths.map(code).join(', ')}, one a line`;
+    lines.push(
+      `- ${shown(paths)}: run ${name} with \`version\` ${code(version)} and \`${listInput}\` ${list}`,
+    );
   }
-  const versions = [...byVersion.keys()].filter(Boolean);
+  const versions = [...byVersion].filter(([version]) => version && !isBuiltinVersion(version));
   if (workflow && versions.length > 0) {
-    const commands = versions.map((v) =>
-      ['gh', 'workflow', 'run', workflow.file, '--repo', workflow.repository, '-f', `version=${v}`]
+    const commands = versions.map(([version, paths]) =>
+      [
+        'gh',
+        'workflow',
+        'run',
+        workflow.file,
+        '--repo',
+        workflow.repository,
+        '-f',
+        `version=${version}`,
+        '-f',
+        `${listInput}=${paths.join('\n')}`,
+      ]
         .map(shellWord)
         .join(' '),
     );
     lines.push('', fence('sh', commands.join('\n')));
   }
-  lines.push(
-    '',
-    'The previous version stays registered, so a rollback only tunes, reloads and verifies.',
-  );
+  const gone = versions
+    .map(([version]) => version)
+    .filter((v) => report.record.deregistered.includes(v));
+  const kept = versions.map(([version]) => version).filter((v) => !gone.includes(v));
+  if (kept.length > 0) {
+    lines.push(
+      '',
+      `${kept.map(code).join(', ')} ${kept.length === 1 ? 'stays' : 'stay'} registered, so a rollback to ${kept.length === 1 ? 'it' : 'them'} only tunes, reloads and verifies.`,
+    );
+  }
+  if (gone.length > 0) {
+    lines.push(
+      '',
+      `${gone.map(code).join(', ')} ${gone.length === 1 ? 'was' : 'were'} deregistered by this run, so a rollback to ${gone.length === 1 ? 'it' : 'them'} registers ${gone.length === 1 ? 'it' : 'them'} again from ${gone.length === 1 ? 'its release' : 'their releases'} first.`,
+    );
+  }
   return lines.join('\n');
 }
 
 function versionCell(version: string): string {
   return version ? code(version) : '—';
+}
+
+/** What runs, and what the next start would load when that differs. */
+function runningCell(m: TargetOutcome): string {
+  const running = versionCell(m.runningVersion);
+  return m.version && m.version !== m.runningVersion
+    ? `${running} (configured ${code(m.version)})`
+    : running;
 }
 
 function timings(report: RunReport): string {
@@ -233,20 +305,6 @@ function planDetails(report: RunReport): string {
     sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);
   }
   return sections.join('\n\n');
-}
-
-function errorDetails(report: RunReport): string {
-  const lines = [
-    `- ${STAGE_LABEL[report.error?.stage ?? 'config']}: ${escapeText(report.error?.message ?? '')}`,
-  ];
-  if (report.rollback) {
-    lines.push(
-      report.rollback.error
-        ? `- Rollback: ${escapeText(report.rollback.error)}`
-        : '- Rollback: every touched mount verified on its previous version',
-    );
-  }
-  return lines.join('\n');
 }
 
 function planTable(plan: Plan): string {

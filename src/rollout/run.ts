@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArtifactFacts, FetchContext } from '../artifact/facts.ts';
 import { fetchArtifact } from '../artifact/fetch.ts';
+import { unverifiedWarning } from '../artifact/vouch.ts';
 import { oneLine } from '../domain/errors.ts';
 import { readConfig, type RolloutConfig } from '../inputs/config.ts';
 import type { VaultClient } from '../vault/client.ts';
@@ -38,6 +39,9 @@ export async function runRollout(host: Host): Promise<RunReport> {
           fetchArtifact(source, config.trust, artifactContext(config, host)),
         )
       : null;
+    if (report.artifact && !report.artifact.verified) {
+      host.log.warning(unverifiedWarning(report.artifact.asset), 'Unverified artifact');
+    }
     const { plan, client, clusterNodes } = await stages.run(
       'preflight',
       'Connect, read the server and plan',

@@ -494,6 +494,8 @@ async function register(
         gpgPublicKey: '',
         maxBytes: 64 * 1024 * 1024,
         allowDraft: false,
+        // What the archive yields is the point here; nothing vouches for these hand-made files.
+        allowUnverified: true,
         attestation: 'off',
         attestationSigner: null,
         attestationTrustedRoot: '',

@@ -196,4 +196,61 @@ describe('GitHub artifact attestations, verified offline against a local Sigstor
     expect((await server.writesSince(mark)).length).toBeGreaterThan(0);
     expect(await liveMount(server, 'secret', 'acme')).toMatchObject({ version: 'v1.1.0' });
   });
+
+  it('lets a verified attestation alone vouch for a release without checksums', async () => {
+    const release = pluginRelease({
+      server: SERVER,
+      repo: 'attested-only',
+      name: PLUGIN,
+      kind: 'secrets',
+      version: 'v1.0.1',
+      format: 'zip',
+      sums: false,
+    });
+    github.publish(release);
+    const [zip] = release.assets;
+    if (!zip) throw new Error('pluginRelease made no asset');
+    const digest = sha256(zip.data);
+    github.attest(
+      'acme/attested-only',
+      digest,
+      await sigstore.attest(
+        { name: zip.name, sha256: digest },
+        { workflow: `acme/attested-only/${RELEASE_WORKFLOW}`, ref: 'refs/tags/v1.0.1' },
+      ),
+    );
+
+    const run = await runAction(rollout('attested-only', 'v1.0.1'));
+
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(JSON.parse(run.outputs.provenance ?? '{}')).toMatchObject({
+      checksums_file: '',
+      attestation: 'verified',
+      verified: true,
+    });
+    expect(run.stdout).not.toContain('::warning');
+  });
+
+  it('refuses a release without checksums when the optional attestation is absent, before any write', async () => {
+    github.publish(
+      pluginRelease({
+        server: SERVER,
+        repo: 'bare-unattested',
+        name: PLUGIN,
+        kind: 'secrets',
+        version: 'v1.1.0',
+        format: 'zip',
+        sums: false,
+      }),
+    );
+    const mark = await server.auditMark();
+
+    const run = await runAction(rollout('bare-unattested', 'v1.1.0', { attestation: 'optional' }));
+
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      "artifact: nothing vouches for acme_1.1.0_linux_amd64.zip: no checksums file, no sha256, no signature and no attestation (acme/bare-unattested has none, and attestation is optional); publish a checksums file with the release or name one with checksums, give the binary's sha256, sign the checksums file and give gpg-public-key, or set attestation: required — or set allow-unverified: true to deploy it unverified",
+    ]);
+    expect(await server.writesSince(mark)).toEqual([]);
+  });
 });

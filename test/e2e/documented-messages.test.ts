@@ -224,6 +224,24 @@ const SCENARIOS: Scenario[] = [
     run: () => rollout('v1.0.1', { artifact: 'acme-secrets_{version}_plan9_{arch}.zip' }),
   },
   {
+    title: 'a release without a checksums file',
+    shows: ['nothing vouches for'],
+    run: () => {
+      github.publish(
+        pluginRelease({
+          server: SERVER,
+          repo: 'acme-secrets-unsummed',
+          name: PLUGIN,
+          kind: 'secrets',
+          version: 'v1.0.1',
+          format: 'zip',
+          sums: false,
+        }),
+      );
+      return rollout('v1.0.1', { 'release-repository': 'acme/acme-secrets-unsummed' });
+    },
+  },
+  {
     title: 'a checksums file that lists other files',
     shows: ['has no entry for'],
     run: async () => {

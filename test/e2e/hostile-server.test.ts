@@ -163,7 +163,7 @@ describe('a server that plants workflow commands and markup in every string it s
       const blocks = marked.lexer(run.summary).filter((t): t is Tokens.Code => t.type === 'code');
       const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
       expect(shell).toHaveLength(2);
-      const rollback = (version: string) => [
+      const rollback = (version: string, mounts: string) => [
         'gh',
         'workflow',
         'run',
@@ -172,10 +172,13 @@ describe('a server that plants workflow commands and markup in every string it s
         'acme/acme-plugin',
         '-f',
         `version=${version}`,
+        '-f',
+        `mounts=${mounts}`,
       ];
       expect(await shellCalls(shell[0] ?? '', ['gh'], work)).toEqual([
-        rollback('v1.0.0'),
-        rollback(PREVIOUS),
+        rollback('v1.0.0', `acme\n${ONE_LINE_MOUNT}`),
+        // Markdown reads a carriage return in a code block as a line break.
+        rollback(PREVIOUS, MOUNT.replace(/\r/g, '\n')),
       ]);
       const register = [
         'vault',

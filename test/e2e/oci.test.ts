@@ -154,9 +154,25 @@ function rollout(
       'plugin-directory': server.pluginDir,
       mounts: mount,
       platform: 'linux/amd64',
+      ...vouchedBy(artifact, version, inputs),
       ...inputs,
     },
   };
+}
+
+/**
+ * A tag alone vouches for nothing (the registry says what it holds), so a
+ * rollout by tag names the binary's sha256, as a release workflow that
+ * pushed the image knows it; a pinned digest or an attestation vouches itself.
+ */
+function vouchedBy(
+  artifact: string,
+  version: string,
+  inputs: Record<string, string>,
+): Record<string, string> {
+  if (artifact.includes('@sha256:') || inputs.attestation || 'allow-unverified' in inputs)
+    return {};
+  return { sha256: version === 'v1.1.0' ? v110 : v101 };
 }
 
 function provenance(outputs: Record<string, string>): Record<string, unknown> {
@@ -307,6 +323,12 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
+  {
+    title: 'a tag with nothing that vouches for what it names',
+    options: () => rollout(images.single.artifact, 'single', 'v1.0.1', { 'allow-unverified': '' }),
+    error: () =>
+      `artifact: nothing vouches for ${images.single.image}:v1.0.1: a tag only, no sha256 and no attestation; pin the image with @sha256:DIGEST, give the binary's sha256, or set attestation: required — or set allow-unverified: true to deploy it unverified`,
+  },
   {
     title: 'a tag the registry does not have',
     options: () => rollout(`oci://${images.single.image}:v9.9.9`, 'single', 'v9.9.9'),

@@ -5,6 +5,7 @@ import { checkAttestation } from '../trust/attestation.ts';
 import { checkBinaryPin } from '../binary-pin.ts';
 import type { ArtifactFacts, FetchContext } from '../facts.ts';
 import type { GitHubAccess } from '../../github/api.ts';
+import { requireVouched } from '../vouch.ts';
 import { credentialFor } from './credentials.ts';
 import { pullImage } from './pull.ts';
 import { describeReference } from '../../inputs/image-reference.ts';
@@ -49,6 +50,13 @@ export async function fetchImage(
       assetSha256: image.digest.replace(/^sha256:/, ''),
       log: ctx.log,
     });
+    const pinned = trust.sha256 !== '';
+    const verified = requireVouched(
+      shown,
+      { checksums: null, pinned: pinned || ref.digest !== '', attestation },
+      trust,
+      'image',
+    );
     return {
       origin: {
         kind: 'oci',
@@ -67,8 +75,9 @@ export async function fetchImage(
       checksums: null,
       signature: null,
       attestation,
-      pinned: trust.sha256 !== '',
+      pinned,
       cached: false,
+      verified,
     };
   } catch (error) {
     await rm(image.binaryPath, { force: true });

@@ -276,6 +276,7 @@ const BOOLEAN_INPUTS: [string, (config: RolloutConfig) => boolean][] = [
   ['pin', (c) => c.safety.movePin],
   ['summary', (c) => c.summary],
   ['allow-draft', (c) => c.trust.allowDraft],
+  ['allow-unverified', (c) => c.trust.allowUnverified],
   ['tls-skip-verify', (c) => c.transport.skipVerify],
 ];
 

@@ -117,6 +117,7 @@ const ARTIFACT: ArtifactFacts = {
   attestation: null,
   pinned: true,
   cached: false,
+  verified: true,
 };
 
 function report(overrides: Partial<RunReport> = {}): RunReport {
@@ -186,7 +187,7 @@ describe('the summary of a run whose server sent hostile strings', () => {
 
   it('quotes every server value in the rollback command, so pasting it runs nothing else', async () => {
     const [rollback, register] = codeBlocks(summary).filter((b) => b.lang === 'sh');
-    const gh = (version: string) => [
+    const gh = (version: string, mounts: string) => [
       'gh',
       'workflow',
       'run',
@@ -195,10 +196,12 @@ describe('the summary of a run whose server sent hostile strings', () => {
       'acme/acme-plugin',
       '-f',
       `version=${version}`,
+      '-f',
+      `mounts=${mounts}`,
     ];
     expect(await shellCalls(rollback?.text ?? '', ['gh'], work)).toEqual([
-      gh(PREVIOUS),
-      gh('v1.0.0'),
+      gh(PREVIOUS, PATH),
+      gh('v1.0.0', PIPED),
     ]);
     const registration = [
       'vault',

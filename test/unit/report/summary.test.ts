@@ -172,14 +172,15 @@ describe('renderSummary of a rollout', () => {
     );
   });
 
-  it('says exactly how to roll back: the workflow link, the previous version and the command', () => {
+  it('says exactly how to roll back: the workflow link, the previous version, the mounts and the command', () => {
     const text = renderSummary(success);
     expect(text).toContain(
-      '- `acme/`, `team-a/acme/`, `team-b/acme/`: run [rollback.yml](https://github.com/acme/acme-plugin/actions/workflows/rollback.yml) with `version` `v1.0.0`',
+      '- `acme/`, `team-a/acme/`, `team-b/acme/`: run [rollback.yml](https://github.com/acme/acme-plugin/actions/workflows/rollback.yml) with `version` `v1.0.0` and `mounts` `acme`, `team-a/acme`, `team-b/acme`, one a line',
     );
     expect(text).toContain(
-      '```sh\ngh workflow run rollback.yml --repo acme/acme-plugin -f version=v1.0.0\n```',
+      "```sh\ngh workflow run rollback.yml --repo acme/acme-plugin -f version=v1.0.0 -f 'mounts=acme\nteam-a/acme\nteam-b/acme'\n```",
     );
+    expect(text).toContain('`v1.0.0` stays registered, so a rollback to it only tunes');
   });
 
   it('gives one rollback line per previous version when mounts came from different ones', () => {
@@ -192,10 +193,10 @@ describe('renderSummary of a rollout', () => {
     });
     expect(text).toContain('- `acme/`: run [rollback.yml]');
     expect(text).toContain(
-      '- `team-a/acme/`: run [rollback.yml](https://github.com/acme/acme-plugin/actions/workflows/rollback.yml) with `version` `v0.9.0`',
+      '- `team-a/acme/`: run [rollback.yml](https://github.com/acme/acme-plugin/actions/workflows/rollback.yml) with `version` `v0.9.0` and `mounts` `team-a/acme`',
     );
     expect(text).toContain(
-      '-f version=v1.0.0\ngh workflow run rollback.yml --repo acme/acme-plugin -f version=v0.9.0',
+      '-f version=v1.0.0 -f mounts=acme\ngh workflow run rollback.yml --repo acme/acme-plugin -f version=v0.9.0 -f mounts=team-a/acme\n',
     );
   });
 
@@ -261,10 +262,7 @@ describe('renderSummary of a rollout', () => {
     expect(diagram).toContain('  class m0,rollback back');
     expect(diagram).toContain('  class m1,m2 idle');
     expect(text).not.toContain('### Roll back');
-    expect(text).toContain(
-      '<details><summary>Errors</summary>\n\n- Rollout: cannot reload plugin on "acme/"',
-    );
-    expect(text).toContain('- Rollback: every touched mount verified on its previous version');
+    expect(text.split('cannot reload plugin on').length - 1).toBe(1);
   });
 
   it('after a failure with rollback off, groups the mounts by what they run now', () => {
