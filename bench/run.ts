@@ -1,5 +1,5 @@
 // `npm run bench`: every figure of bench/RESULTS.md, each against a baseline
-// measured in the same run, and the README's Performance section quoting it.
+// measured in the same run, and docs/performance.md quoting it.
 // `--smoke` runs every bench once at tiny sizes and prints the results
 // instead of writing them: CI proves the bench still runs. For a partial run,
 // printed too: `--only=rollout`, `--servers=openbao`, `--builds=multiplexed`
@@ -40,12 +40,12 @@ if (counts?.some((c) => !Number.isInteger(c) || c < 1)) {
   throw new Error(`--counts: "${flag('counts') ?? ''}" is not a list of mount counts, e.g. 1,10`);
 }
 
-/** The README's quote of the results lies between these lines. */
-const README = new URL('../README.md', import.meta.url);
+/** The Performance page quotes the results between these lines. */
+const PAGE = new URL('../docs/performance.md', import.meta.url);
 const BEGIN = '<!-- bench results: written by `npm run bench` -->';
 const END = '<!-- end of bench results -->';
 // A full run takes many minutes: find out before it, not after, that it cannot quote itself.
-if (!partial) quoteBlock(await readFile(README, 'utf8'));
+if (!partial) quoteBlock(await readFile(PAGE, 'utf8'));
 
 const options: BenchOptions = { smoke, log: (line) => console.error(`bench: ${line}`) };
 const before = machine();
@@ -110,8 +110,8 @@ if (partial) {
   console.log(results);
 } else {
   await writeFile(new URL('./RESULTS.md', import.meta.url), results);
-  await quoteInReadme(quote);
-  options.log('wrote bench/RESULTS.md and the Performance section of README.md');
+  await quoteInPerformancePage(quote);
+  options.log('wrote bench/RESULTS.md and the quote in docs/performance.md');
 }
 
 function render(took: number): { results: string; quote: string } {
@@ -169,17 +169,18 @@ function render(took: number): { results: string; quote: string } {
   return { results, quote: quoted.join('\n') };
 }
 
-async function quoteInReadme(quote: string): Promise<void> {
-  const readme = await readFile(README, 'utf8');
+async function quoteInPerformancePage(quote: string): Promise<void> {
+  const readme = await readFile(PAGE, 'utf8');
   const [from, to] = quoteBlock(readme);
-  const fixed = quote.replaceAll('](expert-rollout.sh)', '](bench/expert-rollout.sh)');
-  await writeFile(README, `${readme.slice(0, from)}\n\n${fixed}\n\n${readme.slice(to)}`);
+  const fixed = quote.replaceAll('](expert-rollout.sh)', '](../bench/expert-rollout.sh)');
+  await writeFile(PAGE, `${readme.slice(0, from)}\n\n${fixed}\n\n${readme.slice(to)}`);
 }
 
 /** Where the quote goes: after the BEGIN line, up to the END line. */
 function quoteBlock(readme: string): [number, number] {
   const from = readme.indexOf(BEGIN);
   const to = readme.indexOf(END);
-  if (from < 0 || to < from) throw new Error(`README.md has no "${BEGIN}" … "${END}" block`);
+  if (from < 0 || to < from)
+    throw new Error(`docs/performance.md has no "${BEGIN}" … "${END}" block`);
   return [from + BEGIN.length, to];
 }
