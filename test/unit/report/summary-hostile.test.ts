@@ -84,6 +84,7 @@ const PLAN: Plan = {
   prune: [],
   pinnedElsewhere: [],
   everyTarget: null,
+  catalogEntry: null,
   server: { pins: false, pluginReload: false, connectionReload: false },
   changes: true,
 };

@@ -32,6 +32,7 @@ const PLAN: Plan = {
   pin: null,
   pinnedElsewhere: [],
   everyTarget: null,
+  catalogEntry: null,
   server: { pins: false, pluginReload: false, connectionReload: false },
   prune: [],
   changes: true,
