@@ -131,6 +131,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     login: 'token',
     artifact: ARTIFACT,
     plan: PLAN,
+    planOrigin: null,
+    savedPlan: null,
     record: {
       ...emptyRecord(),
       tuned: [PATH, PIPED],

@@ -76,6 +76,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     login: '',
     artifact: null,
     plan: null,
+    planOrigin: null,
+    savedPlan: null,
     record: emptyRecord(),
     targets: [],
     timings: [],
