@@ -1,5 +1,5 @@
 import { wroteAnything } from '../rollout/apply.ts';
-import type { Plan } from '../rollout/plan.ts';
+import { recordPlan } from '../rollout/saved-plan.ts';
 import { runStatus, type RunReport } from '../rollout/run-report.ts';
 import { provenanceRecord } from './provenance.ts';
 import { registerCommand, registrationOf } from './registration.ts';
@@ -30,7 +30,7 @@ export function outputsOf(report: RunReport): Record<string, string> {
     command: report.plan?.command ?? '',
     changed: String(wroteAnything(report.record)),
     result: JSON.stringify(result),
-    plan: report.plan ? JSON.stringify(planJson(report.plan)) : '',
+    plan: planOutput(report),
     'reload-id': report.record.reloadIds.join(','),
     'rolled-back': String(runStatus(report) === 'rolled-back'),
     provenance: report.artifact ? JSON.stringify(provenanceRecord(report.artifact)) : '',
@@ -38,20 +38,9 @@ export function outputsOf(report: RunReport): Record<string, string> {
   };
 }
 
-export function planJson(plan: Plan): Record<string, unknown> {
-  return {
-    type: plan.pluginType,
-    name: plan.pluginName,
-    version: plan.version,
-    sha256: plan.sha256,
-    command: plan.command,
-    plugin_file: plan.pluginFile,
-    catalog: plan.catalog,
-    discovered: plan.discovered,
-    mounts: plan.targets.map((m) => ({ mount: m.path, from: m.from, to: m.to, action: m.action })),
-    batches: plan.batches,
-    canary: plan.canary,
-    pin: plan.pin,
-    prune: plan.prune,
-  };
+/** The saved plan (README: Plan, approve, apply): what the plan writes, and everything it was made from. */
+function planOutput(report: RunReport): string {
+  if (!report.plan || !report.planOrigin) return '';
+  const provenance = report.artifact ? provenanceRecord(report.artifact) : null;
+  return JSON.stringify(recordPlan(report.plan, report.planOrigin, provenance));
 }

@@ -1,5 +1,4 @@
 import type { ApplyRecord } from '../rollout/apply.ts';
-import type { Plan } from '../rollout/plan.ts';
 import { describeTarget } from '../domain/plugin.ts';
 import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts';
 import { movedTargets, wroteAnything } from '../rollout/apply.ts';
@@ -12,6 +11,8 @@ import { STAGE_LABEL } from './stages.ts';
 import { artifactSection, serverSection } from './provenance-section.ts';
 import { rollbackHowTo } from './rollback-advice.ts';
 import { targetType } from './target-type.ts';
+import { planSection } from './plan-section.ts';
+import { planTable } from './plan-table.ts';
 
 const RESULT_MARK: Record<TargetResult, string> = {
   updated: '✅ updated',
@@ -43,7 +44,7 @@ export function renderSummary(report: RunReport): string {
   if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
   if (status === 'rolled-back') parts.push(leftBehind(report));
   if (status === 'rolled-out') parts.push(rollbackHowTo(report));
-  if (report.dryRun && report.plan) parts.push(`### Plan\n\n${planTable(report.plan)}`);
+  parts.push(planSection(report));
   parts.push(`### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`);
   parts.push(serverSection(report));
   parts.push(artifactSection(report));
@@ -69,7 +70,7 @@ function headline(report: RunReport): string {
     case 'unchanged':
       return `## ➖ Unchanged: ${what} was already in place${mark}\n\n${where}nothing was written; ${unverified ? `${mounts} ${run} it, as read back from the server.` : `${mounts} verified.`}`;
     case 'dry-run':
-      return `## 📝 Dry run: ${what}${mark}\n\n${where}the plan below was computed and nothing was written.`;
+      return `## 📝 Planned — nothing written: ${what}${mark}\n\n${where}the changes below are what applying this plan writes.`;
     case 'rolled-back':
       return `## ↩️ Rolled back: ${what} failed at the ${report.error?.stage ?? ''} stage${mark}\n\n${where}every mount the rollout touched runs its previous version again, verified.`;
     case 'failed':
@@ -221,52 +222,4 @@ function planDetails(report: RunReport): string {
     sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);
   }
   return sections.join('\n\n');
-}
-
-function planTable(plan: Plan): string {
-  const rows = [
-    [
-      'plugin file',
-      plan.pluginFile === 'copy'
-        ? `copy to ${code(plan.command)}`
-        : plan.pluginFile === 'present'
-          ? 'already in place'
-          : 'managed outside this action',
-    ],
-    [
-      'catalog',
-      plan.catalog === 'register' ? `register ${code(plan.version)}` : 'already registered',
-    ],
-    ...(plan.pin
-      ? [
-          [
-            'pin',
-            `move ${code(plan.pin.from)} → ${code(plan.pin.to)} (rolled back with the mounts)`,
-          ],
-        ]
-      : []),
-    ...(plan.prune.length > 0
-      ? [['prune', `after every mount is verified, deregister ${plan.prune.map(code).join(', ')}`]]
-      : []),
-    ...plan.targets.map((m) => [
-      code(describeTarget(plan.pluginType, m.path)),
-      m.action === 'tune'
-        ? `tune ${m.from ? code(m.from) : 'unversioned'} → ${code(m.to)}, reload`
-        : m.action === 'reload'
-          ? 'reload (configured, not yet running)'
-          : 'nothing to do',
-    ]),
-  ];
-  const batches = plan.batches.map((batch, index) => {
-    const label = index === 0 && plan.canary ? 'canary' : `batch ${index + 1}`;
-    return `${index + 1}. ${label}: ${batch.map((path) => code(describeTarget(plan.pluginType, path))).join(', ')}`;
-  });
-  const order =
-    batches.length > 0
-      ? `\n\nOrder, each step tuned, reloaded, verified before the next:\n\n${batches.join('\n')}`
-      : '';
-  const found = plan.discovered
-    ? `\n\nFound on the server (mounts: all): ${plan.discovered.length} mount${plan.discovered.length === 1 ? '' : 's'}.`
-    : '';
-  return `${table(['Step', 'Action'], rows)}${order}${found}`;
 }

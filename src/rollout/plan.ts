@@ -53,6 +53,8 @@ export interface Plan {
   command: string;
   pluginFile: 'copy' | 'present' | 'unmanaged';
   catalog: 'register' | 'present';
+  /** The catalog's entry for the target version when the plan was made, or `null`. */
+  catalogEntry: CatalogEntry | null;
   targets: TargetStep[];
   /** Mounts found on the server when `mounts: all`; `null` when they were listed. */
   discovered: string[] | null;
@@ -189,6 +191,7 @@ export function planRollout(input: PlanInput): Plan {
     command: input.command,
     pluginFile,
     catalog,
+    catalogEntry: entry,
     targets: steps,
     discovered,
     batches: batchesOf(steps, input.canary, input.batchSize),

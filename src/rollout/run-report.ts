@@ -1,6 +1,9 @@
 import type { ArtifactFacts } from '../artifact/facts.ts';
 import type { ApplyRecord } from './apply.ts';
 import type { Plan } from './plan.ts';
+import type { PlanOrigin } from './saved-plan.ts';
+import type { PlanCheck } from './saved-plan-check.ts';
+import type { SavedPlan } from './saved-plan-shape.ts';
 import type { TargetOutcome } from './verify.ts';
 
 export type Stage = 'config' | 'artifact' | 'preflight' | 'rollout' | 'prune' | 'rollback';
@@ -20,6 +23,10 @@ export interface RunReport {
   login: string;
   artifact: ArtifactFacts | null;
   plan: Plan | null;
+  /** What the plan was made from besides the server state; with `plan`, the `plan` output. */
+  planOrigin: PlanOrigin | null;
+  /** The plan the `plan` input gave, and what checking it against the server found (`null` until then). */
+  savedPlan: { plan: SavedPlan; check: PlanCheck | null } | null;
   record: ApplyRecord;
   targets: TargetOutcome[];
   timings: { stage: Stage; ms: number }[];

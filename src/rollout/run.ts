@@ -14,6 +14,9 @@ import type { Plan } from './plan.ts';
 import { preflight } from './preflight.ts';
 import { recover } from './recovery.ts';
 import type { RunReport, Stage } from './run-report.ts';
+import { planToApply, thisRun } from './plan-handoff.ts';
+import { planOrigin } from './saved-plan.ts';
+import { checkArtifact, checkServer, checkState, type PlanCheck } from './saved-plan-check.ts';
 import { ServerSession } from './session.ts';
 import { pendingOutcomes } from './verify.ts';
 
@@ -29,10 +32,12 @@ export async function runRollout(host: Host): Promise<RunReport> {
   const server = new ServerSession(host);
   let rollout: { deps: ExecuteDeps; rollbackOnFailure: boolean } | null = null;
   try {
-    const config = await stages.run('config', 'Read inputs', () =>
-      Promise.resolve(readConfig(host.inputs, host.context)),
-    );
+    const { config, saved } = await stages.run('config', 'Read inputs', async () => {
+      const config = readConfig(host.inputs, host.context);
+      return { config, saved: await planToApply(host, config) };
+    });
     describeRun(report, config, host);
+    report.savedPlan = saved && { plan: saved, check: null };
     const source = config.artifact;
     report.artifact = source
       ? await stages.run('artifact', 'Fetch and verify the artifact', () =>
@@ -42,7 +47,8 @@ export async function runRollout(host: Host): Promise<RunReport> {
     if (report.artifact && !report.artifact.verified) {
       host.log.warning(unverifiedWarning(report.artifact.asset), 'Unverified artifact');
     }
-    const { plan, client, clusterNodes } = await stages.run(
+    if (saved) checkArtifact(saved, report.artifact);
+    const { plan, client, clusterNodes, identity } = await stages.run(
       'preflight',
       'Connect, read the server and plan',
       async () => {
@@ -51,18 +57,26 @@ export async function runRollout(host: Host): Promise<RunReport> {
         const identity = await readIdentity(session.client);
         report.serverIdentity = describeIdentity(identity);
         host.log.info(`server: ${report.serverIdentity}`);
+        if (saved) checkServer(saved, identity, config.url);
         const followsReload = featuresOf(identity).reloadStatus && config.reloadScope === 'global';
         return {
           client: session.client,
           plan: await preflight(session.client, config, report.artifact, identity),
           clusterNodes: followsReload ? clusterSize(identity) : null,
+          identity,
         };
       },
     );
     report.plan = plan;
+    report.planOrigin = planOrigin(config, identity, thisRun(host));
     report.version = plan.version;
     logPlan(plan, host);
     report.targets = pendingOutcomes(plan);
+    if (saved) {
+      const check = checkState(saved, plan);
+      report.savedPlan = { plan: saved, check };
+      host.log.info(`plan: ${CHECK_LOG[check]}`);
+    }
     if (config.safety.dryRun) return report;
     const deps = executeDeps(config, plan, client, report.artifact, clusterNodes, host);
     rollout = { deps, rollbackOnFailure: config.safety.rollbackOnFailure };
@@ -92,6 +106,11 @@ export async function runRollout(host: Host): Promise<RunReport> {
   }
   return report;
 }
+
+const CHECK_LOG: Record<PlanCheck, string> = {
+  'as-planned': 'the server is as the given plan read it',
+  'already-applied': 'the server is already where the given plan leads; nothing to write',
+};
 
 /** Times each stage into the report and remembers the one running, which a failure names. */
 class Stages {
@@ -126,6 +145,8 @@ function startReport(host: Host): RunReport {
     login: '',
     artifact: null,
     plan: null,
+    planOrigin: null,
+    savedPlan: null,
     record: emptyRecord(),
     targets: [],
     timings: [],

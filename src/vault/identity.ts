@@ -10,6 +10,9 @@ export interface ServerIdentity {
   version: string;
   haRole: 'single node' | 'active node' | 'standby' | 'performance standby';
   leaderAddress: string;
+  /** The cluster sys/health names: one id for every node of a cluster, another for every other cluster. */
+  clusterId: string;
+  clusterName: string;
   /**
    * Nodes sys/ha-status lists (those that reported to the active node
    * lately); 1 without HA; `null` when the token may not read it.
@@ -22,6 +25,8 @@ export interface HealthResponse {
   enterprise?: boolean;
   standby?: boolean;
   performance_standby?: boolean;
+  cluster_id?: string;
+  cluster_name?: string;
 }
 
 export interface LeaderResponse {
@@ -59,6 +64,8 @@ export function identify(
     version,
     haRole,
     leaderAddress: leader.ha_enabled ? (leader.leader_address ?? '') : '',
+    clusterId: health.cluster_id ?? '',
+    clusterName: health.cluster_name ?? '',
     nodes: leader.ha_enabled ? (listed > 0 ? listed : null) : 1,
   };
 }

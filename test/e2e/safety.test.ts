@@ -103,7 +103,7 @@ describe('a rollout stays safe', () => {
       canary: true,
     });
     expect(run.outputs.changed).toBe('false');
-    expect(run.summary).toContain('## 📝 Dry run: `acme` `v1.0.1`');
+    expect(run.summary).toContain('## 📝 Planned — nothing written: `acme` `v1.0.1`');
     expect(run.summary).toContain(
       '1. canary: `m2/`\n2. batch 2: `m1/`, `m3/`\n3. batch 3: `m4/`, `m5/`',
     );

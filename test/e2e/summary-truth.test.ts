@@ -130,7 +130,7 @@ describe('every summary line is true for its run', () => {
     expect(run.exitCode, run.log).toBe(0);
     expect(await server.writesSince(mark)).toEqual([]);
     expect(await catalogEntry(server, 'secret', 'acme', 'v1.0.1')).toBeNull();
-    expect(run.summary).toMatch(/^## 📝 Dry run: `acme` `v1\.0\.1`\n/);
+    expect(run.summary).toMatch(/^## 📝 Planned — nothing written: `acme` `v1\.0\.1`\n/);
     expect(run.summary).toContain(
       '- Catalog: not registered; a run without dry-run registers it, command `acme-v1.0.1`',
     );

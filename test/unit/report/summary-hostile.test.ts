@@ -84,6 +84,7 @@ const PLAN: Plan = {
   prune: [],
   pinnedElsewhere: [],
   everyTarget: null,
+  catalogEntry: null,
   server: { pins: false, pluginReload: false, connectionReload: false },
   changes: true,
 };
@@ -131,6 +132,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     login: 'token',
     artifact: ARTIFACT,
     plan: PLAN,
+    planOrigin: null,
+    savedPlan: null,
     record: {
       ...emptyRecord(),
       tuned: [PATH, PIPED],

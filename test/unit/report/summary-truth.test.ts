@@ -37,6 +37,7 @@ const PLAN: Plan = {
   pin: null,
   pinnedElsewhere: [],
   everyTarget: null,
+  catalogEntry: null,
   server: { pins: false, pluginReload: false, connectionReload: false },
   prune: [],
   changes: true,
@@ -96,6 +97,8 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     login: 'token',
     artifact: ARTIFACT,
     plan: PLAN,
+    planOrigin: null,
+    savedPlan: null,
     record: emptyRecord(),
     targets: [],
     timings: [],
@@ -316,7 +319,7 @@ describe('a run that allow-unverified let through', () => {
 
   it('says unverified in a dry run and an unchanged run too', () => {
     expect(renderSummary(report({ artifact: unverified, dryRun: true }))).toMatch(
-      /^## 📝 Dry run: `acme` `v1\.1\.0` — unverified\n/,
+      /^## 📝 Planned — nothing written: `acme` `v1\.1\.0` — unverified\n/,
     );
     const unchanged = renderSummary({
       ...success,

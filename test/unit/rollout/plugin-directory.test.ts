@@ -197,6 +197,8 @@ describe('a command taken from the server catalog', () => {
       version: '2.7.2',
       haRole: 'single node',
       leaderAddress: '',
+      clusterId: '',
+      clusterName: '',
       nodes: 1,
     });
   }
