@@ -71,5 +71,5 @@ export function actionMetadata(text = readFileSync(ACTION_YML, 'utf8')): ActionM
 
 /** The field names an output's description gives in backticks, e.g. `running_sha256`. */
 export function describedFields(description: string): string[] {
-  return [...new Set([...description.matchAll(/`([a-z][a-z0-9_]*)`/g)].map((m) => m[1] ?? ''))];
+  return [...new Set([...description.matchAll(/`([a-z][a-z0-9_-]*)`/g)].map((m) => m[1] ?? ''))];
 }

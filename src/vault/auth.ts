@@ -4,6 +4,7 @@ import type { Clock, VaultClient } from './client.ts';
 import { backoffMs, type RetryPolicy } from './retry.ts';
 import { mountRoute } from '../domain/plugin.ts';
 import { routes } from './routes.ts';
+import { githubIdToken } from '../github/oidc.ts';
 
 export interface AuthDeps {
   /** Masks a secret in the log the moment it exists. */
@@ -45,7 +46,15 @@ export async function authenticate(
       description = `approle at ${at}`;
       break;
     case 'jwt':
-      body = { role: auth.role, jwt: await githubIdToken(auth.audience, deps) };
+      body = {
+        role: auth.role,
+        jwt: await githubIdToken(auth.audience, {
+          ...deps,
+          attempts: ID_TOKEN_RETRY.attempts,
+          pause: (attempt) =>
+            deps.clock.sleep(backoffMs(ID_TOKEN_RETRY, attempt, () => deps.clock.random())),
+        }),
+      };
       description = `jwt with the GitHub OIDC token at ${at}, role ${auth.role}`;
       break;
     case 'kubernetes':
@@ -84,29 +93,6 @@ function loginHint(auth: AuthConfig, error: VaultError): string {
     return ` (the Kubernetes API did not accept the service account token from ${auth.tokenFile}: expired, revoked, from another cluster, or not for the role's audience)`;
   }
   return '';
-}
-
-async function githubIdToken(audience: string, deps: AuthDeps): Promise<string> {
-  if (!deps.env.ACTIONS_ID_TOKEN_REQUEST_URL || !deps.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    throw new AuthError(
-      'method jwt: this job cannot request a GitHub OIDC token; add "permissions: id-token: write" to the job (pull requests from forks never get one)',
-    );
-  }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const token = await deps.getIDToken(audience || undefined);
-      deps.mask(token);
-      return token;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (attempt >= ID_TOKEN_RETRY.attempts) {
-        throw new AuthError(
-          `method jwt: GitHub did not issue an OIDC token after ${attempt} attempts: ${reason}`,
-        );
-      }
-      await deps.clock.sleep(backoffMs(ID_TOKEN_RETRY, attempt, () => deps.clock.random()));
-    }
-  }
 }
 
 async function serviceAccountToken(file: string, deps: AuthDeps): Promise<string> {
