@@ -45,6 +45,8 @@ export interface RolloutConfig {
   safety: SafetyOptions;
   reloadScope: 'global' | 'local';
   verifyTimeoutSeconds: number;
+  /** The longest the run may spend on the server, from connecting to the last call (see `runBudget`). */
+  runTimeoutSeconds: number;
   /** Whether to write the job summary. */
   summary: boolean;
   /** File name of the workflow that rolls back, for the summary's link. */
@@ -102,6 +104,12 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       `exclude: "${safety.exclude.join(', ')}" only applies with ${pluginType === 'database' ? 'connections' : 'mounts'}: all; remove it or leave those out of the list`,
     );
   }
+  const verifyTimeoutSeconds = wholeNumber(
+    'verify-timeout',
+    inputs.get('verify-timeout') || '60',
+    1,
+    3600,
+  );
   return {
     url,
     auth,
@@ -117,15 +125,27 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       'global',
       'local',
     ] as const),
-    verifyTimeoutSeconds: wholeNumber(
-      'verify-timeout',
-      inputs.get('verify-timeout') || '60',
-      1,
-      3600,
+    verifyTimeoutSeconds,
+    runTimeoutSeconds: runTimeout(
+      inputs.get('run-timeout'),
+      connection.timeoutSeconds,
+      verifyTimeoutSeconds,
     ),
     summary: booleanInput('summary', inputs.get('summary'), true),
     rollbackWorkflow: workflowFile(inputs.get('rollback-workflow') || 'rollback.yml'),
   };
+}
+
+/** The run must leave a rollback one call's `timeout` and a `verify-timeout` after the rollout's calls end. */
+function runTimeout(raw: string, timeout: number, verifyTimeout: number): number {
+  const seconds = wholeNumber('run-timeout', raw || '1800', 1, 86_400);
+  const reserve = timeout + verifyTimeout;
+  if (seconds <= reserve) {
+    throw new ConfigError(
+      `run-timeout: ${seconds} s leaves no time for a rollback; give more than timeout + verify-timeout (${reserve} s)`,
+    );
+  }
+  return seconds;
 }
 
 function workflowFile(name: string): string {

@@ -1,8 +1,8 @@
-import type { ApplyRecord } from '../rollout/apply.ts';
 import type { Plan } from '../rollout/plan.ts';
 import { describeTarget } from '../domain/plugin.ts';
 import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts';
-import { movedTargets, wroteAnything } from '../rollout/apply.ts';
+import { wroteAnything } from '../rollout/apply.ts';
+import { stateAfterFailure, writesMade } from './writes.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { code, details, escapeText, fence, link, seconds, shortHash, table } from './markdown.ts';
 import { runStatus, type RunReport } from '../rollout/run-report.ts';
@@ -16,6 +16,7 @@ const RESULT_MARK: Record<TargetResult, string> = {
   failed: '❌ failed',
   'not-started': '⏸️ not started',
   'rolled-back': '↩️ rolled back',
+  unknown: '❔ unknown',
 };
 
 const EVIDENCE: Record<Evidence, string> = {
@@ -65,30 +66,6 @@ function headline(report: RunReport): string {
     case 'failed':
       return `## ❌ Failed: ${what}\n\n${where}: stopped at the ${report.error?.stage ?? ''} stage. ${stateAfterFailure(report)}`;
   }
-}
-
-function stateAfterFailure(report: RunReport): string {
-  const done = writesMade(report.record);
-  if (done.length === 0) return 'Nothing was written to the server.';
-  const rollback = !movedTargets(report.record)
-    ? ' Nothing to roll back: no mount was tuned.'
-    : report.rollback
-      ? ` The automatic rollback failed too: ${escapeText(report.rollback.error)}.`
-      : ' Automatic rollback was off.';
-  return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
-}
-
-function writesMade(record: ApplyRecord): string[] {
-  const done: string[] = [];
-  if (record.placedFile) done.push(`placed ${code(record.placedFile)}`);
-  if (record.registered) done.push('registered the version');
-  if (record.pinFrom) done.push(`moved the pin from ${code(record.pinFrom)}`);
-  if (record.tuned.length > 0) done.push(`tuned ${record.tuned.map(code).join(', ')}`);
-  if (record.reloaded.length > 0) done.push(`reloaded ${record.reloaded.map(code).join(', ')}`);
-  if (record.deregistered.length > 0) {
-    done.push(`deregistered ${record.deregistered.map(code).join(', ')}`);
-  }
-  return done;
 }
 
 function errorBlock(report: RunReport): string {
@@ -225,9 +202,16 @@ function timings(report: RunReport): string {
 function planDetails(report: RunReport): string {
   const sections: string[] = [];
   if (report.plan) sections.push(planTable(report.plan));
-  const writes = writesMade(report.record);
+  const { known, unknown } = writesMade(report.record);
   sections.push(
-    writes.length > 0 ? `Writes made: ${writes.join('; ')}.` : 'Nothing was written to the server.',
+    known.length > 0 || unknown.length > 0
+      ? [
+          known.length > 0 ? `Writes made: ${known.join('; ')}.` : '',
+          unknown.length > 0 ? `Sent, answer lost: ${unknown.join('; ')}.` : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
+      : 'Nothing was written to the server.',
   );
   if (report.record.reloadIds.length > 0) {
     sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);

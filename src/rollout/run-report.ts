@@ -22,6 +22,8 @@ export interface RunReport {
   plan: Plan | null;
   record: ApplyRecord;
   targets: TargetOutcome[];
+  /** False when the server could not be read after a failure: `targets` show each one as the plan read it. */
+  readBack: boolean;
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
   dryRun: boolean;

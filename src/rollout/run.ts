@@ -73,7 +73,7 @@ export async function runRollout(host: Host): Promise<RunReport> {
     report.error = { stage: stages.current, message: oneLine(error) };
     if (rollout) {
       const recovery = await recover(
-        rollout.deps,
+        lateDeps(rollout.deps, server),
         report.record,
         stages.current,
         rollout.rollbackOnFailure,
@@ -123,6 +123,7 @@ function startReport(host: Host): RunReport {
     plan: null,
     record: emptyRecord(),
     targets: [],
+    readBack: true,
     timings: [],
     error: null,
     dryRun: false,
@@ -185,6 +186,15 @@ function executeDeps(
     sleep: (ms) => sleep(ms),
     now: () => Date.now(),
     log: host.log.info,
+  };
+}
+
+/** The rollback's calls may use the time the rollout's were not allowed. */
+function lateDeps(deps: ExecuteDeps, server: ServerSession): ExecuteDeps {
+  return {
+    ...deps,
+    client: server.late(deps.client),
+    nodes: deps.nodes.map((node) => ({ ...node, client: server.late(node.client) })),
   };
 }
 
