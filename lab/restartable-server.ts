@@ -16,8 +16,10 @@ export interface RestartableServer {
   api: ApiCall;
   /** SIGKILL: the server and its plugin processes die at once, as in a power cut or an OOM kill. */
   crash(): Promise<void>;
-  /** Starts the killed server again on the same port and data, and unseals it. */
-  restart(): Promise<void>;
+  /** Starts the killed server again on the same port and data, and unseals it unless told not to. */
+  restart(options?: { unseal: boolean }): Promise<void>;
+  /** Unseals a server restarted sealed, as an operator would. */
+  unseal(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,10 +106,11 @@ listener "tcp" {
         child = null;
         await killProcessesUnder(pluginDir);
       },
-      async restart() {
+      async restart(options = { unseal: true }) {
         await launch(HEALTH_SEALED);
-        await unseal();
+        if (options.unseal) await unseal();
       },
+      unseal,
       stop: stopAll,
     };
   } catch (error) {

@@ -11,6 +11,7 @@ import type { Host } from './host.ts';
 import type { Plan } from './plan.ts';
 import { preflight } from './preflight.ts';
 import { recover } from './recovery.ts';
+import { explainRefusal } from './refusal.ts';
 import type { RunReport, Stage } from './run-report.ts';
 import { ServerSession } from './session.ts';
 import { pendingOutcomes } from './verify.ts';
@@ -70,7 +71,9 @@ export async function runRollout(host: Host): Promise<RunReport> {
       );
     }
   } catch (error) {
-    report.error = { stage: stages.current, message: oneLine(error) };
+    const client = rollout?.deps.client ?? server.client;
+    const refusal = client ? await explainRefusal(server.late(client), error) : null;
+    report.error = { stage: stages.current, message: refusal ?? oneLine(error) };
     if (rollout) {
       const recovery = await recover(
         lateDeps(rollout.deps, server),

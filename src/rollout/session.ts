@@ -59,6 +59,11 @@ export class ServerSession {
     return this.session;
   }
 
+  /** The client that carries the token, once logged in. */
+  get client(): VaultClient | null {
+    return this.session?.client ?? null;
+  }
+
   /** The same client with the time kept back for a rollback, the last read and the logout. */
   late(client: VaultClient): VaultClient {
     return client.until(this.lastCallBy);

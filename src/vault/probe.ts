@@ -15,7 +15,7 @@ export async function probeMount(
     answer = await client.read(path);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new VerificationError(`probe: ${detail}`);
+    throw new VerificationError(`probe: ${detail}`, { cause: error });
   }
   if (answer === null) throw new VerificationError(`probe: GET /v1/${path} answered 404`);
 }

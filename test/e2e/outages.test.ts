@@ -8,7 +8,7 @@ import type { RunResult } from '../../lab/runner.ts';
 import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
-/** OpenBao runs every crash cell, Vault a seeded sample; LAB_FAULT_MATRIX=full runs all, and both outages at every request. */
+/** OpenBao runs the full outage and crash matrices, Vault a part of them; LAB_FAULT_MATRIX=full runs all everywhere. */
 const FULL_RUN = process.env.LAB_FAULT_MATRIX === 'full';
 const FULL = SERVER === 'openbao' || FULL_RUN;
 const SEED = 18;
@@ -20,6 +20,9 @@ const WORKERS = 3;
 const PATIENCE = { timeout: '3', 'verify-timeout': '20', 'run-timeout': '40' };
 /** A run's own start and the artifact download, before the bound's clock starts at connecting. */
 const START_SLACK_MS = 15_000;
+
+/** A restart that unseals at once (auto-unseal), and one that waits sealed for an operator. */
+const CRASHES = ['crash, unsealed at once', 'crash, restarted sealed'] as const;
 
 interface Lane<S> {
   server: S;
@@ -142,10 +145,10 @@ function report(title: string, coverage: string, tally: Tally, started: number):
 describe('a server that stays unreachable from request k on, then comes back', () => {
   it('ends within run-timeout, says what it knows, and converges on a rerun', async () => {
     const started = performance.now();
-    // Every request meets an outage, the two kinds in turn (both everywhere with LAB_FAULT_MATRIX=full).
+    // OpenBao meets both outages at every request; Vault one, the two in turn (both with LAB_FAULT_MATRIX=full).
     const all = cellsOf(OUTAGES, 1_000).cells;
-    const cells = FULL_RUN ? all : inTurn(all, OUTAGES);
-    const coverage = FULL_RUN
+    const cells = FULL ? all : inTurn(all, OUTAGES);
+    const coverage = FULL
       ? `all ${all.length} cells`
       : `${cells.length} of ${all.length} cells: every request, the ${OUTAGES.length} outages in turn`;
     const tally = new Tally();
@@ -183,7 +186,12 @@ describe('a server that stays unreachable from request k on, then comes back', (
 describe('the server is killed (SIGKILL) at request k and restarted on its storage', () => {
   it('leaves every mount on a version the catalog holds with its hash, and converges on a rerun', async () => {
     const started = performance.now();
-    const { cells, coverage } = cellsOf(['crash'], 20);
+    // Every request meets a crash, the two restarts in turn; on Vault a seeded sample of those.
+    const turned = inTurn(cellsOf(CRASHES, 1_000).cells, CRASHES);
+    const cells = FULL ? turned : sample(turned, 20, SEED);
+    const coverage = FULL
+      ? `${cells.length} cells: every request, the ${CRASHES.length} restarts in turn`
+      : `${cells.length} of ${turned.length} cells (every request, the restarts in turn), seed ${SEED}`;
     const tally = new Tally();
     const failures = await runCells(
       restartable,
@@ -192,13 +200,16 @@ describe('the server is killed (SIGKILL) at request k and restarted on its stora
         const { rollout, k } = cell;
         await resetScenario(lane.server, rollout.scenario);
         let back: Promise<void> = Promise.resolve();
+        const sealed = cell.kind === 'crash, restarted sealed';
         lane.proxy.arm(k, null, async () => {
           await lane.server.crash();
           // It comes back on its own, as a supervisor restarts it; the request meets it down.
-          back = lane.server.restart();
+          back = lane.server.restart({ unseal: !sealed });
         });
-        const run = await lab.run(lane.proxy.url, lane.server, rollout);
+        const run = await lab.run(lane.proxy.url, lane.server, rollout, sealed ? PATIENCE : {});
         await back;
+        // Sealed, it answers 503 until an operator unseals it, after the run.
+        if (sealed && lane.proxy.fired()) await lane.server.unseal();
         const where = place(lane, cell);
         const verdict = await judge(lane.server, rollout.scenario, run);
         if (!lane.proxy.fired()) verdict.problems.push('the server was never killed');
@@ -210,6 +221,80 @@ describe('the server is killed (SIGKILL) at request k and restarted on its stora
       tally,
     );
     report('crash and restart', coverage, tally, started);
+    expect(failures).toEqual([]);
+  }, 1_200_000);
+});
+
+const DEPLOYER =
+  'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\n';
+/** The same policy without the tunes: a rollout can no longer move a mount, nor move it back. */
+const NARROWED = `${DEPLOYER}path "sys/mounts/*" { capabilities = ["deny"] }\npath "sys/auth/*" { capabilities = ["deny"] }\n`;
+const PERMISSION_LOSSES = ['token revoked', 'policy narrowed'] as const;
+
+async function deployerToken(server: LabServer): Promise<string> {
+  await server.api('PUT', 'sys/policies/acl/deployer', { policy: DEPLOYER });
+  const created = await server.api<{ auth: { client_token: string } }>(
+    'POST',
+    'auth/token/create',
+    {
+      policies: ['deployer'],
+      ttl: '10m',
+    },
+  );
+  if (!created) throw new Error('no token created');
+  return created.auth.client_token;
+}
+
+describe('the token is revoked, or its policy narrowed, at request k', () => {
+  it('stops or rolls back, naming the capability and the path it lacks', async () => {
+    const started = performance.now();
+    const all = cellsOf(PERMISSION_LOSSES, 1_000).cells;
+    const cells = FULL_RUN ? all : inTurn(all, PERMISSION_LOSSES);
+    const coverage = FULL_RUN
+      ? `all ${all.length} cells`
+      : `${cells.length} of ${all.length} cells: every request, the ${PERMISSION_LOSSES.length} losses in turn`;
+    const tally = new Tally();
+    const failures = await runCells(
+      dev,
+      cells,
+      async (lane, cell) => {
+        const { rollout, k } = cell;
+        await resetScenario(lane.server, rollout.scenario);
+        const token = await deployerToken(lane.server);
+        lane.proxy.arm(k, null, async () => {
+          if (cell.kind === 'token revoked') {
+            await lane.server.api('POST', 'auth/token/revoke', { token });
+          } else {
+            await lane.server.api('PUT', 'sys/policies/acl/deployer', { policy: NARROWED });
+          }
+        });
+        const run = await lab.run(lane.proxy.url, { ...lane.server, token }, rollout);
+        await lane.server.api('PUT', 'sys/policies/acl/deployer', { policy: DEPLOYER });
+        const where = place(lane, cell);
+        const verdict = await judge(lane.server, rollout.scenario, run);
+        if (!lane.proxy.fired()) verdict.problems.push('the permission was never taken');
+        if (run.exitCode !== 0) {
+          const [error = ''] = run.errors;
+          if (
+            !/lacks "[a-z]+"(?: and "[a-z]+")? on [\w/+.-]+/.test(error) ||
+            error.includes('\n')
+          ) {
+            verdict.problems.push(`the error does not name the capability and path: ${error}`);
+          }
+        }
+        if (verdict.outcome !== 'succeeded') {
+          verdict.problems.push(
+            ...(await rerunProblems(
+              { ...lane, server: { ...lane.server, token: await deployerToken(lane.server) } },
+              rollout,
+            )),
+          );
+        }
+        return { where, verdict, run };
+      },
+      tally,
+    );
+    report('permission loss', coverage, tally, started);
     expect(failures).toEqual([]);
   }, 1_200_000);
 });
