@@ -200,7 +200,9 @@ export class VaultClient {
         if (status < 400) return text ? (JSON.parse(text) as T) : null;
         const said = serverErrors(text);
         applied = appliedAfterStatus(status);
-        const lost = status >= 500 && applied === 'unknown';
+        const settled = options.settled?.(said) === true;
+        // A server error it says will not change (settled) is a refusal, not a lost answer.
+        const lost = status >= 500 && applied === 'unknown' && !settled;
         failed = (extra, gaveUp) =>
           new VaultError(
             method,
@@ -210,7 +212,7 @@ export class VaultClient {
             gaveUp ? `gave up after ${spent}` : tries(attempt),
             uncertain || lost,
           );
-        retryable = RETRY_STATUSES.has(status) && !options.settled?.(said);
+        retryable = RETRY_STATUSES.has(status) && !settled;
       } else {
         const failure = classifyNetworkError(outcome.error);
         const origin = url.origin;

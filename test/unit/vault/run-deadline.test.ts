@@ -135,6 +135,33 @@ describe('whether a failed write may have happened', () => {
     expect(error.mayHaveApplied).toBe(false);
   });
 
+  it('did not, when the server said what failed and that asking again will not help', async () => {
+    const server = await serve((_req, res) =>
+      res
+        .writeHead(500)
+        .end('{"errors":["error while validating the command path: no such file"]}'),
+    );
+    const client = new VaultClient({
+      address: server.url,
+      token: 't',
+      namespace: '',
+      clock: clock(),
+    });
+    const error = await failure(
+      client.write(
+        'PUT',
+        'sys/plugins/catalog/secret/acme',
+        {},
+        {
+          repeatable: true,
+          settled: (said) => said.some((e) => e.includes('no such file')),
+        },
+      ),
+    );
+    expect(server.seen()).toBe(1);
+    expect(error.mayHaveApplied).toBe(false);
+  });
+
   it('did not, when every attempt was turned away before the server acted (503)', async () => {
     const server = await serve(answer503);
     const client = new VaultClient({
