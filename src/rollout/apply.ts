@@ -1,6 +1,6 @@
 import { placePluginFile } from './plugin-directory.ts';
 import { forEachLimited } from '../domain/concurrency.ts';
-import { ConfigError, VaultError } from '../domain/errors.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { isMissingCommand, registerPlugin } from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { mountRoute } from '../domain/plugin.ts';
@@ -15,6 +15,7 @@ import {
 } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 import { batchRestarts, type Restart } from './restarts.ts';
+import { settle, type Unsettled } from './settle.ts';
 
 /**
  * What has been written so far. A write is recorded before it is sent, so a
@@ -36,22 +37,7 @@ export interface ApplyRecord {
    * `reload <path>`, `deregister <version>`): `unknown` when the server may
    * have applied them (an answer was lost), `no` when it did not.
    */
-  unsettled: { write: string; applied: 'no' | 'unknown' }[];
-}
-
-/** Runs one write; when it fails, notes whether the server may have applied it. */
-export async function settle<T>(
-  record: ApplyRecord,
-  writes: readonly string[],
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const applied = error instanceof VaultError && error.mayHaveApplied ? 'unknown' : 'no';
-    for (const write of writes) record.unsettled.push({ write, applied });
-    throw error;
-  }
+  unsettled: Unsettled[];
 }
 
 export interface ApplyDeps {

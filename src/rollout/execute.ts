@@ -6,14 +6,8 @@ import { readTargets } from '../vault/targets.ts';
 import { readPin } from '../vault/pins.ts';
 import { probeMount } from '../vault/probe.ts';
 import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
-import {
-  moveBatch,
-  prepareCatalog,
-  settle,
-  underPin,
-  type ApplyDeps,
-  type ApplyRecord,
-} from './apply.ts';
+import { moveBatch, prepareCatalog, underPin, type ApplyDeps, type ApplyRecord } from './apply.ts';
+import { settle } from './settle.ts';
 import { catalogDrift, pinDrift, targetDrift } from './drift.ts';
 import { assessTargets, forward, waitForTargets, type TargetOutcome } from './verify.ts';
 
