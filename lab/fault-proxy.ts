@@ -13,6 +13,14 @@ import type { Socket } from 'node:net';
 export const FAULTS = ['reset-before', '503', '429', '412', 'timeout', 'reset-after'] as const;
 export type Fault = (typeof FAULTS)[number];
 
+/**
+ * A server that stays unreachable from request `at` on, until `heal`:
+ * - `down-reset`: every connection is reset as soon as a request arrives;
+ * - `down-silent`: a black hole; requests are taken and never answered.
+ */
+export const OUTAGES = ['down-reset', 'down-silent'] as const;
+export type Outage = (typeof OUTAGES)[number];
+
 export interface SeenRequest {
   method: string;
   path: string;
@@ -29,7 +37,9 @@ export interface FaultProxy {
    * number `at` only, so the retry that follows reaches the real server.
    * `meddle` runs instead of (or as well as) the fault, before request `at` goes on.
    */
-  arm(at: number, fault: Fault | null, meddle?: Meddle): void;
+  arm(at: number, fault: Fault | Outage | null, meddle?: Meddle): void;
+  /** Ends an outage: the requests that follow reach the server again. */
+  heal(): void;
   /** Every request since the last `arm`, in arrival order. */
   seen: SeenRequest[];
   /** Whether the armed request arrived and was tampered with. */
@@ -48,13 +58,15 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
-  let armed: { at: number; fault: Fault | null; meddle: Meddle | undefined } = {
+  let armed: { at: number; fault: Fault | Outage | null; meddle: Meddle | undefined } = {
     at: 0,
     fault: null,
     meddle: undefined,
   };
   let fired = false;
+  let healed = false;
   const seen: SeenRequest[] = [];
+  const held = new Set<Socket>();
 
   const server = createServer((req, res) => {
     const entry = { method: req.method ?? 'GET', path: req.url ?? '/' };
@@ -62,6 +74,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const n = seen.length;
     void (async () => {
       const body = await readBody(req);
+      const down = !healed && n > armed.at && armed.at > 0 && isOutage(armed.fault);
+      if (down) {
+        if (armed.fault === 'down-reset') req.socket.destroy();
+        else held.add(req.socket);
+        return;
+      }
       if (n !== armed.at) {
         pass(req, res, body, target, agent, null);
         return;
@@ -73,7 +91,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           pass(req, res, body, target, agent, null);
           return;
         case 'reset-before':
+        case 'down-reset':
           req.socket.destroy();
+          return;
+        case 'down-silent':
+          held.add(req.socket);
           return;
         case '503':
         case '429':
@@ -101,7 +123,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     arm(at, fault, meddle) {
       seen.length = 0;
       fired = false;
+      healed = false;
       armed = { at, fault, meddle };
+    },
+    heal() {
+      healed = true;
+      // Whatever the black hole swallowed is dropped, as a network that comes back drops it.
+      for (const socket of held) socket.destroy();
+      held.clear();
     },
     fired: () => fired,
     close: () =>
@@ -111,6 +140,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         server.close(() => resolve());
       }),
   };
+}
+
+function isOutage(fault: Fault | Outage | null): fault is Outage {
+  return (OUTAGES as readonly string[]).includes(fault ?? '');
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -14,12 +14,15 @@ export interface Scenario {
   to: { version: string; sha256: string; command: string };
 }
 
+/** Any server the lab can reach as root: a dev server, or one that restarts. */
+export type ScenarioServer = Pick<LabServer, 'api' | 'pluginDir'>;
+
 function table(type: CatalogType): string {
   return type === 'auth' ? 'sys/auth' : 'sys/mounts';
 }
 
 /** Puts every mount back on `from`, running it, and removes `to` from the catalog and the plugin directory. */
-export async function resetScenario(server: LabServer, s: Scenario): Promise<void> {
+export async function resetScenario(server: ScenarioServer, s: Scenario): Promise<void> {
   for (const path of s.mounts) {
     await server.api('POST', `${table(s.type)}/${path}/tune`, { plugin_version: s.from.version });
   }
@@ -45,7 +48,7 @@ export async function resetScenario(server: LabServer, s: Scenario): Promise<voi
  * and said so truthfully.
  */
 export async function stateProblems(
-  server: LabServer,
+  server: ScenarioServer,
   s: Scenario,
   run: RunResult,
 ): Promise<string[]> {
@@ -75,10 +78,19 @@ export async function stateProblems(
   }
   if (run.exitCode === 0 && !after) problems.push(`exit 0 but ${s.to.version} is not registered`);
   const rows = resultRows(run);
-  const allowed = run.exitCode === 0 ? ['updated'] : ['rolled-back', 'not-started'];
+  // A run that stopped before its plan read no mount, and shows none.
+  const planned = run.outputs.plan !== '';
   for (const path of s.mounts) {
     const row = rows.find((r) => r.mount === path);
     const now = live.get(path);
+    if (!planned) continue;
+    // A rerun finds the mounts a failed run left on the new version already there.
+    const allowed =
+      run.exitCode === 0
+        ? row?.previous === s.to.version
+          ? ['unchanged', 'updated']
+          : ['updated']
+        : ['rolled-back', 'not-started'];
     if (
       !row ||
       !now ||
@@ -96,8 +108,15 @@ export async function stateProblems(
     }
   }
   const rolledBack = run.outputs['rolled-back'] === 'true';
+  const alreadyThere = rows.length > 0 && rows.every((r) => r.result === 'unchanged');
   const headline =
-    run.exitCode === 0 ? '## ✅ Rolled out' : rolledBack ? '## ↩️ Rolled back' : '## ❌ Failed';
+    run.exitCode === 0
+      ? alreadyThere
+        ? '## ➖ Unchanged'
+        : '## ✅ Rolled out'
+      : rolledBack
+        ? '## ↩️ Rolled back'
+        : '## ❌ Failed';
   if (!run.summary.startsWith(headline)) {
     problems.push(`summary headline is not ${headline}: ${run.summary.split('\n')[0] ?? ''}`);
   }

@@ -115,7 +115,7 @@ export async function liveMount(
 }
 
 export async function catalogEntry(
-  server: LabServer,
+  server: Pick<LabServer, 'api'>,
   type: CatalogType,
   name: string,
   version: string,

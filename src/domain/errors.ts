@@ -30,6 +30,8 @@ export class VaultError extends Error {
   readonly path: string;
   readonly status: number;
   readonly serverErrors: readonly string[];
+  /** Whether a write may have taken effect though the call failed: an answer was lost, or a 5xx. */
+  readonly mayHaveApplied: boolean;
 
   constructor(
     method: string,
@@ -37,6 +39,7 @@ export class VaultError extends Error {
     status: number,
     serverErrors: readonly string[],
     note = '',
+    mayHaveApplied = false,
   ) {
     const said = serverErrors.length > 0 ? `: ${serverErrors.join('; ')}` : '';
     // Status 0 is no answer at all; quoting it as one would mislead.
@@ -46,6 +49,7 @@ export class VaultError extends Error {
     this.path = path;
     this.status = status;
     this.serverErrors = serverErrors;
+    this.mayHaveApplied = mayHaveApplied;
   }
 }
 

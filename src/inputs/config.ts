@@ -23,6 +23,8 @@ export interface RolloutConfig extends Release {
   safety: SafetyOptions;
   reloadScope: 'global' | 'local';
   verifyTimeoutSeconds: number;
+  /** The longest the run may spend on the server, from connecting to the last call (see `runBudget`). */
+  runTimeoutSeconds: number;
   /** Whether to write the job summary. */
   summary: boolean;
   /** File name of the workflow that rolls back, for the summary's link. */
@@ -49,6 +51,17 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
   const release = safety.revertToBuiltin
     ? builtinRelease(inputs)
     : readRelease(inputs, ctx, pluginName);
+  const targets = targetList(inputs, pluginType, safety.exclude);
+  const reloadScope = oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
+    'global',
+    'local',
+  ] as const);
+  const verifyTimeoutSeconds = wholeNumber(
+    'verify-timeout',
+    inputs.get('verify-timeout') || '60',
+    1,
+    3600,
+  );
   return {
     url,
     auth,
@@ -58,21 +71,30 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     pluginName,
     ...release,
     pluginDirectory: inputs.get('plugin-directory'),
-    targets: targetList(inputs, pluginType, safety.exclude),
+    targets,
     safety,
-    reloadScope: oneOf('reload-scope', inputs.get('reload-scope') || 'global', [
-      'global',
-      'local',
-    ] as const),
-    verifyTimeoutSeconds: wholeNumber(
-      'verify-timeout',
-      inputs.get('verify-timeout') || '60',
-      1,
-      3600,
+    reloadScope,
+    verifyTimeoutSeconds,
+    runTimeoutSeconds: runTimeout(
+      inputs.get('run-timeout'),
+      transport.timeoutSeconds,
+      verifyTimeoutSeconds,
     ),
     summary: booleanInput('summary', inputs.get('summary'), true),
     rollbackWorkflow: workflowFile(inputs.get('rollback-workflow') || 'rollback.yml'),
   };
+}
+
+/** The run must leave a rollback one call's `timeout` and a `verify-timeout` after the rollout's calls end. */
+function runTimeout(raw: string, timeout: number, verifyTimeout: number): number {
+  const seconds = wholeNumber('run-timeout', raw || '1800', 1, 86_400);
+  const reserve = timeout + verifyTimeout;
+  if (seconds <= reserve) {
+    throw new ConfigError(
+      `run-timeout: ${seconds} s leaves no time for a rollback; give more than timeout + verify-timeout (${reserve} s)`,
+    );
+  }
+  return seconds;
 }
 
 function workflowFile(name: string): string {

@@ -12,6 +12,7 @@ const RESULT_LOOK: Record<TargetResult, Look> = {
   failed: 'failed',
   'rolled-back': 'back',
   'not-started': 'idle',
+  unknown: 'failed',
 };
 
 const STAGES_BEFORE_ROLLOUT: readonly Stage[] = ['config', 'artifact', 'preflight'];

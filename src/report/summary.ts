@@ -1,7 +1,7 @@
-import type { ApplyRecord } from '../rollout/apply.ts';
 import { describeTarget } from '../domain/plugin.ts';
 import type { Evidence, TargetOutcome, TargetResult } from '../rollout/verify.ts';
-import { movedTargets, wroteAnything } from '../rollout/apply.ts';
+import { wroteAnything } from '../rollout/apply.ts';
+import { stateAfterFailure, writesMade } from './writes.ts';
 import { rolloutDiagram } from './diagram.ts';
 import { leftBehind } from './left-behind.ts';
 import { briefError } from './error-text.ts';
@@ -20,6 +20,7 @@ const RESULT_MARK: Record<TargetResult, string> = {
   failed: '❌ failed',
   'not-started': '⏸️ not started',
   'rolled-back': '↩️ rolled back',
+  unknown: '❔ unknown',
 };
 
 const EVIDENCE: Record<Evidence, string> = {
@@ -80,31 +81,6 @@ function headline(report: RunReport): string {
 
 function unverifiedBlock(asset: string): string {
   return `> [!WARNING]\n> **Unverified.** Nothing vouched for ${code(asset)}: no checksums file, no \`sha256\`, no signature and no attestation. \`allow-unverified: true\` let it through.`;
-}
-
-function stateAfterFailure(report: RunReport): string {
-  const done = writesMade(report.record);
-  if (done.length === 0)
-    return report.server ? 'Nothing was written to the server.' : 'Nothing was written.';
-  const rollback = !movedTargets(report.record)
-    ? ' Nothing to roll back: no mount was tuned.'
-    : report.rollback
-      ? ` The automatic rollback failed too: ${escapeText(briefError(report.rollback.error))}.`
-      : ' Automatic rollback was off.';
-  return `Writes made before the failure: ${done.join('; ')}.${rollback} The table shows what each mount runs now.`;
-}
-
-function writesMade(record: ApplyRecord): string[] {
-  const done: string[] = [];
-  if (record.placedFile) done.push(`placed ${code(record.placedFile)}`);
-  if (record.registered) done.push('registered the version');
-  if (record.pinFrom) done.push(`moved the pin from ${code(record.pinFrom)}`);
-  if (record.tuned.length > 0) done.push(`tuned ${record.tuned.map(code).join(', ')}`);
-  if (record.reloaded.length > 0) done.push(`reloaded ${record.reloaded.map(code).join(', ')}`);
-  if (record.deregistered.length > 0) {
-    done.push(`deregistered ${record.deregistered.map(code).join(', ')}`);
-  }
-  return done;
 }
 
 function errorBlock(report: RunReport): string {
@@ -214,9 +190,16 @@ function timings(report: RunReport): string {
 function planDetails(report: RunReport): string {
   const sections: string[] = [];
   if (report.plan) sections.push(planTable(report.plan));
-  const writes = writesMade(report.record);
+  const { known, unknown } = writesMade(report.record);
   sections.push(
-    writes.length > 0 ? `Writes made: ${writes.join('; ')}.` : 'Nothing was written to the server.',
+    known.length > 0 || unknown.length > 0
+      ? [
+          known.length > 0 ? `Writes made: ${known.join('; ')}.` : '',
+          unknown.length > 0 ? `Sent, answer lost: ${unknown.join('; ')}.` : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
+      : 'Nothing was written to the server.',
   );
   if (report.record.reloadIds.length > 0) {
     sections.push(`Reload ids: ${report.record.reloadIds.map(code).join(', ')}`);

@@ -16,6 +16,7 @@ import {
 } from '../vault/reload.ts';
 import type { Plan } from './plan.ts';
 import { batchRestarts } from './restarts.ts';
+import { settle, type Unsettled } from './settle.ts';
 
 /**
  * What has been written so far. A write is recorded before it is sent, so a
@@ -32,6 +33,12 @@ export interface ApplyRecord {
   deregistered: string[];
   /** Nodes that lagged behind a global reload and were reloaded through their own address. */
   nodeReloads: string[];
+  /**
+   * Writes whose call failed (`place`, `register`, `pin`, `tune <path>`,
+   * `reload <path>`, `deregister <version>`): `unknown` when the server may
+   * have applied them (an answer was lost), `no` when it did not.
+   */
+  unsettled: Unsettled[];
 }
 
 export interface ApplyDeps {
@@ -57,17 +64,37 @@ export function emptyRecord(): ApplyRecord {
     pinFrom: '',
     deregistered: [],
     nodeReloads: [],
+    unsettled: [],
   };
 }
 
+/** Every write the run sent or tried to, by its `unsettled` name, in the order of a rollout. */
+export function writesTried(record: ApplyRecord): string[] {
+  return [
+    ...(record.placedFile ? ['place'] : []),
+    ...(record.registered ? ['register'] : []),
+    ...(record.pinFrom ? ['pin'] : []),
+    ...record.tuned.map((path) => `tune ${path}`),
+    ...record.reloaded.map((path) => `reload ${path}`),
+    ...record.deregistered.map((version) => `deregister ${version}`),
+  ];
+}
+
+/** Whether the server refused the write, so it certainly did not happen. */
+export function refused(record: ApplyRecord, write: string): boolean {
+  return record.unsettled.some((u) => u.write === write && u.applied === 'no');
+}
+
+/** Whether the run may have changed anything on the server: a write that was not refused. */
 export function wroteAnything(record: ApplyRecord): boolean {
+  return writesTried(record).some((write) => !refused(record, write));
+}
+
+/** Whether a tune or restart of this target may have happened. */
+export function mayHaveMoved(record: ApplyRecord, path: string): boolean {
   return (
-    record.placedFile !== '' ||
-    record.registered ||
-    record.pinFrom !== '' ||
-    record.deregistered.length > 0 ||
-    record.tuned.length > 0 ||
-    record.reloaded.length > 0
+    (record.tuned.includes(path) && !refused(record, `tune ${path}`)) ||
+    (record.reloaded.includes(path) && !refused(record, `reload ${path}`))
   );
 }
 
@@ -76,7 +103,10 @@ export function wroteAnything(record: ApplyRecord): boolean {
  * back. A new file or catalog entry alone changes nothing that runs.
  */
 export function movedTargets(record: ApplyRecord): boolean {
-  return record.pinFrom !== '' || record.tuned.length > 0 || record.reloaded.length > 0;
+  return (
+    record.pinFrom !== '' ||
+    [...record.tuned, ...record.reloaded].some((path) => mayHaveMoved(record, path))
+  );
 }
 
 /** Puts the binary in place and the version in the catalog: nothing runs it yet. */
@@ -86,19 +116,23 @@ export async function prepareCatalog(
 ): Promise<void> {
   const { client, plan, log } = deps;
   if (plan.pluginFile === 'copy') {
-    record.placedFile = await placePluginFile(deps.binaryPath, deps.pluginDirectory, plan.command);
+    record.placedFile = await settle(record, ['place'], () =>
+      placePluginFile(deps.binaryPath, deps.pluginDirectory, plan.command),
+    );
     log(`placed ${record.placedFile}`);
   }
   if (plan.catalog === 'register') {
     record.registered = true;
     try {
-      await registerPlugin(client, {
-        type: plan.pluginType,
-        name: plan.pluginName,
-        version: plan.version,
-        sha256: plan.sha256,
-        command: plan.command,
-      });
+      await settle(record, ['register'], () =>
+        registerPlugin(client, {
+          type: plan.pluginType,
+          name: plan.pluginName,
+          version: plan.version,
+          sha256: plan.sha256,
+          command: plan.command,
+        }),
+      );
     } catch (error) {
       if (!isMissingCommand(error)) throw error;
       const fix = record.placedFile
@@ -134,7 +168,9 @@ export async function moveBatch(
   const tuneAll = (): Promise<void> =>
     forEachLimited(tunes, deps.concurrency, async (step) => {
       record.tuned.push(step.path);
-      await moveTarget(client, plan.pluginType, plan.pluginName, step.path, step.to);
+      await settle(record, [`tune ${step.path}`], () =>
+        moveTarget(client, plan.pluginType, plan.pluginName, step.path, step.to),
+      );
       log(`tuned ${step.path}: ${step.from || '(unversioned)'} → ${step.to}`);
     });
   if (plan.pin) await underPin(deps, record, tunes.length > 0 ? tuneAll : null);
@@ -158,17 +194,19 @@ export async function underPin(
   const before = record.pinFrom ? pin.to : pin.from;
   if (!tune && before === pin.to) return;
   record.pinFrom = pin.from;
+  const pinAt = (version: string): Promise<void> =>
+    settle(record, ['pin'], () => setPin(deps, version));
   if (!tune) {
-    await setPin(deps, pin.to);
+    await pinAt(pin.to);
     return;
   }
-  if (before) await setPin(deps, '');
+  if (before) await pinAt('');
   let leave = before;
   try {
     await tune();
     leave = pin.to;
   } finally {
-    if (leave) await setPin(deps, leave);
+    if (leave) await pinAt(leave);
   }
 }
 
@@ -193,7 +231,11 @@ export async function restartTargets(
   for (const restart of restarts) {
     const paths = restart.kind === 'connection' ? [restart.path] : restart.paths;
     for (const path of paths) if (!record.reloaded.includes(path)) record.reloaded.push(path);
-    const reloadIds = await restartOnce(deps, restart);
+    const reloadIds = await settle(
+      record,
+      paths.map((path) => `reload ${path}`),
+      () => restartOnce(deps, restart),
+    );
     record.reloadIds.push(...reloadIds);
     const clusterNodes = deps.clusterNodes;
     if (clusterNodes === null) continue;

@@ -7,6 +7,7 @@ import { readPin } from '../vault/pins.ts';
 import { probeMount } from '../vault/probe.ts';
 import { verifyEveryNode, withNodeViews, type NodeDeps } from './nodes.ts';
 import { moveBatch, prepareCatalog, underPin, type ApplyDeps, type ApplyRecord } from './apply.ts';
+import { settle } from './settle.ts';
 import { catalogDrift, pinDrift, targetDrift } from './drift.ts';
 import { assessTargets, forward, waitForTargets, type TargetOutcome } from './verify.ts';
 
@@ -140,7 +141,9 @@ export async function pruneCatalog(deps: ExecuteDeps, record: ApplyRecord): Prom
       continue;
     }
     record.deregistered.push(version);
-    await deregisterVersion(client, plan.pluginType, plan.pluginName, version);
+    await settle(record, [`deregister ${version}`], () =>
+      deregisterVersion(client, plan.pluginType, plan.pluginName, version),
+    );
     log(`deregistered ${plan.pluginType} plugin ${plan.pluginName} ${version}`);
   }
 }

@@ -1,16 +1,18 @@
 import { oneLine } from '../domain/errors.ts';
 import { readTargets } from '../vault/targets.ts';
-import { movedTargets, wroteAnything, type ApplyRecord } from './apply.ts';
+import { mayHaveMoved, movedTargets, wroteAnything, type ApplyRecord } from './apply.ts';
 import type { ExecuteDeps } from './execute.ts';
 import { rollBack } from './rollback.ts';
 import type { Stage } from './run-report.ts';
-import { assessTargets, type TargetOutcome } from './verify.ts';
+import { assessTargets, outcome, type TargetOutcome } from './verify.ts';
 
 export interface Recovery {
   /** What each target runs after the recovery, as last read. */
   targets: TargetOutcome[];
   /** Set when a rollback was attempted; `error` is empty when it held. */
   rollback: { error: string } | null;
+  /** False when the server could not be read after the failure: `targets` are as the plan read them. */
+  readBack: boolean;
 }
 
 /**
@@ -30,24 +32,47 @@ export async function recover(
   if (failedStage !== 'rollout') return null;
   if (rollbackOnFailure && movedTargets(record)) {
     try {
-      return { targets: await runRollback(() => rollBack(deps, record)), rollback: { error: '' } };
+      const targets = await runRollback(() => rollBack(deps, record));
+      return { targets, rollback: { error: '' }, readBack: true };
     } catch (rollbackError) {
       return {
-        targets: await liveOutcomes(deps, known),
+        ...(await liveOutcomes(deps, record, known)),
         rollback: { error: oneLine(rollbackError) },
       };
     }
   }
   if (!wroteAnything(record)) return null;
-  return { targets: await liveOutcomes(deps, known), rollback: null };
+  return { ...(await liveOutcomes(deps, record, known)), rollback: null };
 }
 
-/** What runs now; what was last known when the server cannot be read either. */
-async function liveOutcomes(deps: ExecuteDeps, known: TargetOutcome[]): Promise<TargetOutcome[]> {
+/**
+ * What runs now. When the server cannot be read either: what was last known,
+ * with every target written to since marked unknown rather than shown as it was.
+ */
+async function liveOutcomes(
+  deps: ExecuteDeps,
+  record: ApplyRecord,
+  known: TargetOutcome[],
+): Promise<{ targets: TargetOutcome[]; readBack: boolean }> {
   const paths = deps.plan.targets.map((m) => m.path);
   try {
-    return assessTargets(deps.plan, await readTargets(deps.client, deps.plan.pluginType, paths));
-  } catch {
-    return known;
+    const table = await readTargets(deps.client, deps.plan.pluginType, paths);
+    // A target no write reached was not started on, whatever it runs.
+    const assessed = assessTargets(deps.plan, table);
+    const targets = deps.plan.targets.map((step, i) => {
+      const verdict = assessed[i];
+      if (verdict && (record.pinFrom || mayHaveMoved(record, step.path))) return verdict;
+      const result = step.action === 'none' ? 'unchanged' : 'not-started';
+      return outcome(step, table.get(step.path), result, '');
+    });
+    return { targets, readBack: true };
+  } catch (error) {
+    const why = `written to since it was last read, and the server could not be read again: ${oneLine(error)}`;
+    const targets = known.map((o) =>
+      record.pinFrom || mayHaveMoved(record, o.path)
+        ? { ...o, result: 'unknown' as const, problem: why, evidence: [] }
+        : o,
+    );
+    return { targets, readBack: false };
   }
 }

@@ -1,7 +1,7 @@
 import { forEachLimited } from '../domain/concurrency.ts';
 import { readCatalogEntry } from '../vault/catalog.ts';
 import { moveTarget } from '../vault/targets.ts';
-import { emptyRecord, restartTargets, setPin, type ApplyRecord } from './apply.ts';
+import { emptyRecord, mayHaveMoved, restartTargets, setPin, type ApplyRecord } from './apply.ts';
 import { verifyEveryNode, withNodeViews } from './nodes.ts';
 import { restartsFor } from './restarts.ts';
 import type { ExecuteDeps } from './execute.ts';
@@ -27,9 +27,8 @@ import {
  */
 export async function rollBack(deps: ExecuteDeps, record: ApplyRecord): Promise<TargetOutcome[]> {
   const { client, plan, log } = deps;
-  const touched = plan.targets.filter(
-    (m) => record.tuned.includes(m.path) || record.reloaded.includes(m.path),
-  );
+  // A mount whose tune and restart the server refused still runs what it ran.
+  const touched = plan.targets.filter((m) => mayHaveMoved(record, m.path));
   const paths = touched.map((m) => m.path);
   log(`rolling back ${paths.join(', ') || 'the pin'}`);
   const hashes = new Map<string, string>();

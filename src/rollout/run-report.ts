@@ -29,6 +29,8 @@ export interface RunReport {
   savedPlan: { plan: SavedPlan; check: PlanCheck | null } | null;
   record: ApplyRecord;
   targets: TargetOutcome[];
+  /** False when the server could not be read after a failure: `targets` show each one as the plan read it. */
+  readBack: boolean;
   timings: { stage: Stage; ms: number }[];
   error: { stage: Stage; message: string } | null;
   dryRun: boolean;

@@ -13,6 +13,7 @@ import type { Host } from './host.ts';
 import type { Plan } from './plan.ts';
 import { preflight } from './preflight.ts';
 import { recover } from './recovery.ts';
+import { explainRefusal } from './refusal.ts';
 import type { RunReport, Stage } from './run-report.ts';
 import { planToApply, thisRun } from './plan-handoff.ts';
 import { planOrigin } from './saved-plan.ts';
@@ -89,10 +90,12 @@ export async function runRollout(host: Host): Promise<RunReport> {
       );
     }
   } catch (error) {
-    report.error = { stage: stages.current, message: oneLine(error) };
+    const client = rollout?.deps.client ?? server.client;
+    const refusal = client ? await explainRefusal(server.late(client), error) : null;
+    report.error = { stage: stages.current, message: refusal ?? oneLine(error) };
     if (rollout) {
       const recovery = await recover(
-        rollout.deps,
+        lateDeps(rollout.deps, server),
         report.record,
         stages.current,
         rollout.rollbackOnFailure,
@@ -149,6 +152,7 @@ function startReport(host: Host): RunReport {
     savedPlan: null,
     record: emptyRecord(),
     targets: [],
+    readBack: true,
     timings: [],
     error: null,
     dryRun: false,
@@ -214,6 +218,15 @@ function executeDeps(
     sleep: (ms) => sleep(ms),
     now: () => Date.now(),
     log: host.log.info,
+  };
+}
+
+/** The rollback's calls may use the time the rollout's were not allowed. */
+function lateDeps(deps: ExecuteDeps, server: ServerSession): ExecuteDeps {
+  return {
+    ...deps,
+    client: server.late(deps.client),
+    nodes: deps.nodes.map((node) => ({ ...node, client: server.late(node.client) })),
   };
 }
 

@@ -13,6 +13,8 @@ import type { Host } from './host.ts';
 export class ServerSession {
   private connection: VaultClient | null = null;
   private session: Session | null = null;
+  /** When the run's last call must have ended: `run-timeout` after connecting. */
+  private lastCallBy = Infinity;
 
   private readonly host: Host;
 
@@ -32,6 +34,8 @@ export class ServerSession {
     }
     const { dispatcher, proxy } = openConnection(config.url, tls, host.context.env);
     if (proxy) host.log.info(`connecting through the proxy at ${proxy}`);
+    const budget = runBudget(config, Date.now());
+    this.lastCallBy = budget.lastCallBy;
     this.connection = new VaultClient({
       address: config.url,
       token: '',
@@ -39,6 +43,7 @@ export class ServerSession {
       nodes: config.safety.nodes,
       dispatcher,
       callTimeoutMs: config.transport.timeoutSeconds * 1000,
+      deadline: budget.rolloutBy,
       debug: host.debug,
     });
     this.session = await authenticate(this.connection, config.auth, {
@@ -54,15 +59,44 @@ export class ServerSession {
     return this.session;
   }
 
+  /** The client that carries the token, once logged in. */
+  get client(): VaultClient | null {
+    return this.session?.client ?? null;
+  }
+
+  /** The same client with the time kept back for a rollback, the last read and the logout. */
+  late(client: VaultClient): VaultClient {
+    return client.until(this.lastCallBy);
+  }
+
   /** Revokes a token this run logged in for; returns how the login ends up described. */
   async close(login: string): Promise<string> {
     let described = login;
     if (this.session) {
-      const problem = await revokeSession(this.session);
+      const problem = await revokeSession({
+        ...this.session,
+        client: this.late(this.session.client),
+      });
       if (problem) this.host.log.warning(problem, 'Token not revoked');
       else if (this.session.loggedIn) described += '; token revoked at the end';
     }
     await this.connection?.close();
     return described;
   }
+}
+
+/**
+ * The whole run's bound: every call ends within `run-timeout` of connecting.
+ * The rollout's calls end one `timeout` and one `verify-timeout` earlier, so
+ * a rollback can still tune back, reload and verify before the bound.
+ */
+export function runBudget(
+  config: Pick<RolloutConfig, 'runTimeoutSeconds' | 'verifyTimeoutSeconds' | 'transport'>,
+  connectedAt: number,
+): { rolloutBy: number; lastCallBy: number } {
+  const reserve = config.transport.timeoutSeconds + config.verifyTimeoutSeconds;
+  return {
+    rolloutBy: connectedAt + (config.runTimeoutSeconds - reserve) * 1000,
+    lastCallBy: connectedAt + config.runTimeoutSeconds * 1000,
+  };
 }

@@ -6,7 +6,9 @@ import { readTargets } from '../vault/targets.ts';
 import type { TargetStep, Plan } from './plan.ts';
 import { describeTarget } from '../domain/plugin.ts';
 
-export type TargetResult = 'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back';
+/** `unknown`: written to after it was last read, and the server could not be read again. */
+export type TargetResult =
+  'updated' | 'unchanged' | 'failed' | 'not-started' | 'rolled-back' | 'unknown';
 
 /**
  * What proved a mount runs what it should, strongest first:

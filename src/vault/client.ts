@@ -31,6 +31,8 @@ export interface VaultClientOptions {
   requestTimeoutMs?: number;
   /** The longest one call may take, its retries included. */
   callTimeoutMs?: number;
+  /** When (clock time) the run's calls must end, whatever each call's own timeout allows. */
+  deadline?: number;
   clock?: Clock;
   /** Told each attempt's method, path, status and time; never headers or bodies, which hold secrets. */
   debug?: (line: string) => void;
@@ -67,6 +69,7 @@ interface Shared {
   retry: RetryPolicy;
   requestTimeoutMs: number;
   callTimeoutMs: number;
+  deadline: number;
   clock: Clock;
   debug: ((line: string) => void) | undefined;
 }
@@ -105,6 +108,7 @@ export class VaultClient {
       // A hung attempt must leave time for the retries that follow it within the call's budget.
       requestTimeoutMs: options.requestTimeoutMs ?? Math.min(30_000, callTimeoutMs / 4),
       callTimeoutMs,
+      deadline: options.deadline ?? Infinity,
       clock: options.clock ?? SYSTEM_CLOCK,
       debug: options.debug,
     };
@@ -120,6 +124,11 @@ export class VaultClient {
   /** The same connection, acting with another token (after a login). */
   withToken(token: string): VaultClient {
     return new VaultClient({ ...this.#shared, token });
+  }
+
+  /** The same client, its calls ending by `deadline` (clock time) instead. */
+  until(deadline: number): VaultClient {
+    return new VaultClient({ ...this.#shared, deadline, token: this.#token });
   }
 
   /** A read; `null` when the server answers 404. */
@@ -150,10 +159,17 @@ export class VaultClient {
     const { path, root } = typeof target === 'string' ? { path: target, root: false } : target;
     const { clock, retry, callTimeoutMs } = this.#shared;
     const started = clock.now();
-    const deadline = started + callTimeoutMs;
+    const deadline = Math.min(started + callTimeoutMs, this.#shared.deadline);
+    if (started >= deadline) {
+      throw new VaultError(method, path, 0, [
+        'not sent: the time the run may take (run-timeout) is spent',
+      ]);
+    }
     let url = new URL(`${this.address}/v1/${path}`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     let redirects = 0;
+    // Whether an earlier attempt may have been applied, which a later refusal does not undo.
+    let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(method, url, body, root, deadline);
       const spent = `${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`;
@@ -179,6 +195,10 @@ export class VaultClient {
         if (status === 404 && method === 'GET') return null;
         if (status < 400) return text ? (JSON.parse(text) as T) : null;
         const said = serverErrors(text);
+        applied = appliedAfterStatus(status);
+        const settled = options.settled?.(said) === true;
+        // A server error it says will not change (settled) is a refusal, not a lost answer.
+        const lost = status >= 500 && applied === 'unknown' && !settled;
         failed = (extra, gaveUp) =>
           new VaultError(
             method,
@@ -186,20 +206,25 @@ export class VaultClient {
             status,
             [...said, ...extra],
             gaveUp ? `gave up after ${spent}` : tries(attempt),
+            uncertain || lost,
           );
-        retryable = RETRY_STATUSES.has(status) && !options.settled?.(said);
-        applied = appliedAfterStatus(status);
+        retryable = RETRY_STATUSES.has(status) && !settled;
       } else {
         const failure = classifyNetworkError(outcome.error);
         const origin = url.origin;
         // No status to quote: how often and how long the server was tried is the news.
-        failed = (extra) =>
-          new VaultError(method, path, 0, [
-            `no answer from ${origin} after ${spent}: ${failure.detail}`,
-            ...extra,
-          ]);
-        retryable = failure.retry;
         applied = failure.applied;
+        const lost = applied === 'unknown';
+        failed = (extra) =>
+          new VaultError(
+            method,
+            path,
+            0,
+            [`no answer from ${origin} after ${spent}: ${failure.detail}`, ...extra],
+            '',
+            uncertain || lost,
+          );
+        retryable = failure.retry;
       }
       if (!retryable) throw failed([], false);
       if (applied === 'unknown' && !options.repeatable) {
@@ -211,7 +236,17 @@ export class VaultClient {
             false,
           );
         }
-        if (await options.confirm()) return null;
+        uncertain = true;
+        let happened: boolean;
+        try {
+          happened = await options.confirm();
+        } catch (error) {
+          throw failed([`reading back whether it happened failed: ${describe(error)}`], false);
+        }
+        if (happened) return null;
+        uncertain = false;
+      } else if (applied === 'unknown') {
+        uncertain = true;
       }
       const wait = backoffMs(retry, attempt, () => clock.random());
       if (attempt >= retry.attempts || clock.now() + wait >= deadline) throw failed([], true);
@@ -259,6 +294,10 @@ export class VaultClient {
       return { kind: 'error', error };
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function tries(attempt: number): string {

@@ -16,7 +16,7 @@ export async function probeMount(
     answer = await client.read(route);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new VerificationError(`probe: ${detail}`);
+    throw new VerificationError(`probe: ${detail}`, { cause: error });
   }
   if (answer === null) throw new VerificationError(`probe: GET /v1/${route.path} answered 404`);
 }

@@ -5,7 +5,7 @@ export interface RetryPolicy {
   capMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 250, capMs: 8000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseMs: 250, capMs: 8000 };
 
 /** Statuses worth another try: a standby not caught up, rate limits, a sealed or restarting node, a gateway. */
 export const RETRY_STATUSES: ReadonlySet<number> = new Set([412, 429, 500, 502, 503, 504]);

@@ -269,7 +269,7 @@ describe('connecting and logging in like a production workflow', () => {
     expect(refused.exitCode).toBe(1);
     // Both servers complete the TLS 1.3 handshake and then drop the connection, so the client sees a close.
     expect(refused.log).toMatch(
-      /::error title=Preflight check failed — nothing written::GET \/v1\/sys\/(health|leader): no answer from https:\/\/127\.0\.0\.1:\d+ after 6 attempts in \d+\.\d s: other side closed\n/,
+      /::error title=Preflight check failed — nothing written::GET \/v1\/sys\/(health|leader): no answer from https:\/\/127\.0\.0\.1:\d+ after 10 attempts in \d+\.\d s: other side closed\n/,
     );
     await expectMountsAt('v1.1.0');
 

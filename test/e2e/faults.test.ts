@@ -4,6 +4,7 @@ import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../../lab/
 import { fixtureBinary } from '../../lab/paths.ts';
 import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
+import { judge, Tally } from '../../lab/outcomes.ts';
 import { resetScenario, stateProblems, type Scenario } from '../../lab/rollout-state.ts';
 import { runAction, type RunResult } from '../../lab/runner.ts';
 import { enableMount, installPlugin } from '../../lab/seed.ts';
@@ -168,7 +169,8 @@ describe('faults at the requests of a rollout leave the servers whole', () => {
         }
       }
       const failures: string[] = [];
-      const exits = { succeeded: 0, rolledBack: 0, stoppedEarly: 0 };
+      const tally = new Tally();
+      const started = performance.now();
       let next = 0;
       await Promise.all(
         lanes.map(async (lane) => {
@@ -179,19 +181,21 @@ describe('faults at the requests of a rollout leave the servers whole', () => {
             const run = await runOn(lane, rollout);
             const hit = lane.proxy.seen[k - 1];
             const where = `${rollout.scenario.type} ${fault} at #${k} (${hit ? `${hit.method} ${hit.path}` : 'never reached'})`;
-            const problems = await stateProblems(lane.server, rollout.scenario, run);
-            if (!lane.proxy.fired()) problems.push('the fault was never injected');
-            if (problems.length > 0) {
-              failures.push(`${where}: ${problems.join('; ')}\n${errorLines(run)}`);
-            } else if (run.exitCode === 0) exits.succeeded++;
-            else if (run.outputs['rolled-back'] === 'true') exits.rolledBack++;
-            else exits.stoppedEarly++;
+            const verdict = await judge(lane.server, rollout.scenario, run);
+            if (!lane.proxy.fired()) verdict.problems.push('the fault was never injected');
+            tally.add(fault, verdict);
+            if (verdict.problems.length > 0) {
+              failures.push(`${where}: ${verdict.problems.join('; ')}\n${errorLines(run)}`);
+            }
           }
         }),
       );
-      const passed = cells.length - failures.length;
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
       console.log(
-        `fault matrix: ${cells.length} cells (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FULL ? `${String(FAULTS.length)} faults` : 'one fault each'}), ${passed} passed: ${exits.succeeded} succeeded, ${exits.rolledBack} rolled back, ${exits.stoppedEarly} stopped before any write`,
+        [
+          `fault matrix (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FULL ? `${String(FAULTS.length)} faults` : 'one fault each'}, ${seconds} s):`,
+          ...tally.lines().map((l) => `  ${l}`),
+        ].join('\n'),
       );
       expect(failures).toEqual([]);
     },

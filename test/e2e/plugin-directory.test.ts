@@ -84,9 +84,11 @@ describe('the plugin directory', () => {
     ]);
     expect(run.log).toContain('::error title=Rollout failed::plugin-directory:');
     expect(run.outputs['rolled-back']).toBe('false');
+    // The server refused the register: it holds no new entry, so no write is claimed.
     expect(run.summary).toContain(
-      'Writes made before the failure: registered the version. Nothing to roll back: no mount was tuned.',
+      'stopped at the rollout stage. Nothing was written to the server.',
     );
+    expect(run.outputs.changed).toBe('false');
     const writes = (await bao.writesSince(mark)).map((w) => w.path);
     expect(writes).toEqual([`sys/plugins/catalog/secret/acme`]);
     expect(await catalogEntry(bao, 'secret', 'acme', 'v1.1.0')).toBeNull();

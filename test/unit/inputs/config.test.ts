@@ -251,6 +251,11 @@ describe('readConfig', () => {
     [{ 'reload-scope': 'cluster' }, 'reload-scope: "cluster" is not one of global, local'],
     [{ 'verify-timeout': '0' }, 'verify-timeout: "0" is not a whole number from 1 to 3600'],
     [
+      { 'run-timeout': '180' },
+      'run-timeout: 180 s leaves no time for a rollback; give more than timeout + verify-timeout (180 s)',
+    ],
+    [{ 'run-timeout': 'soon' }, 'run-timeout: "soon" is not a whole number from 1 to 86400'],
+    [
       { platform: 'linux/x86_64' },
       'platform: "linux/x86_64" is not OS/ARCH; valid OS: linux, darwin, windows, freebsd; valid ARCH: amd64, arm64, 386, arm',
     ],

@@ -75,6 +75,7 @@ function report(overrides: Partial<RunReport>): RunReport {
     plan: PLAN,
     planOrigin: origin(),
     savedPlan: null,
+    readBack: true,
     record: emptyRecord(),
     targets: pendingOutcomes(PLAN),
     timings: [],

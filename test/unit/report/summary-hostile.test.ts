@@ -141,6 +141,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
       reloadIds: [SERVER_TEXT],
     },
     targets: [MOUNT, { ...MOUNT, path: PIPED, previous: 'v1.0.0' }],
+    readBack: true,
     timings: [],
     error: null,
     dryRun: false,

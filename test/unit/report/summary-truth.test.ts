@@ -99,6 +99,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     plan: PLAN,
     planOrigin: null,
     savedPlan: null,
+    readBack: true,
     record: emptyRecord(),
     targets: [],
     timings: [],

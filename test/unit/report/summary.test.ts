@@ -80,6 +80,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
     savedPlan: null,
     record: emptyRecord(),
     targets: [],
+    readBack: true,
     timings: [],
     error: null,
     dryRun: false,
@@ -329,5 +330,78 @@ describe('outputsOf', () => {
       provenance: '',
       'register-command': '',
     });
+  });
+});
+
+describe('a failure the server could not be read after', () => {
+  const lost = report({
+    plan: PLAN,
+    error: { stage: 'rollout', message: 'PUT /v1/sys/plugins/reload/backend: no answer from …' },
+    record: {
+      ...emptyRecord(),
+      registered: true,
+      tuned: ['acme', 'team-a/acme'],
+      reloaded: ['team-a/acme'],
+      unsettled: [
+        { write: 'tune team-a/acme', applied: 'unknown' },
+        { write: 'reload team-a/acme', applied: 'unknown' },
+      ],
+    },
+    rollback: { error: 'POST /v1/sys/mounts/acme/tune: no answer from …' },
+    readBack: false,
+    targets: [
+      { ...outcome('acme', 'unknown', 'v1.0.0'), problem: 'written to since it was last read' },
+      {
+        ...outcome('team-a/acme', 'unknown', 'v1.0.0'),
+        problem: 'written to since it was last read',
+      },
+      outcome('team-b/acme', 'not-started', 'v1.0.0'),
+    ],
+  });
+
+  it('tells the writes answered from those whose answer was lost', () => {
+    const text = renderSummary(lost);
+    expect(text).toContain(
+      'Writes made before the failure: registered the version; tuned `acme`. Sent, but the answer was lost, so they may or may not have happened: tuned `team-a/acme`; reloaded `team-a/acme`.',
+    );
+  });
+
+  it('shows each mount as last read, and marks unknown those written to since', () => {
+    const text = renderSummary(lost);
+    expect(text).toContain(
+      'The server could not be read after the failure: the table shows each mount as the plan read it, and marks ❔ unknown every mount written to since.',
+    );
+    expect(text).toMatch(/^\| `acme\/` \|.*❔ unknown: written to since it was last read \|$/m);
+    expect(text).toMatch(/^\| `team-b\/acme\/` \|.*⏸️ not started \|$/m);
+    expect(JSON.parse(outputsOf(lost).result ?? '') as { result: string }[]).toMatchObject([
+      { result: 'unknown' },
+      { result: 'unknown' },
+      { result: 'not-started' },
+    ]);
+  });
+
+  it('leaves out a write the server refused', () => {
+    const text = renderSummary(
+      report({
+        error: { stage: 'rollout', message: 'permission: the token lacks "update" on …' },
+        record: {
+          ...emptyRecord(),
+          registered: true,
+          unsettled: [{ write: 'register', applied: 'no' }],
+        },
+      }),
+    );
+    expect(text).toContain('Nothing was written to the server.');
+    expect(
+      outputsOf(
+        report({
+          record: {
+            ...emptyRecord(),
+            registered: true,
+            unsettled: [{ write: 'register', applied: 'no' }],
+          },
+        }),
+      ).changed,
+    ).toBe('false');
   });
 });

@@ -68,17 +68,17 @@ describe('HTTP behaviour', () => {
   it('gives up with the method, path, status and server text', async () => {
     const server = await scripted(status(502, { errors: ['upstream gone'] }));
     await expect(client(server.url).read('sys/mounts')).rejects.toThrow(
-      /^GET \/v1\/sys\/mounts answered 502: upstream gone \(gave up after 6 attempts in /,
+      /^GET \/v1\/sys\/mounts answered 502: upstream gone \(gave up after 10 attempts in /,
     );
-    expect(server.seen).toHaveLength(6);
+    expect(server.seen).toHaveLength(10);
   });
 
   it('says a call got no answer, not a status, with how often and how long it was tried', async () => {
     const server = await scripted(drop);
     await expect(client(server.url).read('sys/mounts')).rejects.toThrow(
-      /^GET \/v1\/sys\/mounts: no answer from http:\/\/127\.0\.0\.1:\d+ after 6 attempts in \d+\.\d s: other side closed$/,
+      /^GET \/v1\/sys\/mounts: no answer from http:\/\/127\.0\.0\.1:\d+ after 10 attempts in \d+\.\d s: other side closed$/,
     );
-    expect(server.seen).toHaveLength(6);
+    expect(server.seen).toHaveLength(10);
   });
 
   it('does not repeat a register the server refuses for a missing plugin file', async () => {
