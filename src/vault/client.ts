@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { VaultError } from '../domain/errors.ts';
 import {
   DEFAULT_RETRY,
@@ -12,6 +12,7 @@ import {
 } from './retry.ts';
 import { judgeRedirect, type RedirectRule } from './redirects.ts';
 import type { Route } from './routes.ts';
+import { exchange, serverErrors, type Method } from './exchange.ts';
 
 export interface Clock {
   now(): number;
@@ -50,8 +51,6 @@ export interface WriteOptions {
   settled?: (serverErrors: readonly string[]) => boolean;
 }
 
-type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
-
 /** A route of the API, or a bare path in the request's namespace. */
 type Target = Route | string;
 
@@ -73,10 +72,6 @@ interface Shared {
   clock: Clock;
   debug: ((line: string) => void) | undefined;
 }
-
-type Attempt =
-  | { kind: 'response'; status: number; text: string; location: string }
-  | { kind: 'error'; error: unknown };
 
 /**
  * The one place that speaks HTTP to Vault or OpenBao. Paths are relative to
@@ -171,7 +166,13 @@ export class VaultClient {
     // Whether an earlier attempt may have been applied, which a later refusal does not undo.
     let uncertain = false;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(method, url, body, root, deadline);
+      const outcome = await exchange(this.#shared, this.#token, {
+        method,
+        url,
+        body,
+        root,
+        deadline,
+      });
       const spent = `${attempt} attempt${attempt === 1 ? '' : 's'} in ${((clock.now() - started) / 1000).toFixed(1)} s`;
       let failed: (extra: readonly string[], gaveUp: boolean) => VaultError;
       let retryable: boolean;
@@ -253,47 +254,6 @@ export class VaultClient {
       await clock.sleep(wait);
     }
   }
-
-  async #attempt(
-    method: Method,
-    url: URL,
-    body: unknown,
-    root: boolean,
-    deadline: number,
-  ): Promise<Attempt> {
-    const { requestTimeoutMs, clock, dispatcher, namespace, debug } = this.#shared;
-    const headers: Record<string, string> = { 'x-vault-request': 'true' };
-    if (this.#token) headers['x-vault-token'] = this.#token;
-    // The catalog, pins, logins and server identity live in the root namespace.
-    if (namespace && !root) headers['x-vault-namespace'] = namespace;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const budget = Math.max(1, Math.min(requestTimeoutMs, deadline - clock.now()));
-    const started = clock.now();
-    const took = (): string => `${String(Math.round(clock.now() - started))} ms`;
-    try {
-      const response = await request(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        dispatcher,
-        signal: AbortSignal.timeout(budget),
-      });
-      const text = await response.body.text();
-      debug?.(
-        `${method} ${url.pathname}${url.search} → ${String(response.statusCode)} in ${took()}`,
-      );
-      const location = response.headers.location;
-      return {
-        kind: 'response',
-        status: response.statusCode,
-        text,
-        location: typeof location === 'string' ? location : '',
-      };
-    } catch (error) {
-      debug?.(`${method} ${url.pathname}${url.search} → no answer in ${took()}`);
-      return { kind: 'error', error };
-    }
-  }
 }
 
 function describe(error: unknown): string {
@@ -302,22 +262,4 @@ function describe(error: unknown): string {
 
 function tries(attempt: number): string {
   return attempt === 1 ? '' : `${attempt} attempts`;
-}
-
-function serverErrors(text: string): string[] {
-  try {
-    const parsed = JSON.parse(text) as { errors?: unknown };
-    if (Array.isArray(parsed.errors)) {
-      return parsed.errors
-        .map((e) =>
-          String(e)
-            .replace(/\s*\n\s*/g, ' ')
-            .trim(),
-        )
-        .filter(Boolean);
-    }
-  } catch {
-    // Not JSON: a proxy or load balancer answered; show what it said.
-  }
-  return text.trim() ? [text.trim().slice(0, 300)] : [];
 }
