@@ -26,10 +26,16 @@ export interface Call {
   end: number;
 }
 
-/** Every call's totals: how many, the wall time with at least one in flight, and the sum of their times. */
+/**
+ * Every call's totals: how many; the wall time the run waited on them, with
+ * at least one in flight after `from` (calls before it overlapped the
+ * artifact stage, which the run waited on instead); how many of them were
+ * answered during that stage; and the sum of their times.
+ */
 export interface KindTotals {
   count: number;
   wall: number;
+  early: number;
   sum: number;
 }
 
@@ -63,17 +69,31 @@ function kindOf(method: string, path: string, reloaded: boolean): CallKind {
   return 'read';
 }
 
-export function totalsOf(calls: readonly Call[]): Map<CallKind, KindTotals> {
+export function totalsOf(calls: readonly Call[], from: number): Map<CallKind, KindTotals> {
   const totals = new Map<CallKind, KindTotals>();
   for (const kind of CALL_KINDS) {
     const mine = calls.filter((c) => c.kind === kind);
     totals.set(kind, {
       count: mine.length,
-      wall: inFlight(mine),
+      wall: inFlight(waitedOn(mine, from)),
+      early: mine.filter((c) => c.end <= from).length,
       sum: mine.reduce((sum, c) => sum + (c.end - c.start), 0),
     });
   }
   return totals;
+}
+
+/** The part of each call after `from`: what the run waited for once the artifact was in. */
+export function waitedOn(calls: readonly Call[], from: number): Call[] {
+  return calls.filter((c) => c.end > from).map((c) => ({ ...c, start: Math.max(c.start, from) }));
+}
+
+/**
+ * When the run turned to the server: the stage that reads it opened. Calls
+ * before it were sent alongside the artifact's download.
+ */
+export function serverStageStart(lines: readonly TimedLine[]): number {
+  return lines.find((l) => l.text.startsWith('::group::Connect'))?.at ?? 0;
 }
 
 /** Seconds in which at least one of the calls was waiting for its answer. */

@@ -8,8 +8,10 @@ import type { LabServer } from '../lab/server.ts';
 import {
   callsOf,
   inFlight,
+  serverStageStart,
   stagesOf,
   totalsOf,
+  waitedOn,
   type CallKind,
   type KindTotals,
 } from './action-log.ts';
@@ -75,7 +77,8 @@ export async function actionRollout(
       timeoutMs: 900_000,
     });
     const calls = callsOf(run.lines);
-    const kinds = totalsOf(calls);
+    const from = serverStageStart(run.lines);
+    const kinds = totalsOf(calls, from);
     const reloads = kinds.get('reload');
     if (!reloads?.count) {
       throw new Error(
@@ -83,17 +86,19 @@ export async function actionRollout(
       );
     }
     const stages = stagesOf(run.lines, run.seconds);
-    const first = Math.min(...calls.map((c) => c.start));
-    const last = Math.max(...calls.map((c) => c.end));
-    stages.set('between calls', last - first - inFlight(calls));
+    const waited = waitedOn(calls, from);
+    const first = Math.min(...waited.map((c) => c.start));
+    const last = Math.max(...waited.map((c) => c.end));
+    stages.set('between calls', last - first - inFlight(waited));
     total.seconds += run.seconds;
     total.floor += reloads.sum;
     addInto(total.parts, stages);
     for (const [kind, t] of kinds) {
-      const sum = total.kinds.get(kind) ?? { count: 0, wall: 0, sum: 0 };
+      const sum = total.kinds.get(kind) ?? { count: 0, wall: 0, early: 0, sum: 0 };
       total.kinds.set(kind, {
         count: sum.count + t.count,
         wall: sum.wall + t.wall,
+        early: sum.early + t.early,
         sum: sum.sum + t.sum,
       });
     }

@@ -164,6 +164,8 @@ export function rolloutNotes(measured: readonly Measured[]): string[] {
       `  - side by side, action vs expert: ${sideBySide(m)}`,
     );
     lines.push(`  - ${aboveFloor(m)}`);
+    if (missed.includes(EXPERT)) lines.push(`  - ${whyNotNearExpert(m)}`);
+    if (missed.includes(FLOOR)) lines.push(`  - ${whyNotNearFloor(m)}`);
     const reload = m.expertParts.get('reload') ?? 0;
     if (reload > 0) {
       lines.push(
@@ -207,7 +209,11 @@ function callParts(m: Measured): string {
       const name = KIND_NAMES[kind][t.count === 1 ? 0 : 1];
       const overlap =
         t.sum > t.wall * 1.05 ? ` in flight (${fmtSeconds(t.sum)} summed over calls)` : '';
-      return `${t.count} ${name} ${fmtSeconds(t.wall)}${overlap}`;
+      const early =
+        t.early > 0
+          ? `, ${t.early === t.count ? 'all' : String(t.early)} of them answered during the artifact stage; after it,`
+          : '';
+      return `${t.count} ${name}${early} ${fmtSeconds(t.wall)}${overlap}`;
     })
     .join(' · ');
 }
@@ -260,6 +266,46 @@ function aboveFloor(m: Measured): string {
     `above the reload (${fmtSeconds(m.action - m.floor)}): ` +
     items.map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ') +
     ` (${fmtSeconds(m.action - m.floor - named)} not in these)`
+  );
+}
+
+/**
+ * The 1.1× goal against what the action cannot shed: the start-up of Node
+ * with the libraries it is built on (row 4 measures them alone), against
+ * the script's shell, and what the rest of the run gains or loses.
+ */
+function whyNotNearExpert(m: Measured): string {
+  const a = buckets(m.actionParts);
+  const expertFixed = withStart(m.expertParts, m.expert).get('start and exit') ?? 0;
+  const handicap = a.fixed - expertFixed;
+  const rest = m.action - a.fixed - (m.expert - expertFixed);
+  return (
+    `why not within 1.1× of the script: 1.1× leaves ${fmtSeconds(m.expert * (EXPERT.limit - 1))} over its ${fmtSeconds(m.expert)}; ` +
+    `the action's start-up, inputs and exit take ${fmtSeconds(handicap)} more than the script's shell (Node loading the libraries the action is built on, row 4), ` +
+    `and the rest of the run is ${fmtSeconds(Math.abs(rest))} ${rest <= 0 ? 'faster' : 'slower'} than the script's`
+  );
+}
+
+/**
+ * The 10 % goal against what no client can shed: the server's own time in
+ * the calls that come with the reload, and fetching the release at the
+ * speed of curl and unzip.
+ */
+function whyNotNearFloor(m: Measured): string {
+  const wall = (kind: CallKind): number => m.kinds.get(kind)?.wall ?? 0;
+  const server = wall('register') + wall('tune') + wall('verification');
+  const fetch = (m.expertParts.get('download') ?? 0) + (m.expertParts.get('unpack') ?? 0);
+  const floor = (server + fetch) / m.floor;
+  const over = m.action - m.floor * (1 + FLOOR.limit);
+  const verdict_ =
+    floor > FLOOR.limit
+      ? 'so the server and the release alone pass 10 % here, whatever the client'
+      : `below 10 %: the other ${fmtSeconds(over)} over the goal are the action's own`;
+  return (
+    `why not within 10 % of the reload: besides it, the server takes ${fmtSeconds(wall('register'))} to register, ` +
+    `${fmtSeconds(wall('tune'))} for the tunes and ${fmtSeconds(wall('verification'))} for the verification read ` +
+    `(${percent(server / m.floor)} of the reload), and fetching and unpacking the release takes ${fmtSeconds(fetch)} even with curl and unzip: ` +
+    `${percent(floor)} of the reload before any client's own start-up, ${verdict_}`
   );
 }
 

@@ -223,12 +223,13 @@ async function measureSize(
     expertParts: medians(times.expert.map((t) => t.parts)),
     kinds: new Map(
       [...(kinds[0]?.keys() ?? [])].map((kind) => {
-        const of = kinds.map((k) => k.get(kind) ?? { count: 0, wall: 0, sum: 0 });
+        const of = kinds.map((k) => k.get(kind) ?? { count: 0, wall: 0, early: 0, sum: 0 });
         return [
           kind,
           {
             count: median(of.map((t) => t.count)),
             wall: median(of.map((t) => t.wall)),
+            early: median(of.map((t) => t.early)),
             sum: median(of.map((t) => t.sum)),
           },
         ];

@@ -90,8 +90,7 @@ const sections: [string, () => Promise<void>][] = [
         servers,
         builds,
         namespaces,
-        runs: (mounts) =>
-          runs ? Number(runs) : smoke ? 1 : mounts <= 10 ? 5 : mounts <= 100 ? 3 : 1,
+        runs: (mounts) => (runs ? Number(runs) : smoke ? 1 : mounts <= 10 ? 9 : 3),
       });
     },
   ],

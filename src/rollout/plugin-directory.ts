@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, copyFile, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArtifactError } from '../domain/errors.ts';
 import { sha256File } from '../artifact/hash.ts';
 
 export type PluginFileState = { present: false } | { present: true; sha256: string };
-
-/** Fails if the name exists, even as a symlink, and never follows one: the file is ours alone. */
-const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export async function inspectPluginFile(
   directory: string,
@@ -26,8 +23,11 @@ export async function inspectPluginFile(
 /**
  * Copies under an unpredictable temporary name, created new, and renames, so
  * a server never sees a half-written plugin under the name it will run and
- * nothing planted in the directory can redirect the write. Returns the path
- * as the user named the directory.
+ * nothing planted in the directory can redirect the write: an exclusive
+ * create fails on any name that exists, a symlink too, and never follows
+ * one. The kernel copies (copy_file_range), several times faster than a
+ * stream through the process. Returns the path as the user named the
+ * directory.
  */
 export async function placePluginFile(
   binary: string,
@@ -39,14 +39,9 @@ export async function placePluginFile(
   const partial = join(dirname(target), `.${command}.${randomBytes(12).toString('hex')}.partial`);
   let created = false;
   try {
-    const file = await open(partial, CREATE_NEW, 0o600);
+    await copyFile(binary, partial, constants.COPYFILE_EXCL);
     created = true;
-    try {
-      await file.writeFile(createReadStream(binary));
-      await file.chmod(0o755);
-    } finally {
-      await file.close();
-    }
+    await chmod(partial, 0o755);
     await rename(partial, target);
   } catch (error) {
     if (created) await rm(partial, { force: true });

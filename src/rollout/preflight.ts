@@ -2,33 +2,54 @@ import type { ArtifactFacts } from '../artifact/facts.ts';
 import { inspectPluginFile } from './plugin-directory.ts';
 import type { RolloutConfig } from '../inputs/config.ts';
 import { PreflightError } from '../domain/errors.ts';
-import { listCatalogVersions, readCatalogEntry, type CatalogEntry } from '../vault/catalog.ts';
+import {
+  listCatalogVersions,
+  readCatalogEntry,
+  type CatalogEntry,
+  type CatalogVersion,
+} from '../vault/catalog.ts';
 import type { VaultClient } from '../vault/client.ts';
 import {
   likelyWritePaths,
   readRequirements,
   requireCapabilities,
   writeRequirements,
+  type Granted,
   type Writes,
 } from '../vault/capabilities.ts';
 import { featuresOf, type ServerIdentity } from '../vault/identity.ts';
 import { namespaceExists } from '../vault/namespaces.ts';
 import { readPin } from '../vault/pins.ts';
+import type { TargetState } from '../vault/mounts.ts';
 import { readTargets } from '../vault/targets.ts';
 import { effectiveCommand, planRollout, type Plan } from './plan.ts';
 import { possibleRestarts } from './restarts.ts';
 
+/** What the server holds that the plan depends on, read before the artifact is known. */
+export interface ServerReading {
+  identity: ServerIdentity;
+  /** Capabilities already checked, so the write check asks only for the rest. */
+  asked: Granted;
+  catalogVersions: CatalogVersion[];
+  /** The pinned version; `null` when none is pinned or the server has no pins. */
+  pin: string | null;
+  mountTable: Map<string, TargetState>;
+  /** The catalog entry of the version to roll out; `null` when absent or reverting to the builtin. */
+  versionEntry: CatalogEntry | null;
+  /** Every connection of a database mount, when pruning needs the ones not listed too. */
+  allTargets: Map<string, TargetState>;
+}
+
 /**
- * Reads everything the plan depends on — catalog, pin, mounts or
- * connections, the plugin directory — and plans. Nothing here writes.
- * `artifact` is `null` when reverting to the builtin.
+ * Reads everything the plan depends on but the artifact — catalog, pin,
+ * mounts or connections, capabilities. Nothing here writes, and nothing
+ * needs the artifact, so the run reads while the artifact downloads.
  */
-export async function preflight(
+export async function readServer(
   client: VaultClient,
   config: RolloutConfig,
-  artifact: ArtifactFacts | null,
   identity: ServerIdentity,
-): Promise<Plan> {
+): Promise<ServerReading> {
   const { pluginType: type, pluginName: name, safety } = config;
   // Vault community edition ignores X-Vault-Namespace: every call would reach the root namespace's mounts.
   if (config.namespace && identity.product === 'Vault' && identity.edition === 'community') {
@@ -42,8 +63,7 @@ export async function preflight(
   }
   const revert = safety.revertToBuiltin;
   const prunes = revert || safety.keepVersions !== null;
-  const server = featuresOf(identity);
-  const pins = server.pins;
+  const pins = featuresOf(identity).pins;
   const scope = {
     type,
     name,
@@ -65,6 +85,28 @@ export async function preflight(
     readTargets(client, type, config.targets),
     revert ? Promise.resolve(null) : readCatalogEntry(client, type, name, config.version),
   ]);
+  const allTargets =
+    prunes && type === 'database' && config.targets !== 'all'
+      ? await readTargets(client, type, 'all')
+      : mountTable;
+  return { identity, asked, catalogVersions, pin, mountTable, versionEntry, allTargets };
+}
+
+/**
+ * Plans from what the server holds and the artifact — the plugin directory
+ * is read here, since the command may depend on the binary's hash — and
+ * checks the capabilities the planned writes need. `artifact` is `null`
+ * when reverting to the builtin.
+ */
+export async function planAgainst(
+  client: VaultClient,
+  config: RolloutConfig,
+  reading: ServerReading,
+  artifact: ArtifactFacts | null,
+): Promise<Plan> {
+  const { pluginType: type, pluginName: name, safety } = config;
+  const { catalogVersions, pin, mountTable, versionEntry, allTargets } = reading;
+  const revert = safety.revertToBuiltin;
   let version = config.version;
   let sha256 = artifact?.sha256 ?? '';
   let catalogEntry: CatalogEntry | null = versionEntry;
@@ -80,10 +122,6 @@ export async function preflight(
     sha256 = '';
     catalogEntry = { name, version, sha256, command: '', builtin: true };
   }
-  const allTargets =
-    prunes && type === 'database' && config.targets !== 'all'
-      ? await readTargets(client, type, 'all')
-      : mountTable;
   const command = revert ? '' : effectiveCommand(config.command, catalogEntry, sha256);
   const pluginFile =
     config.pluginDirectory && !revert
@@ -104,7 +142,7 @@ export async function preflight(
     pluginFile,
     pin,
     movePin: safety.movePin,
-    server,
+    server: featuresOf(reading.identity),
     catalogVersions,
     keepVersions: revert ? 0 : safety.keepVersions,
     allTargets,
@@ -112,7 +150,7 @@ export async function preflight(
   await requireCapabilities(
     client,
     writeRequirements(plannedWrites(plan, config.namespace, safety.probe)),
-    asked,
+    reading.asked,
   );
   return plan;
 }

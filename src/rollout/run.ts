@@ -6,12 +6,13 @@ import { unverifiedWarning } from '../artifact/vouch.ts';
 import { oneLine } from '../domain/errors.ts';
 import { readConfig, type RolloutConfig } from '../inputs/config.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { clusterSize, describeIdentity, featuresOf, readIdentity } from '../vault/identity.ts';
+import { clusterSize, describeIdentity, featuresOf } from '../vault/identity.ts';
 import { emptyRecord } from './apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './execute.ts';
 import type { Host } from './host.ts';
 import type { Plan } from './plan.ts';
-import { preflight } from './preflight.ts';
+import { planAgainst } from './preflight.ts';
+import { aheadRead, HeldLog, readAhead, type ServerAhead } from './read-ahead.ts';
 import { recover } from './recovery.ts';
 import { explainRefusal } from './refusal.ts';
 import type { RunReport, Stage } from './run-report.ts';
@@ -31,6 +32,8 @@ export async function runRollout(host: Host): Promise<RunReport> {
   const report = startReport(host);
   const stages = new Stages(report, host);
   const server = new ServerSession(host);
+  const held = new HeldLog();
+  let ahead: Promise<ServerAhead> | null = null;
   let rollout: { deps: ExecuteDeps; rollbackOnFailure: boolean } | null = null;
   try {
     const { config, saved } = await stages.run('config', 'Read inputs', async () => {
@@ -39,6 +42,11 @@ export async function runRollout(host: Host): Promise<RunReport> {
     });
     describeRun(report, config, host);
     report.savedPlan = saved && { plan: saved, check: null };
+    ahead = readAhead(server, config, held, (identity) => {
+      if (saved) checkServer(saved, identity, config.url);
+    });
+    // Its failure is reported by the stage that reads the server, once the artifact's checks ran.
+    ahead.catch(() => undefined);
     const source = config.artifact;
     report.artifact = source
       ? await stages.run('artifact', 'Fetch and verify the artifact', () =>
@@ -49,20 +57,19 @@ export async function runRollout(host: Host): Promise<RunReport> {
       host.log.warning(unverifiedWarning(report.artifact.asset), 'Unverified artifact');
     }
     if (saved) checkArtifact(saved, report.artifact);
+    const reads = ahead;
     const { plan, client, clusterNodes, identity } = await stages.run(
       'preflight',
       'Connect, read the server and plan',
       async () => {
-        const session = await server.open(config);
+        const { session, identity, reading } = await aheadRead(reads, held, host.log);
         report.login = session.description;
-        const identity = await readIdentity(session.client);
         report.serverIdentity = describeIdentity(identity);
         host.log.info(`server: ${report.serverIdentity}`);
-        if (saved) checkServer(saved, identity, config.url);
         const followsReload = featuresOf(identity).reloadStatus && config.reloadScope === 'global';
         return {
           client: session.client,
-          plan: await preflight(session.client, config, report.artifact, identity),
+          plan: await planAgainst(session.client, config, reading, report.artifact),
           clusterNodes: followsReload ? clusterSize(identity) : null,
           identity,
         };
@@ -105,7 +112,13 @@ export async function runRollout(host: Host): Promise<RunReport> {
       if (recovery) Object.assign(report, recovery);
     }
   } finally {
-    report.login = await server.close(report.login);
+    // A login still under way must end before the session is closed, or its token would outlive the run.
+    const opened = await ahead?.then(
+      (a) => a.session.description,
+      () => '',
+    );
+    held.release(host.log);
+    report.login = await server.close(report.login || (opened ?? ''));
   }
   return report;
 }

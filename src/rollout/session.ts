@@ -22,18 +22,22 @@ export class ServerSession {
     this.host = host;
   }
 
-  /** Connects and logs in; returns the client that carries the token, and how it logged in. */
-  async open(config: RolloutConfig): Promise<Session> {
+  /**
+   * Connects and logs in; returns the client that carries the token, and
+   * how it logged in. What it has to say goes to `log`, which may hold it
+   * back until the run reaches the stage that reads the server.
+   */
+  async open(config: RolloutConfig, log: Host['log']): Promise<Session> {
     const { host } = this;
     const tls = loadTls(config.transport);
     if (!tls.rejectUnauthorized) {
-      host.log.warning(
+      log.warning(
         'tls-skip-verify: the server certificate is NOT verified; anyone on the path to the server can read the token. Use ca-certificate instead.',
         'TLS verification is off',
       );
     }
     const { dispatcher, proxy } = openConnection(config.url, tls, host.context.env);
-    if (proxy) host.log.info(`connecting through the proxy at ${proxy}`);
+    if (proxy) log.info(`connecting through the proxy at ${proxy}`);
     const budget = runBudget(config, Date.now());
     this.lastCallBy = budget.lastCallBy;
     this.connection = new VaultClient({
@@ -55,7 +59,7 @@ export class ServerSession {
       env: host.context.env,
       clock: SYSTEM_CLOCK,
     });
-    host.log.info(`logged in: ${this.session.description}`);
+    log.info(`logged in: ${this.session.description}`);
     return this.session;
   }
 

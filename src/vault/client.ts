@@ -54,6 +54,9 @@ export interface WriteOptions {
 /** A route of the API, or a bare path in the request's namespace. */
 type Target = Route | string;
 
+/** What a call's last attempt keeps of its time at most, when the backoff before it is cut short. */
+const LAST_ATTEMPT_MS = 1000;
+
 export const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
   sleep: (ms) => sleep(ms),
@@ -249,9 +252,17 @@ export class VaultClient {
       } else if (applied === 'unknown') {
         uncertain = true;
       }
-      const wait = backoffMs(retry, attempt, () => clock.random());
-      if (attempt >= retry.attempts || clock.now() + wait >= deadline) throw failed([], true);
-      await clock.sleep(wait);
+      // A wait that would run past the deadline is cut short, so that the
+      // call's time is used: a leader election outlasting half of it is
+      // still waited out. The last attempt keeps a tenth of it, at most 1 s.
+      const room = deadline - clock.now() - Math.min(LAST_ATTEMPT_MS, (deadline - started) / 10);
+      if (attempt >= retry.attempts || room <= 0) throw failed([], true);
+      await clock.sleep(
+        Math.min(
+          backoffMs(retry, attempt, () => clock.random()),
+          room,
+        ),
+      );
     }
   }
 }

@@ -136,6 +136,19 @@ function expectNoSecrets(run: RunResult, secrets: string[]): void {
   }
 }
 
+/** The deployer role's id and a fresh secret id, as a workflow's secrets would hold them. */
+async function approleCredentials(): Promise<{ roleId: string; secretId: string }> {
+  const role = await server.api<{ data: { role_id: string } }>(
+    'GET',
+    'auth/approle/role/deployer/role-id',
+  );
+  const secret = await server.api<{ data: { secret_id: string } }>(
+    'POST',
+    'auth/approle/role/deployer/secret-id',
+  );
+  return { roleId: role?.data.role_id ?? '', secretId: secret?.data.secret_id ?? '' };
+}
+
 async function expectMountsAt(version: string): Promise<void> {
   const sha = await sha256File(fixtureBinary(SERVER, 'secrets', version));
   for (const path of ['acme', 'team-a/acme']) {
@@ -149,16 +162,7 @@ async function expectMountsAt(version: string): Promise<void> {
 
 describe('connecting and logging in like a production workflow', () => {
   it('logs in with AppRole, completes a rollout with exactly the README policy, and revokes its token', async () => {
-    const roleId =
-      (await server.api<{ data: { role_id: string } }>('GET', 'auth/approle/role/deployer/role-id'))
-        ?.data.role_id ?? '';
-    const secretId =
-      (
-        await server.api<{ data: { secret_id: string } }>(
-          'POST',
-          'auth/approle/role/deployer/secret-id',
-        )
-      )?.data.secret_id ?? '';
+    const { roleId, secretId } = await approleCredentials();
     const mark = await server.auditMark();
 
     const run = await runAction(
@@ -178,6 +182,39 @@ describe('connecting and logging in like a production workflow', () => {
     expect(writes).toContain(`sys/plugins/catalog/secret/${PLUGIN}`);
     expect(run.summary).toContain(`- ${server.product} community, single node`);
     expect(run.summary).toContain('- Login: approle at auth/approle; token revoked at the end');
+    // The login runs alongside the download; its line still reads in the stage that reads the server.
+    const connecting = run.log.indexOf('::group::Connect, read the server and plan');
+    expect(connecting).toBeGreaterThan(run.log.indexOf('::group::Fetch and verify the artifact'));
+    expect(run.log.indexOf('logged in: approle at auth/approle')).toBeGreaterThan(connecting);
+    expectNoSecrets(run, [secretId, roleId]);
+  });
+
+  it('revokes the token it logged in for alongside the download when the artifact then fails its check', async () => {
+    const { roleId, secretId } = await approleCredentials();
+    const mark = await server.auditMark();
+
+    const run = await runAction(
+      rollout('v1.1.0', {
+        url: server.address,
+        method: 'approle',
+        'role-id': roleId,
+        'secret-id': secretId,
+        sha256: '0'.repeat(64),
+      }),
+    );
+
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toContain(
+      '::error title=Artifact check failed — nothing written::sha256: the binary ',
+    );
+    expect(run.log).toContain(`, not the ${'0'.repeat(64)} given`);
+    expect((await server.writesSince(mark)).map((w) => w.path)).toEqual([
+      'auth/approle/login',
+      'auth/token/revoke-self',
+    ]);
+    expect(run.summary).toContain('- Login: approle at auth/approle; token revoked at the end');
+    expect(await catalogEntry(server, 'secret', PLUGIN, 'v1.1.0')).toBeNull();
+    await expectMountsAt('v1.0.1');
     expectNoSecrets(run, [secretId, roleId]);
   });
 

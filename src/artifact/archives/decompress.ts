@@ -3,6 +3,14 @@ import type { Readable, Transform } from 'node:stream';
 import { forEachChunk } from '../file-chunks.ts';
 
 /**
+ * zlib hands out every chunk it inflates in a Buffer of its own, and V8
+ * frees those only at a GC (see forEachChunk). Small chunks are collected
+ * and their memory reused sooner: unpacking a 1 GiB plugin peaks about
+ * 30 MiB lower with 128 KiB chunks than with 1 MiB ones.
+ */
+export const INFLATED_CHUNK = 128 * 1024;
+
+/**
  * Feeds `length` bytes of a file from `start` through a zlib stream while
  * `read` consumes its output, and returns what `read` returns. Each chunk is
  * written only once zlib has taken the previous one in whole, so the read

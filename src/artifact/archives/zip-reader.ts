@@ -1,8 +1,10 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
 import { getFileNameLowLevel, openPromise, type Entry, type ZipFile } from 'yauzl';
 import { ArtifactError } from '../../domain/errors.ts';
 import type { Unpacking } from './unpacking.ts';
 import { FileSink } from '../sink.ts';
+import { INFLATED_CHUNK } from './decompress.ts';
 
 /** A symbolic link's target is a path; anything longer is not one. */
 const MAX_LINK = 4096;
@@ -12,6 +14,8 @@ const UNICODE_PATH_FIELD = 0x7075;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const FILE_TYPE = 0o170000;
 const SYMLINK = 0o120000;
+const STORED = 0;
+const DEFLATE = 8;
 
 /**
  * yauzl reads the central directory, as unzip does, with its ZIP64 records.
@@ -87,14 +91,17 @@ async function copyEntry(zip: ZipFile, entry: Entry, name: string, sink: FileSin
   if (entry.isEncrypted()) {
     throw new ArtifactError(`the zip archive stores ${name} encrypted, which is not supported`);
   }
-  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+  if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATE) {
     throw new ArtifactError(
       `the zip archive stores ${name} with compression method ${entry.compressionMethod}; only stored and deflate are supported`,
     );
   }
   let stream: Readable;
   try {
-    stream = await zip.openReadStreamPromise(entry);
+    stream =
+      entry.compressionMethod === DEFLATE
+        ? inflate(await zip.openReadStreamPromise(entry, { decompress: false }))
+        : await zip.openReadStreamPromise(entry);
   } catch (error) {
     throw damaged(`${name}: ${messageOf(error)}`);
   }
@@ -104,6 +111,15 @@ async function copyEntry(zip: ZipFile, entry: Entry, name: string, sink: FileSin
     if (error instanceof ArtifactError) throw error;
     throw damaged(`${name} does not inflate`);
   }
+}
+
+/**
+ * yauzl's own inflater hands out 16 KiB chunks, each a trip to the thread
+ * pool; with larger ones a 16 MiB plugin unpacks in about half the time.
+ * An error on either side reaches the reader through the inflater.
+ */
+function inflate(deflated: Readable): Readable {
+  return pipeline(deflated, createInflateRaw({ chunkSize: INFLATED_CHUNK }), () => undefined);
 }
 
 function checkWhole(entry: Entry, name: string, sunk: { size: number; crc32: number }): void {

@@ -19,7 +19,7 @@ import type { ArtifactFacts } from '../../../src/artifact/facts.ts';
 import { sha256File } from '../../../src/artifact/hash.ts';
 import { inspectPluginFile, placePluginFile } from '../../../src/rollout/plugin-directory.ts';
 import { readConfig } from '../../../src/inputs/config.ts';
-import { preflight } from '../../../src/rollout/preflight.ts';
+import { planAgainst, readServer } from '../../../src/rollout/preflight.ts';
 import { VaultClient } from '../../../src/vault/client.ts';
 
 // Every file the action writes lands directly in the plugin directory, symlinks
@@ -191,7 +191,7 @@ describe('a command taken from the server catalog', () => {
       },
     );
     const artifact = { sha256, binaryPath: binary } as ArtifactFacts;
-    return preflight(client, config, artifact, {
+    const reading = await readServer(client, config, {
       product: 'OpenBao',
       edition: 'community',
       version: '2.7.2',
@@ -201,6 +201,7 @@ describe('a command taken from the server catalog', () => {
       clusterName: '',
       nodes: 1,
     });
+    return planAgainst(client, config, reading, artifact);
   }
 
   it('is refused before any write when it climbs out of the plugin directory', async () => {

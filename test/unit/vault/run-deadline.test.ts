@@ -60,9 +60,30 @@ describe('the run deadline', () => {
       deadline: 600,
     });
     const error = await failure(client.read('sys/mounts'));
-    // Waits of 125, 250, 500 ms: the third would pass 600 ms, so three attempts are all there is.
-    expect(server.seen()).toBe(3);
-    expect(error.message).toMatch(/answered 503: sealed \(gave up after 3 attempts/);
+    // Waits of 125 and 250 ms; the third (500) would pass 600 ms, so it is cut to 165, keeping a tenth for the last attempt.
+    expect(server.seen()).toBe(4);
+    expect(time.at).toBe(540);
+    expect(error.message).toMatch(/answered 503: sealed \(gave up after 4 attempts/);
+  });
+
+  it('uses the whole call: an outage that outlasts half of it is still waited out', async () => {
+    const time = clock();
+    time.random = () => 0.99;
+    const server = await serve((req, res) => {
+      if (time.at < 4_500) answer503(req, res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}');
+    });
+    const client = new VaultClient({
+      address: server.url,
+      token: 't',
+      namespace: '',
+      clock: time,
+      callTimeoutMs: 6_000,
+    });
+    // Waits of 247, 495, 990 and 1980 ms leave 2288 of 6000; the next (3960) is cut to 1688.
+    expect(await client.read('sys/mounts')).toEqual({ data: {} });
+    expect(server.seen()).toBe(6);
+    expect(time.at).toBe(5_400);
   });
 
   it('sends nothing once the deadline has passed, and says why', async () => {
