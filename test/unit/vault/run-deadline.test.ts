@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../../src/domain/errors.ts';
-import { VaultClient, type Clock } from '../../../src/vault/client.ts';
+import { VaultClient, type Clock, type VaultClientOptions } from '../../../src/vault/client.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const closers: (() => void)[] = [];
@@ -41,6 +41,14 @@ function clock(start = 0): Clock & { at: number } {
   return c;
 }
 
+/** A client of the test server with a test token, in the root namespace. */
+function clientOf(
+  address: string,
+  options: Omit<VaultClientOptions, 'address' | 'token' | 'namespace'>,
+): VaultClient {
+  return new VaultClient({ address, token: 't', namespace: '', ...options });
+}
+
 async function failure(call: Promise<unknown>): Promise<VaultError> {
   const error: unknown = await call.catch((e: unknown) => e);
   if (!(error instanceof VaultError)) throw new Error(`not a VaultError: ${String(error)}`);
@@ -51,14 +59,7 @@ describe('the run deadline', () => {
   it('stops retrying at the deadline, though the call itself could go on', async () => {
     const server = await serve(answer503);
     const time = clock();
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: time,
-      callTimeoutMs: 120_000,
-      deadline: 600,
-    });
+    const client = clientOf(server.url, { clock: time, callTimeoutMs: 120_000, deadline: 600 });
     const error = await failure(client.read('sys/mounts'));
     // Waits of 125 and 250 ms; the third (500) would pass 600 ms, so it is cut to 165, keeping a tenth for the last attempt.
     expect(server.seen()).toBe(4);
@@ -73,13 +74,7 @@ describe('the run deadline', () => {
       if (time.at < 4_500) answer503(req, res);
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}');
     });
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: time,
-      callTimeoutMs: 6_000,
-    });
+    const client = clientOf(server.url, { clock: time, callTimeoutMs: 6_000 });
     // Waits of 247, 495, 990 and 1980 ms leave 2288 of 6000; the next (3960) is cut to 1688.
     expect(await client.read('sys/mounts')).toEqual({ data: {} });
     expect(server.seen()).toBe(6);
@@ -88,13 +83,7 @@ describe('the run deadline', () => {
 
   it('sends nothing once the deadline has passed, and says why', async () => {
     const server = await serve(answer503);
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(1_000),
-      deadline: 1_000,
-    });
+    const client = clientOf(server.url, { clock: clock(1_000), deadline: 1_000 });
     const error = await failure(client.write('PUT', 'sys/mounts/a/tune', {}));
     expect(server.seen()).toBe(0);
     expect(error.message).toBe(
@@ -105,13 +94,7 @@ describe('the run deadline', () => {
 
   it('gives a later client more time with until(), the rest unchanged', async () => {
     const server = await serve((_req, res) => res.writeHead(200).end('{"ok":1}'));
-    const late = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(1_000),
-      deadline: 1_000,
-    }).until(2_000);
+    const late = clientOf(server.url, { clock: clock(1_000), deadline: 1_000 }).until(2_000);
     expect(await late.read('sys/mounts')).toEqual({ ok: 1 });
   });
 });
@@ -119,12 +102,7 @@ describe('the run deadline', () => {
 describe('whether a failed write may have happened', () => {
   it('may have, when its answer was lost and reading it back failed too', async () => {
     const server = await serve(drop);
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(),
-    });
+    const client = clientOf(server.url, { clock: clock() });
     const error = await failure(
       client.write(
         'POST',
@@ -143,12 +121,7 @@ describe('whether a failed write may have happened', () => {
     const server = await serve((_req, res) =>
       res.writeHead(403).end('{"errors":["permission denied"]}'),
     );
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(),
-    });
+    const client = clientOf(server.url, { clock: clock() });
     const error = await failure(
       client.write('POST', 'sys/mounts/a/tune', {}, { repeatable: true }),
     );
@@ -162,12 +135,7 @@ describe('whether a failed write may have happened', () => {
         .writeHead(500)
         .end('{"errors":["error while validating the command path: no such file"]}'),
     );
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(),
-    });
+    const client = clientOf(server.url, { clock: clock() });
     const error = await failure(
       client.write(
         'PUT',
@@ -185,12 +153,7 @@ describe('whether a failed write may have happened', () => {
 
   it('did not, when every attempt was turned away before the server acted (503)', async () => {
     const server = await serve(answer503);
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(),
-    });
+    const client = clientOf(server.url, { clock: clock() });
     const error = await failure(
       client.write('PUT', 'sys/plugins/reload/backend', {}, { repeatable: true }),
     );
@@ -200,12 +163,7 @@ describe('whether a failed write may have happened', () => {
   it('may have, when an earlier attempt was lost though a later one was turned away', async () => {
     let n = 0;
     const server = await serve((req, res) => (n++ === 0 ? drop(req, res) : answer503(req, res)));
-    const client = new VaultClient({
-      address: server.url,
-      token: 't',
-      namespace: '',
-      clock: clock(),
-    });
+    const client = clientOf(server.url, { clock: clock() });
     const error = await failure(
       client.write('PUT', 'sys/plugins/reload/backend', {}, { repeatable: true }),
     );
