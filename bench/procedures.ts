@@ -15,7 +15,7 @@ import {
   type CallKind,
   type KindTotals,
 } from './action-log.ts';
-import { timedAction } from './action-run.ts';
+import { timedAction, type TimedRun } from './action-run.ts';
 import { mustRun, seconds } from './lib.ts';
 
 export const GITHUB_TOKEN = 'bench-github-token';
@@ -53,7 +53,8 @@ export interface ActionTimed extends Timed {
 }
 
 /**
- * The action, once per namespace: it takes one `namespace` a run. Its parts
+ * The action, once per namespace: it takes one `namespace` a run, and the
+ * runs share a tool cache, as the steps of one job do. Its parts
  * are its stages, plus `between calls`: the time from its first call to the
  * server to its last in which no call was waiting for an answer (its own
  * work: planning, placing the file, logging).
@@ -64,46 +65,57 @@ export async function actionRollout(
   githubApi: string,
 ): Promise<ActionTimed> {
   const total: ActionTimed = { seconds: 0, parts: new Map(), kinds: new Map(), floor: 0 };
-  for (const namespace of mounts.namespaces) {
-    const run = await timedAction({
-      apiUrl: githubApi,
-      ref: `refs/tags/${release.version}`,
-      inputs: {
-        ...acmeRolloutInputs(mounts.server, GITHUB_TOKEN),
-        'plugin-type': 'secret',
-        mounts: mounts.paths.join('\n'),
-        ...(namespace ? { namespace } : {}),
-      },
-      timeoutMs: 900_000,
-    });
-    const calls = callsOf(run.lines);
-    const from = serverStageStart(run.lines);
-    const kinds = totalsOf(calls, from);
-    const reloads = kinds.get('reload');
-    if (!reloads?.count) {
-      throw new Error(
-        "the action's step-debug log shows no `PUT /v1/sys/plugins/reload/backend` call; did the format of src/vault/client.ts's debug lines change?",
-      );
-    }
-    const stages = stagesOf(run.lines, run.seconds);
-    const waited = waitedOn(calls, from);
-    const first = Math.min(...waited.map((c) => c.start));
-    const last = Math.max(...waited.map((c) => c.end));
-    stages.set('between calls', last - first - inFlight(waited));
-    total.seconds += run.seconds;
-    total.floor += reloads.sum;
-    addInto(total.parts, stages);
-    for (const [kind, t] of kinds) {
-      const sum = total.kinds.get(kind) ?? { count: 0, wall: 0, early: 0, sum: 0 };
-      total.kinds.set(kind, {
-        count: sum.count + t.count,
-        wall: sum.wall + t.wall,
-        early: sum.early + t.early,
-        sum: sum.sum + t.sum,
+  const toolCache = await mkdtemp(join(tmpdir(), 'bench-tool-cache-'));
+  try {
+    for (const namespace of mounts.namespaces) {
+      const run = await timedAction({
+        apiUrl: githubApi,
+        ref: `refs/tags/${release.version}`,
+        inputs: {
+          ...acmeRolloutInputs(mounts.server, GITHUB_TOKEN),
+          'plugin-type': 'secret',
+          mounts: mounts.paths.join('\n'),
+          ...(namespace ? { namespace } : {}),
+        },
+        timeoutMs: 900_000,
+        toolCache,
       });
+      addRun(total, run);
     }
+  } finally {
+    await rm(toolCache, { recursive: true, force: true });
   }
   return total;
+}
+
+/** Adds one run's wall time, stages and calls, as its step-debug log times them. */
+function addRun(total: ActionTimed, run: TimedRun): void {
+  const calls = callsOf(run.lines);
+  const from = serverStageStart(run.lines);
+  const kinds = totalsOf(calls, from);
+  const reloads = kinds.get('reload');
+  if (!reloads?.count) {
+    throw new Error(
+      "the action's step-debug log shows no `PUT /v1/sys/plugins/reload/backend` call; did the format of src/vault/client.ts's debug lines change?",
+    );
+  }
+  const stages = stagesOf(run.lines, run.seconds);
+  const waited = waitedOn(calls, from);
+  const first = Math.min(...waited.map((c) => c.start));
+  const last = Math.max(...waited.map((c) => c.end));
+  stages.set('between calls', last - first - inFlight(waited));
+  total.seconds += run.seconds;
+  total.floor += reloads.sum;
+  addInto(total.parts, stages);
+  for (const [kind, t] of kinds) {
+    const sum = total.kinds.get(kind) ?? { count: 0, wall: 0, early: 0, sum: 0 };
+    total.kinds.set(kind, {
+      count: sum.count + t.count,
+      wall: sum.wall + t.wall,
+      early: sum.early + t.early,
+      sum: sum.sum + t.sum,
+    });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { CallKind } from './action-log.ts';
 import { fmtSeconds } from './lib.ts';
-import type { Measured } from './rollout.ts';
+import type { Measured, TunesBesideReload } from './rollout.ts';
 
 /** One goal and its verdict wherever it applies in this run. */
 export interface GoalCheck {
@@ -281,7 +281,7 @@ function whyNotNearExpert(m: Measured): string {
   const rest = m.action - a.fixed - (m.expert - expertFixed);
   return (
     `why not within 1.1× of the script: 1.1× leaves ${fmtSeconds(m.expert * (EXPERT.limit - 1))} over its ${fmtSeconds(m.expert)}; ` +
-    `the action's start-up, inputs and exit take ${fmtSeconds(handicap)} more than the script's shell (Node loading the libraries the action is built on, row 4), ` +
+    `the action's start-up, inputs and exit take ${fmtSeconds(handicap)} more than the script's shell (Node loading the libraries the action is built on, row 4${m.namespaces > 1 ? `, once in each of the ${m.namespaces} runs` : ''}), ` +
     `and the rest of the run is ${fmtSeconds(Math.abs(rest))} ${rest <= 0 ? 'faster' : 'slower'} than the script's`
   );
 }
@@ -293,7 +293,10 @@ function whyNotNearExpert(m: Measured): string {
  */
 function whyNotNearFloor(m: Measured): string {
   const wall = (kind: CallKind): number => m.kinds.get(kind)?.wall ?? 0;
-  const server = wall('register') + wall('tune') + wall('verification');
+  const beside = m.tunesBesideReload;
+  // Tunes a server answers beside a reload could be hidden behind it; only held ones add to it.
+  const tunesHeld = beside !== null && beside.tunesEnd >= beside.reloadEnd;
+  const server = wall('register') + (tunesHeld ? wall('tune') : 0) + wall('verification');
   const fetch = (m.expertParts.get('download') ?? 0) + (m.expertParts.get('unpack') ?? 0);
   const floor = (server + fetch) / m.floor;
   const over = m.action - m.floor * (1 + FLOOR.limit);
@@ -301,19 +304,32 @@ function whyNotNearFloor(m: Measured): string {
     floor > FLOOR.limit
       ? 'so the server and the release alone pass 10 % here, whatever the client'
       : `below 10 %: the other ${fmtSeconds(over)} over the goal are the action's own`;
+  const tunes = tunesHeld
+    ? `${fmtSeconds(wall('tune'))} for the tunes`
+    : `${fmtSeconds(wall('tune'))} for the tunes (not counted: this server answers tunes during a reload)`;
   return (
     `why not within 10 % of the reload: besides it, the server takes ${fmtSeconds(wall('register'))} to register, ` +
-    `${fmtSeconds(wall('tune'))} for the tunes and ${fmtSeconds(wall('verification'))} for the verification read ` +
+    `${tunes} and ${fmtSeconds(wall('verification'))} for the verification read ` +
     `(${percent(server / m.floor)} of the reload), and fetching and unpacking the release takes ${fmtSeconds(fetch)} even with curl and unzip: ` +
-    `${percent(floor)} of the reload before any client's own start-up, ${verdict_}`
+    `${percent(floor)} of the reload before any client's own start-up, ${verdict_}` +
+    (beside ? `; ${besideReload(beside)}` : '')
   );
+}
+
+/** What the server did with tunes sent while it reloaded other mounts. */
+function besideReload(b: TunesBesideReload): string {
+  const ms = (value: number): string => fmtSeconds(value / 1000);
+  const sent = `${b.tuned} tunes of other mounts sent ${ms(b.sentAt)} into a reload of ${b.reloaded} mounts`;
+  return b.tunesEnd >= b.reloadEnd
+    ? `the server holds a tune until a running reload ends (${sent} were answered ${ms(b.tunesEnd - b.reloadEnd)} after its ${ms(b.reloadEnd)}, measured in this run), so no client can hide the tunes behind the reload`
+    : `${sent} were answered at ${ms(b.tunesEnd)}, before its end at ${ms(b.reloadEnd)}`;
 }
 
 function namespaceCounts(m: Measured): string {
   const count = (kind: CallKind): number => m.kinds.get(kind)?.count ?? 0;
   const all = [...m.kinds.values()].reduce((sum, t) => sum + t.count, 0);
   return (
-    `the action takes one \`namespace\` a run, so this is ${m.namespaces} runs of ${m.mounts / m.namespaces} mounts, one after another; ` +
+    `the action takes one \`namespace\` a run, so this is ${m.namespaces} runs of ${m.mounts / m.namespaces} mounts, one after another, sharing the tool cache as the steps of one job do; ` +
     `they made ${count('reload')} reload calls, ${count('verification')} verification reads and ${all} calls to the server in all (${count('read')} reads, ${count('register')} registers, ${count('tune')} tunes). ` +
     `The expert script and the CLI procedure register once, then make one reload call and one mount-table read per namespace.`
   );

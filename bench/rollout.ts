@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FixtureFlavor, ServerKind } from '../lab/paths.ts';
 import { startReleaseServer } from '../lab/release-server.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
-import { startServer } from '../lab/server.ts';
+import { startServer, type LabServer } from '../lab/server.ts';
 import type { CallKind, KindTotals } from './action-log.ts';
 import { fmtSeconds, median, type BenchOptions } from './lib.ts';
 import {
@@ -64,6 +65,21 @@ export interface Measured {
   expertParts: Map<string, number>;
   /** Not run: a straight line through the two largest sizes measured. */
   extrapolated: boolean;
+  /** Measured on this row's server after its rollouts; null where it had too few mounts. */
+  tunesBesideReload: TunesBesideReload | null;
+}
+
+/**
+ * Tunes sent while a reload runs, in milliseconds from sending the reload:
+ * when the tunes were sent, when the reload was answered, and when the last
+ * tune was.
+ */
+export interface TunesBesideReload {
+  reloaded: number;
+  tuned: number;
+  sentAt: number;
+  reloadEnd: number;
+  tunesEnd: number;
 }
 
 /**
@@ -89,9 +105,15 @@ export async function benchRollout(bench: RolloutBench): Promise<Measured[]> {
     if (kind === 'openbao' && bench.namespaces && first) {
       const { count, mounts } = bench.namespaces;
       const names = Array.from({ length: count }, (_, i) => `team-${i + 1}`);
-      measured.push(
-        ...(await onServer(kind, first, [{ namespaces: names, count: mounts }], bench)),
-      );
+      const rooted = measured.find((m) => m.kind === kind && m.flavor === first.flavor);
+      for (const row of await onServer(
+        kind,
+        first,
+        [{ namespaces: names, count: mounts }],
+        bench,
+      )) {
+        measured.push({ ...row, tunesBesideReload: rooted?.tunesBesideReload ?? null });
+      }
     }
   }
   return measured;
@@ -162,10 +184,49 @@ async function onServer(
         `${row.product}, ${build.label}, ${total} mounts${row.namespaces ? ` in ${row.namespaces} namespaces` : ''}: action ${fmtSeconds(row.action)} (reload ${fmtSeconds(row.floor)}), CLI ${fmtSeconds(row.cli)}, expert ${fmtSeconds(row.expert)}`,
       );
     }
+    // The namespaced rollouts have no root mounts to measure with; they take the root's figure.
+    if (sizes.every((size) => size.namespaces.includes(''))) {
+      const beside = await tunesBesideReload(server, state.mounted, state.running);
+      for (const row of measured) row.tunesBesideReload = beside;
+    }
   } finally {
     await Promise.all([server.stop(), github.close(), rm(work, { recursive: true, force: true })]);
   }
   return measured;
+}
+
+const BESIDE = { reloaded: 25, tuned: 8, afterMs: 50 };
+
+/**
+ * Whether the server answers tunes while it reloads other mounts: if it
+ * did, a client could hide the tunes behind the reload. The tunes move
+ * mounts outside the reload to the version they do not run and back, so the
+ * rollouts' state is as it was.
+ */
+async function tunesBesideReload(
+  server: LabServer,
+  mounted: number,
+  running: number,
+): Promise<TunesBesideReload | null> {
+  if (mounted < BESIDE.reloaded + BESIDE.tuned) return null;
+  const path = (i: number): string => `bench-${i}`;
+  const reloaded = Array.from({ length: BESIDE.reloaded }, (_, i) => path(i));
+  const tuned = Array.from({ length: BESIDE.tuned }, (_, i) => path(BESIDE.reloaded + i));
+  const tuneAll = (version: string): Promise<unknown> =>
+    Promise.all(
+      tuned.map((p) => server.api('POST', `sys/mounts/${p}/tune`, { plugin_version: version })),
+    );
+  const start = performance.now();
+  const since = (): number => performance.now() - start;
+  const reload = server
+    .api('PUT', 'sys/plugins/reload/backend', { mounts: reloaded, scope: 'global' })
+    .then(since);
+  await sleep(BESIDE.afterMs);
+  const sentAt = since();
+  const tunes = tuneAll(VERSIONS[1 - running] ?? '').then(since);
+  const [reloadEnd, tunesEnd] = await Promise.all([reload, tunes]);
+  await tuneAll(VERSIONS[running] ?? '');
+  return { reloaded: BESIDE.reloaded, tuned: BESIDE.tuned, sentAt, reloadEnd, tunesEnd };
 }
 
 type Procedure = 'action' | 'cli' | 'expert';
@@ -236,6 +297,7 @@ async function measureSize(
       }),
     ),
     extrapolated: false,
+    tunesBesideReload: null,
   };
 }
 

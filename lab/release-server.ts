@@ -34,6 +34,11 @@ export interface ReleaseServer {
   publish(release: ReleaseSpec): void;
   /** Answers every API call about `from` (owner/repo) with a 301 to `to`, as GitHub does for a renamed repository. */
   move(from: string, to: string): void;
+  /**
+   * Holds the answers to every download of the named asset until the
+   * returned function is called, to see what the action asks for meanwhile.
+   */
+  hold(name: string): () => void;
   /** Stores a Sigstore bundle under `sha256:<digest>` in the repository's attestations. */
   attest(repository: string, sha256: string, bundle: unknown): void;
   close(): Promise<void>;
@@ -66,6 +71,8 @@ export async function startReleaseServer(
   const requests: SeenRequest[] = [];
   const attestations = new Map<string, unknown[]>();
   const moves = new Map<string, string>();
+  /** Asset names whose downloads wait for this, with the answers waiting. */
+  const held = new Map<string, Promise<void>>();
   let nextId = 1000;
   let base = '';
 
@@ -157,11 +164,14 @@ export async function startReleaseServer(
     if (file) {
       const asset = assets.get(Number(file[1]));
       if (!asset) return notFound(res);
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'content-length': asset.data.length,
+      void (held.get(asset.name) ?? Promise.resolve()).then(() => {
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': asset.data.length,
+        });
+        res.end(asset.data);
       });
-      return res.end(asset.data);
+      return;
     }
     return notFound(res);
   });
@@ -198,6 +208,19 @@ export async function startReleaseServer(
       return `${base}/files/${asset.id}/${encodeURIComponent(name)}`;
     },
     requests,
+    hold(name) {
+      let release = (): void => undefined;
+      held.set(
+        name,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        held.delete(name);
+        release();
+      };
+    },
     publish(release) {
       const stored = release.assets.map((a) => ({ ...a, id: nextId++ }));
       for (const asset of stored) assets.set(asset.id, asset);

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { access, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheFile, find } from '@actions/tool-cache';
 import { forEachChunk } from './file-chunks.ts';
-import type { AssetFile } from './locate.ts';
+import type { AssetFile } from './asset-file.ts';
 
 /** An entry's one file: the asset as it was downloaded. */
 const FILE = 'artifact';
@@ -49,6 +49,22 @@ export class AssetCache {
     } catch (error) {
       await rm(path, { force: true });
       throw error;
+    }
+  }
+
+  /**
+   * Whether any version of the plugin is kept: the tool's directory of the
+   * standard layout exists. Only a hint on when to start the download; what
+   * is kept is judged by `take` alone.
+   */
+  async keepsAny(): Promise<boolean> {
+    const root = process.env.RUNNER_TOOL_CACHE;
+    if (!root) return false;
+    try {
+      await access(join(root, this.tool));
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -14,6 +14,7 @@ export interface DownloadRequest {
   accept?: string;
   maxBytes: number;
   directory: string;
+  signal?: AbortSignal;
 }
 
 export interface Downloaded {
@@ -78,6 +79,7 @@ async function follow(request: DownloadRequest): Promise<Dispatcher.ResponseData
     headers: request.accept ? { accept: request.accept } : {},
     ...(request.credential ? { credential: request.credential } : {}),
     what: `download of ${request.label}`,
+    ...(request.signal ? { signal: request.signal } : {}),
   });
   const status = response.statusCode;
   if (status < 200 || status >= 300) {

@@ -16,7 +16,8 @@ import { cacheKey, keepInCache, unpackKept } from './kept-asset.ts';
 import { locate, type Located } from './locate.ts';
 import { fetchImage } from './oci/fetch-image.ts';
 import { verifyDetachedSignature, type SignatureVerdict } from './trust/signature.ts';
-import { discardAsset, unpackAsset, type Unpacked } from './take-binary.ts';
+import { discardAsset } from './asset-file.ts';
+import { unpackAsset, type Unpacked } from './take-binary.ts';
 import { requireVouched } from './vouch.ts';
 
 export type { ArtifactOrigin } from './locate.ts';
@@ -34,19 +35,14 @@ export async function fetchArtifact(
   if (source.kind === 'oci') {
     return fetchImage(source, trust, ctx, attestationStore(source, trust, ctx));
   }
-  const located = await locate(source, trust, ctx);
-  const signature = await checkSignature(located, trust, ctx);
-  const entries = located.sums
-    ? parseChecksums(located.sums.data.toString('utf8'), located.asset)
-    : [];
-  // A file on the runner is read where it is; only downloads are worth keeping.
-  const key =
-    ctx.toolCache && located.origin.kind !== 'file'
-      ? cacheKey(entries, located.asset, trust, ctx.pluginName)
-      : null;
-  const cache = key ? new AssetCache(ctx.pluginName, ctx.version) : null;
-  const kept = cache && key ? await unpackKept(cache, key, located, trust, ctx) : null;
-  const unpacked = kept ?? (await unpackAsset(await located.fetchAsset(), located, trust, ctx));
+  // A first rollout of the plugin on this runner has nothing kept to wait for.
+  const downloadEarly = !(
+    ctx.toolCache &&
+    source.kind !== 'file' &&
+    (await new AssetCache(ctx.pluginName, ctx.version).keepsAny())
+  );
+  const located = await locate(source, trust, { ...ctx, downloadEarly });
+  const { signature, entries, cache, key, kept, unpacked } = await takeAsset(located, trust, ctx);
   try {
     const checksums = located.sums
       ? checkSums(located.sums.name, entries, located.asset, unpacked)
@@ -79,6 +75,32 @@ export async function fetchArtifact(
     };
   } finally {
     await discardAsset(unpacked.asset);
+  }
+}
+
+/**
+ * The asset unpacked, from the tool cache when a kept copy still is what the
+ * verified data names, else from the download started when it was located;
+ * that download ends here either way.
+ */
+async function takeAsset(located: Located, trust: TrustPolicy, ctx: FetchContext) {
+  try {
+    const signature = await checkSignature(located, trust, ctx);
+    const entries = located.sums
+      ? parseChecksums(located.sums.data.toString('utf8'), located.asset)
+      : [];
+    // A file on the runner is read where it is; only downloads are worth keeping.
+    const key =
+      ctx.toolCache && located.origin.kind !== 'file'
+        ? cacheKey(entries, located.asset, trust, ctx.pluginName)
+        : null;
+    const cache = key ? new AssetCache(ctx.pluginName, ctx.version) : null;
+    const kept = cache && key ? await unpackKept(cache, key, located, trust, ctx) : null;
+    const unpacked =
+      kept ?? (await unpackAsset(await located.download.file(), located, trust, ctx));
+    return { signature, entries, cache, key, kept, unpacked };
+  } finally {
+    await located.download.drop();
   }
 }
 

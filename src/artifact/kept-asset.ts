@@ -4,8 +4,9 @@ import { rm } from 'node:fs/promises';
 import type { TrustPolicy } from '../inputs/trust.ts';
 import type { AssetCache } from './cache.ts';
 import { baseName, type ChecksumEntry } from './trust/checksums.ts';
-import type { AssetFile, Located } from './locate.ts';
-import { discardAsset, unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
+import { discardAsset, type AssetFile } from './asset-file.ts';
+import type { Located } from './locate.ts';
+import { unpackAsset, type UnpackContext, type Unpacked } from './take-binary.ts';
 
 /** What verified data says the tool cache must hold, before anything is downloaded. */
 export interface CacheKey {

@@ -8,6 +8,7 @@ import { download } from './download.ts';
 import { sha256File } from './hash.ts';
 import { findRelease, type Release } from '../github/release.ts';
 import { selectAsset } from './select-asset.ts';
+import { assetDownload, type AssetDownload, type AssetFile } from './asset-file.ts';
 
 export type ArtifactOrigin =
   | { kind: 'release'; repository: string; tag: string; htmlUrl: string; prerelease: boolean }
@@ -31,19 +32,11 @@ export interface NamedFile {
   data: Buffer;
 }
 
-/** The artifact on the runner's disk, hashed; `temporary` when it was downloaded for this run. */
-export interface AssetFile {
-  path: string;
-  sha256: string;
-  size: number;
-  temporary: boolean;
-}
-
-/** The artifact found but not yet downloaded, with its checksums file and signature already read. */
+/** The artifact found, its download under way, its checksums file and signature read. */
 export interface Located {
   origin: ArtifactOrigin;
   asset: string;
-  fetchAsset(): Promise<AssetFile>;
+  download: AssetDownload;
   sums: NamedFile | null;
   signature: NamedFile | null;
 }
@@ -52,6 +45,11 @@ export interface LocateContext {
   workDirectory: string;
   workspace: string;
   log: (line: string) => void;
+  /**
+   * Whether the asset downloads while its checksums file is read: not when
+   * the tool cache may keep a copy, which the checksums file decides on.
+   */
+  downloadEarly: boolean;
 }
 
 const OCTET_STREAM = 'application/octet-stream';
@@ -68,18 +66,30 @@ export async function locate(
       : basename(source.path);
   const origin: ArtifactOrigin =
     source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'file', path: source.path };
-  const fetchAsset = async (): Promise<AssetFile> => {
+  const download = assetDownload(async (signal) => {
     if (source.kind === 'url') {
       ctx.log(`downloading ${source.url}`);
-      return downloadTo(source.url, asset, null, trust, ctx);
+      return downloadTo(source.url, asset, null, trust, ctx, signal);
     }
     const size = await checkLocal(source.path, 'artifact', trust.maxBytes);
     return { path: source.path, sha256: await sha256File(source.path), size, temporary: false };
-  };
-  const sums = trust.checksums ? await readReference(trust.checksums, null, trust, ctx) : null;
-  const signature =
-    sums && trust.gpgPublicKey ? await readSignatureBeside(trust.checksums, trust, ctx) : null;
-  return { origin, asset, fetchAsset, sums, signature };
+  }, ctx.downloadEarly);
+  return alongside(download, async () => {
+    const sums = trust.checksums ? await readReference(trust.checksums, null, trust, ctx) : null;
+    const signature =
+      sums && trust.gpgPublicKey ? await readSignatureBeside(trust.checksums, trust, ctx) : null;
+    return { origin, asset, download, sums, signature };
+  });
+}
+
+/** What `read` finds while the asset downloads; the download is dropped when that fails. */
+async function alongside(download: AssetDownload, read: () => Promise<Located>): Promise<Located> {
+  try {
+    return await read();
+  } catch (error) {
+    await download.drop();
+    throw error;
+  }
 }
 
 async function locateInRelease(
@@ -97,32 +107,38 @@ async function locateInRelease(
     .join(', ');
   ctx.log(`${where}${marks ? ` (${marks})` : ''}: asset ${asset}`);
   const fromRelease = { release, where };
-  const sumsName = trust.checksums || checksumFileCandidates(names, asset)[0] || '';
-  let sums: NamedFile | null = null;
-  let signature: NamedFile | null = null;
-  if (sumsName) {
-    sums = await readReference(sumsName, fromRelease, trust, ctx);
-    const signatureName = names.find((n) =>
-      [`${sums?.name ?? ''}.sig`, `${sums?.name ?? ''}.asc`].includes(n),
-    );
-    if (signatureName) signature = await readReference(signatureName, fromRelease, trust, ctx);
-  } else {
-    ctx.log(`${where} publishes no checksums file`);
-  }
-  return {
-    origin: {
-      kind: 'release',
-      repository,
-      tag: release.tag,
-      htmlUrl: release.htmlUrl,
-      prerelease: release.prerelease,
-    },
-    asset,
-    fetchAsset: () =>
-      downloadTo(releaseAssetUrl(fromRelease, asset), asset, fromRelease, trust, ctx),
-    sums,
-    signature,
-  };
+  const assetUrl = releaseAssetUrl(fromRelease, asset);
+  const download = assetDownload(
+    (signal) => downloadTo(assetUrl, asset, fromRelease, trust, ctx, signal),
+    ctx.downloadEarly,
+  );
+  return alongside(download, async () => {
+    const sumsName = trust.checksums || checksumFileCandidates(names, asset)[0] || '';
+    let sums: NamedFile | null = null;
+    let signature: NamedFile | null = null;
+    if (sumsName) {
+      sums = await readReference(sumsName, fromRelease, trust, ctx);
+      const signatureName = names.find((n) =>
+        [`${sums?.name ?? ''}.sig`, `${sums?.name ?? ''}.asc`].includes(n),
+      );
+      if (signatureName) signature = await readReference(signatureName, fromRelease, trust, ctx);
+    } else {
+      ctx.log(`${where} publishes no checksums file`);
+    }
+    return {
+      origin: {
+        kind: 'release',
+        repository,
+        tag: release.tag,
+        htmlUrl: release.htmlUrl,
+        prerelease: release.prerelease,
+      },
+      asset,
+      download,
+      sums,
+      signature,
+    };
+  });
 }
 
 interface FromRelease {
@@ -184,6 +200,7 @@ async function downloadTo(
   fromRelease: FromRelease | null,
   trust: TrustPolicy,
   ctx: LocateContext,
+  signal?: AbortSignal,
 ): Promise<AssetFile> {
   const downloaded = await download({
     url,
@@ -191,6 +208,7 @@ async function downloadTo(
     ...(fromRelease ? { credential: fromRelease.release.credential, accept: OCTET_STREAM } : {}),
     maxBytes: trust.maxBytes,
     directory: ctx.workDirectory,
+    ...(signal ? { signal } : {}),
   });
   return { ...downloaded, temporary: true };
 }

@@ -8,7 +8,8 @@ import type { Platform } from '../domain/platform.ts';
 import type { TrustPolicy } from '../inputs/trust.ts';
 import { unpackArchive } from './archives/unpack.ts';
 import { checkPlatform, EXECUTABLE_HEAD_BYTES } from './trust/executable.ts';
-import type { AssetFile, Located } from './locate.ts';
+import { discardAsset, type AssetFile } from './asset-file.ts';
+import type { Located } from './locate.ts';
 import { detectFormat, fileMembers, pickBinary, type ArchiveFormat } from './archives/members.ts';
 
 /** What taking the binary out needs of the run. */
@@ -98,10 +99,6 @@ function logAsset(
 }
 
 /** Removes a download or a copy taken from the cache; never the user's own file. */
-export async function discardAsset(asset: AssetFile): Promise<void> {
-  if (asset.temporary) await rm(asset.path, { force: true });
-}
-
 export async function readHead(path: string, length: number): Promise<Buffer> {
   const handle = await open(path);
   try {

@@ -15,6 +15,7 @@ const NO_BODY = new Set([101, 204, 205, 304]);
 export function webGet(
   url: URL,
   headers: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<Dispatcher.ResponseData> {
   const proxy = proxyFor(url, process.env);
   let dispatcher = agents.get(proxy);
@@ -22,7 +23,7 @@ export function webGet(
     dispatcher = proxy ? new ProxyAgent(proxy) : new Agent();
     agents.set(proxy, dispatcher);
   }
-  return request(url, { headers, dispatcher });
+  return request(url, { headers, dispatcher, ...(signal ? { signal } : {}) });
 }
 
 export interface FollowedGet {
@@ -35,6 +36,8 @@ export interface FollowedGet {
   credential?: { authorization: string; origin: string };
   /** Names the request in errors, e.g. `download of acme.zip`. */
   what: string;
+  /** Stops the request, and the reading of its body. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function followGet(
     }
     let response: Dispatcher.ResponseData;
     try {
-      response = await webGet(url, headers);
+      response = await webGet(url, headers, options.signal);
     } catch (error) {
       throw new ArtifactError(`${options.what} failed: ${networkReason(error)}`);
     }

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/artifact/hash.ts';
@@ -476,6 +477,45 @@ describe('release layouts plugin authors publish', () => {
       /^checksum mismatch: .*digests\.txt lists acme as sha256 0{64}/,
     );
     expect(await server.writesSince(mark)).toEqual([]);
+  });
+
+  it('downloads the asset while its checksums file is on the way, unless the tool cache keeps the plugin', async () => {
+    const tgz = 'acme_1.0.1_linux_amd64.tar.gz';
+    const sums = 'checksums-linux.txt';
+    const options = rollout(
+      'openbao-style',
+      { artifact: 'acme_{version}_{os}_{arch}.tar.gz' },
+      { toolCache: join(work, 'tool-cache-early') },
+    );
+    const askedFor = (name: string, since: number): boolean =>
+      github.requests.slice(since).some((r) => r.path.endsWith(`/${name}`));
+    /** A run whose checksums file is answered only once `awaited` was asked for, and `linger` ms more. */
+    const withSumsHeld = async (awaited: string, linger: number) => {
+      const since = github.requests.length;
+      const release = github.hold(sums);
+      const running = runAction(options);
+      let assetBeforeSums: boolean;
+      try {
+        for (let i = 0; i < 100 && !askedFor(awaited, since); i++) await sleep(50);
+        await sleep(linger);
+        assetBeforeSums = askedFor(tgz, since);
+      } finally {
+        release();
+      }
+      const run = await running;
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(askedFor(sums, since)).toBe(true);
+      return { run, assetBeforeSums, assetAtAll: askedFor(tgz, since) };
+    };
+
+    // Nothing of the plugin is kept on this runner yet: the asset is on its way before the checksums file.
+    expect((await withSumsHeld(tgz, 0)).assetBeforeSums).toBe(true);
+
+    // Now it is: nothing is downloaded before the checksums file names the copy needed, nor after.
+    const kept = await withSumsHeld(sums, 500);
+    expect(kept.assetBeforeSums).toBe(false);
+    expect(kept.assetAtAll).toBe(false);
+    expect(kept.run.log).toContain('is kept on this runner; not downloading it again');
   });
 
   it('keeps the verified archive in the tool cache and does not download it again', async () => {
