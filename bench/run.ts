@@ -40,12 +40,24 @@ if (counts?.some((c) => !Number.isInteger(c) || c < 1)) {
   throw new Error(`--counts: "${flag('counts') ?? ''}" is not a list of mount counts, e.g. 1,10`);
 }
 
-/** The Performance page quotes the results between these lines. */
-const PAGE = new URL('../docs/performance.md', import.meta.url);
-const BEGIN = '<!-- bench results: written by `npm run bench` -->';
-const END = '<!-- end of bench results -->';
+/** The Performance page quotes the results, and the README the goals, between these lines. */
+const QUOTES = {
+  page: {
+    file: new URL('../docs/performance.md', import.meta.url),
+    begin: '<!-- bench results: written by `npm run bench` -->',
+    end: '<!-- end of bench results -->',
+  },
+  readme: {
+    file: new URL('../README.md', import.meta.url),
+    begin: '<!-- bench goals: written by `npm run bench` -->',
+    end: '<!-- end of bench goals -->',
+  },
+};
+type Quote = (typeof QUOTES)[keyof typeof QUOTES];
 // A full run takes many minutes: find out before it, not after, that it cannot quote itself.
-if (!partial) quoteBlock(await readFile(PAGE, 'utf8'));
+if (!partial) {
+  for (const quote of Object.values(QUOTES)) quoteBlock(await readFile(quote.file, 'utf8'), quote);
+}
 
 const options: BenchOptions = { smoke, log: (line) => console.error(`bench: ${line}`) };
 const before = machine();
@@ -104,16 +116,22 @@ for (const [name, bench] of sections) {
 }
 const after = machine();
 const minutes = Number(process.hrtime.bigint() - started) / 6e10;
-const { results, quote } = render(minutes);
+const { results, quote, goals } = render(minutes);
 if (partial) {
   console.log(results);
 } else {
   await writeFile(new URL('./RESULTS.md', import.meta.url), results);
-  await quoteInPerformancePage(quote);
-  options.log('wrote bench/RESULTS.md and the quote in docs/performance.md');
+  await quoteIn(
+    QUOTES.page,
+    quote.replaceAll('](expert-rollout.sh)', '](../bench/expert-rollout.sh)'),
+  );
+  await quoteIn(QUOTES.readme, goals);
+  options.log(
+    'wrote bench/RESULTS.md, the quote in docs/performance.md and the goals in README.md',
+  );
 }
 
-function render(took: number): { results: string; quote: string } {
+function render(took: number): { results: string; quote: string; goals: string } {
   const load = (m: ReturnType<typeof machine>): string =>
     m.load.map((l) => l.toFixed(1)).join(', ');
   const busy = Math.max(before.load[0] ?? 0, after.load[0] ?? 0) > before.cores;
@@ -141,6 +159,7 @@ function render(took: number): { results: string; quote: string } {
   const generalNotes = rows
     .filter((row) => row.note)
     .map((row) => `- ${row.what.replace(/ \(vs .*$/, '')}: ${row.note ?? ''}`);
+  const goals = goalLines(rolloutGoals(rollouts));
   const rollout =
     rollouts.length === 0
       ? []
@@ -154,7 +173,7 @@ function render(took: number): { results: string; quote: string } {
           '',
           ...rolloutTable(rollouts),
           '',
-          ...goalLines(rolloutGoals(rollouts)),
+          ...goals,
         ];
   const quoted = [...header, ...general, ...rollout];
   const notes = [...generalNotes, ...rolloutNotes(rollouts)];
@@ -165,21 +184,29 @@ function render(took: number): { results: string; quote: string } {
     ...(notes.length ? ['', '## Where the time goes', '', ...notes] : []),
     '',
   ].join('\n');
-  return { results, quote: quoted.join('\n') };
+  return {
+    results,
+    quote: quoted.join('\n'),
+    goals: [
+      `${revision()}, ${startedAt.toISOString().slice(0, 10)}, ${before.cores} cores; every row in [bench/RESULTS.md](bench/RESULTS.md):`,
+      '',
+      ...goals,
+    ].join('\n'),
+  };
 }
 
-async function quoteInPerformancePage(quote: string): Promise<void> {
-  const readme = await readFile(PAGE, 'utf8');
-  const [from, to] = quoteBlock(readme);
-  const fixed = quote.replaceAll('](expert-rollout.sh)', '](../bench/expert-rollout.sh)');
-  await writeFile(PAGE, `${readme.slice(0, from)}\n\n${fixed}\n\n${readme.slice(to)}`);
+async function quoteIn(where: Quote, text: string): Promise<void> {
+  const page = await readFile(where.file, 'utf8');
+  const [from, to] = quoteBlock(page, where);
+  await writeFile(where.file, `${page.slice(0, from)}\n\n${text}\n\n${page.slice(to)}`);
 }
 
-/** Where the quote goes: after the BEGIN line, up to the END line. */
-function quoteBlock(readme: string): [number, number] {
-  const from = readme.indexOf(BEGIN);
-  const to = readme.indexOf(END);
-  if (from < 0 || to < from)
-    throw new Error(`docs/performance.md has no "${BEGIN}" … "${END}" block`);
-  return [from + BEGIN.length, to];
+/** Where the quote goes: after the begin line, up to the end line. */
+function quoteBlock(page: string, where: Quote): [number, number] {
+  const from = page.indexOf(where.begin);
+  const to = page.indexOf(where.end);
+  if (from < 0 || to < from) {
+    throw new Error(`${where.file.pathname} has no "${where.begin}" … "${where.end}" block`);
+  }
+  return [from + where.begin.length, to];
 }

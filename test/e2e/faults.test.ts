@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/artifact/hash.ts';
+import { startFaultLab, type FaultLab, type Rollout } from '../../lab/fault-lab.ts';
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy } from '../../lab/fault-proxy.ts';
-import { fixtureBinary } from '../../lab/paths.ts';
-import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
-import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
 import { judge, Tally } from '../../lab/outcomes.ts';
-import { resetScenario, stateProblems, type Scenario } from '../../lab/rollout-state.ts';
-import { runAction, type RunResult } from '../../lab/runner.ts';
-import { enableMount, installPlugin } from '../../lab/seed.ts';
+import { resetScenario, stateProblems } from '../../lab/rollout-state.ts';
+import type { RunResult } from '../../lab/runner.ts';
 import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 
 const SERVER = serverUnderTest();
 
-const GITHUB_TOKEN = 'ghs_faultlab';
 /** Servers the matrix is spread over; each runs one cell at a time. */
 const WORKERS = 3;
 /**
@@ -29,118 +24,26 @@ interface Lane {
   proxy: FaultProxy;
 }
 
-interface Rollout {
-  scenario: Scenario;
-  repository: string;
-  inputs: Record<string, string>;
-}
-
-let github: ReleaseServer;
+let lab: FaultLab;
 const lanes: Lane[] = [];
-const rollouts: Rollout[] = [];
-
-async function fixture(kind: 'secrets' | 'auth', name: string, version: string) {
-  return {
-    version,
-    sha256: await sha256File(fixtureBinary(SERVER, kind, version)),
-    command: `${name}-${version}`,
-  };
-}
 
 beforeAll(async () => {
-  github = await startReleaseServer({ token: GITHUB_TOKEN });
-  const secret: Scenario = {
-    type: 'secret',
-    name: 'acme',
-    mounts: ['s1', 's2', 'team/s3'],
-    from: await fixture('secrets', 'acme', 'v1.0.0'),
-    to: await fixture('secrets', 'acme', 'v1.0.1'),
-  };
-  const auth: Scenario = {
-    type: 'auth',
-    name: 'acme-auth',
-    mounts: ['a1', 'a2', 'a3'],
-    from: await fixture('auth', 'acme-auth', 'v1.0.0'),
-    to: await fixture('auth', 'acme-auth', 'v1.0.1'),
-  };
-  github.publish({
-    ...pluginRelease({
-      server: SERVER,
-      name: 'acme',
-      kind: 'secrets',
-      version: 'v1.0.1',
-      format: 'zip',
-    }),
-    repo: 'acme-secrets',
-  });
-  github.publish({
-    ...pluginRelease({
-      server: SERVER,
-      name: 'acme-auth',
-      kind: 'auth',
-      version: 'v1.0.1',
-      format: 'tar.gz',
-    }),
-    repo: 'acme-auth',
-  });
-  rollouts.push(
-    {
-      scenario: secret,
-      repository: 'acme/acme-secrets',
-      inputs: {
-        'plugin-type': 'secret',
-        'plugin-name': 'acme',
-        artifact: assetTemplate('acme', 'zip'),
-        mounts: secret.mounts.join('\n'),
-        canary: 's1',
-        'batch-size': '1',
-        probe: 'info',
-      },
-    },
-    {
-      scenario: auth,
-      repository: 'acme/acme-auth',
-      inputs: {
-        'plugin-type': 'auth',
-        'plugin-name': 'acme-auth',
-        artifact: assetTemplate('acme-auth', 'tar.gz'),
-        mounts: auth.mounts.join('\n'),
-      },
-    },
-  );
+  lab = await startFaultLab(SERVER);
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
       const server = await startServer(SERVER);
       lanes.push({ server, proxy: await startFaultProxy(server.address) });
-      await installPlugin(server, 'secret', 'acme', 'secrets', 'v1.0.0');
-      await installPlugin(server, 'auth', 'acme-auth', 'auth', 'v1.0.0');
-      for (const path of secret.mounts) await enableMount(server, 'secret', path, 'acme', 'v1.0.0');
-      for (const path of auth.mounts)
-        await enableMount(server, 'auth', path, 'acme-auth', 'v1.0.0');
+      await lab.seed(server);
     }),
   );
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([github.close(), ...lanes.flatMap((l) => [l.proxy.close(), l.server.stop()])]);
+  await Promise.all([lab.close(), ...lanes.flatMap((l) => [l.proxy.close(), l.server.stop()])]);
 }, 60_000);
 
-async function runOn(lane: Lane, rollout: Rollout): Promise<RunResult> {
-  return runAction({
-    ref: 'refs/tags/v1.0.1',
-    repository: rollout.repository,
-    apiUrl: github.apiUrl,
-    inputs: {
-      url: lane.proxy.url,
-      token: lane.server.token,
-      'github-token': GITHUB_TOKEN,
-      'plugin-directory': lane.server.pluginDir,
-      // Short enough that a lost answer is given up on and retried within a second or two.
-      timeout: '8',
-      ...rollout.inputs,
-    },
-  });
-}
+const runOn = (lane: Lane, rollout: Rollout): Promise<RunResult> =>
+  lab.run(lane.proxy.url, lane.server, rollout);
 
 interface Cell {
   rollout: Rollout;
@@ -155,14 +58,14 @@ describe('faults at the requests of a rollout leave the servers whole', () => {
       const cells: Cell[] = [];
       const first = lanes[0];
       if (!first) throw new Error('no lab server');
-      for (const rollout of rollouts) {
+      for (const rollout of lab.rollouts) {
         await resetScenario(first.server, rollout.scenario);
         first.proxy.arm(0, null);
         const clean = await runOn(first, rollout);
         expect(clean.exitCode, clean.log).toBe(0);
         expect(await stateProblems(first.server, rollout.scenario, clean)).toEqual([]);
         const requests = first.proxy.seen.length;
-        const offset = rollouts.indexOf(rollout);
+        const offset = lab.rollouts.indexOf(rollout);
         for (let k = 1; k <= requests; k++) {
           const faults = FAULTS.filter((_, i) => FULL || i === (k + offset) % FAULTS.length);
           for (const fault of faults) cells.push({ rollout, k, fault });
@@ -193,7 +96,7 @@ describe('faults at the requests of a rollout leave the servers whole', () => {
       const seconds = ((performance.now() - started) / 1000).toFixed(0);
       console.log(
         [
-          `fault matrix (${rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FULL ? `${String(FAULTS.length)} faults` : 'one fault each'}, ${seconds} s):`,
+          `fault matrix (${lab.rollouts.map((r) => r.scenario.type).join(' + ')} rollouts × requests × ${FULL ? `${String(FAULTS.length)} faults` : 'one fault each'}, ${seconds} s):`,
           ...tally.lines().map((l) => `  ${l}`),
         ].join('\n'),
       );
