@@ -496,7 +496,7 @@ describe('release layouts plugin authors publish', () => {
       const running = runAction(options);
       let assetBeforeSums: boolean;
       try {
-        for (let i = 0; i < 100 && !askedFor(awaited, since); i++) await sleep(50);
+        for (let i = 0; i < 1200 && !askedFor(awaited, since); i++) await sleep(50);
         await sleep(linger);
         assetBeforeSums = askedFor(tgz, since);
       } finally {
