@@ -35,14 +35,13 @@ export async function fetchArtifact(
   if (source.kind === 'oci') {
     return fetchImage(source, trust, ctx, attestationStore(source, trust, ctx));
   }
+  // A file on the runner is read where it is; only downloads are worth keeping.
+  const cache =
+    ctx.toolCache && source.kind !== 'file' ? new AssetCache(ctx.pluginName, ctx.version) : null;
   // A first rollout of the plugin on this runner has nothing kept to wait for.
-  const downloadEarly = !(
-    ctx.toolCache &&
-    source.kind !== 'file' &&
-    (await new AssetCache(ctx.pluginName, ctx.version).keepsAny())
-  );
+  const downloadEarly = !(cache && (await cache.keepsAny()));
   const located = await locate(source, trust, { ...ctx, downloadEarly });
-  const { signature, entries, cache, key, kept, unpacked } = await takeAsset(located, trust, ctx);
+  const { signature, entries, key, kept, unpacked } = await takeAsset(located, cache, trust, ctx);
   try {
     const checksums = located.sums
       ? checkSums(located.sums.name, entries, located.asset, unpacked)
@@ -83,22 +82,22 @@ export async function fetchArtifact(
  * verified data names, else from the download started when it was located;
  * that download ends here either way.
  */
-async function takeAsset(located: Located, trust: TrustPolicy, ctx: FetchContext) {
+async function takeAsset(
+  located: Located,
+  cache: AssetCache | null,
+  trust: TrustPolicy,
+  ctx: FetchContext,
+) {
   try {
     const signature = await checkSignature(located, trust, ctx);
     const entries = located.sums
       ? parseChecksums(located.sums.data.toString('utf8'), located.asset)
       : [];
-    // A file on the runner is read where it is; only downloads are worth keeping.
-    const key =
-      ctx.toolCache && located.origin.kind !== 'file'
-        ? cacheKey(entries, located.asset, trust, ctx.pluginName)
-        : null;
-    const cache = key ? new AssetCache(ctx.pluginName, ctx.version) : null;
+    const key = cache ? cacheKey(entries, located.asset, trust, ctx.pluginName) : null;
     const kept = cache && key ? await unpackKept(cache, key, located, trust, ctx) : null;
     const unpacked =
       kept ?? (await unpackAsset(await located.download.file(), located, trust, ctx));
-    return { signature, entries, cache, key, kept, unpacked };
+    return { signature, entries, key, kept, unpacked };
   } finally {
     await located.download.drop();
   }
