@@ -33,7 +33,12 @@ export interface PluginBuild {
 export interface RolloutBench extends BenchOptions {
   servers: readonly ServerKind[];
   builds: readonly PluginBuild[];
-  runs: (mounts: number) => number;
+  /**
+   * Rounds at each size: the action and the script take a turn in every
+   * one, the CLI procedure, which takes minutes at the largest sizes, in the
+   * first `cli` of them.
+   */
+  runs: (mounts: number) => { rounds: number; cli: number };
   /**
    * One more rollout, on OpenBao (Vault's community edition has no
    * namespaces) with the first build: `mounts` mounts in each of `count`
@@ -53,12 +58,19 @@ export interface Measured {
   mounts: number;
   /** Namespaces the mounts are spread over; 0 for the root namespace alone. */
   namespaces: number;
-  runs: number;
+  runs: { rounds: number; cli: number };
   action: number;
   cli: number;
   expert: number;
   /** The server's time in the action's reload calls. */
   floor: number;
+  /**
+   * Each a median of ratios taken turn by turn, so a server that slows over
+   * successive rollouts weighs on both sides of every ratio: the action
+   * against the script and the CLI procedure of its own round, and its time
+   * above the reload against the reload of the same run.
+   */
+  paired: { expert: number; cli: number; overFloor: number };
   actionParts: Map<string, number>;
   kinds: Map<CallKind, KindTotals>;
   cliParts: Map<string, number>;
@@ -237,48 +249,66 @@ async function measureSize(
   releases: readonly Release[],
   githubApi: string,
   state: { running: number },
-  runs: number,
+  runs: { rounds: number; cli: number },
 ): Promise<Omit<Measured, 'kind' | 'product' | 'flavor' | 'build' | 'mounts' | 'namespaces'>> {
   const { server } = mounts;
   const times: Record<Procedure, Timed[]> = { action: [], cli: [], expert: [] };
   const floors: number[] = [];
   const kinds: Map<CallKind, KindTotals>[] = [];
-  const turn = async (procedure: Procedure | 'warm-up'): Promise<void> => {
+  const turn = async (procedure: Procedure | 'warm-up'): Promise<number> => {
     const next = 1 - state.running;
     const release = releases[next];
     if (!release) throw new Error('two releases are published');
     await server.api('DELETE', `sys/plugins/catalog/secret/${PLUGIN}?version=${release.version}`);
     const file = join(server.pluginDir, `${PLUGIN}-${release.version}`);
     await rm(file, { force: true });
+    let run: Timed;
     if (procedure === 'action') {
-      const run = await actionRollout(mounts, release, githubApi);
-      times.action.push(run);
-      floors.push(run.floor);
-      kinds.push(run.kinds);
+      const action = await actionRollout(mounts, release, githubApi);
+      floors.push(action.floor);
+      kinds.push(action.kinds);
+      run = action;
     } else if (procedure === 'cli') {
-      times.cli.push(await cliRollout(mounts, release));
+      run = await cliRollout(mounts, release);
     } else {
-      const run = await expertRollout(mounts, release);
-      if (procedure === 'expert') times.expert.push(run);
+      run = await expertRollout(mounts, release);
     }
+    if (procedure !== 'warm-up') times[procedure].push(run);
     await expectRunning(mounts, release);
     state.running = next;
+    return run.seconds;
   };
   // Untimed: no measured turn is the first after mounts were enabled.
   await turn('warm-up');
-  const order: Procedure[] = ['action', 'cli', 'expert'];
-  for (let round = 0; round < runs; round++) {
+  const rounds: Partial<Record<Procedure, number>>[] = [];
+  for (let round = 0; round < runs.rounds; round++) {
+    const order: Procedure[] =
+      round < runs.cli ? ['action', 'cli', 'expert'] : ['action', 'expert'];
+    const took: Partial<Record<Procedure, number>> = {};
     // Each procedure takes each place in the order in turn, so none always follows the same one.
     for (let i = 0; i < order.length; i++) {
-      await turn(order[(round + i) % order.length] ?? 'action');
+      const procedure = order[(round + i) % order.length] ?? 'action';
+      took[procedure] = await turn(procedure);
     }
+    rounds.push(took);
   }
+  const against = (other: Procedure): number =>
+    median(
+      rounds.flatMap(({ action, [other]: baseline }) =>
+        action && baseline ? [action / baseline] : [],
+      ),
+    );
   return {
     runs,
     action: median(times.action.map((t) => t.seconds)),
     cli: median(times.cli.map((t) => t.seconds)),
     expert: median(times.expert.map((t) => t.seconds)),
     floor: median(floors),
+    paired: {
+      expert: against('expert'),
+      cli: against('cli'),
+      overFloor: median(times.action.map((t, i) => t.seconds / (floors[i] ?? t.seconds) - 1)),
+    },
     actionParts: medians(times.action.map((t) => t.parts)),
     cliParts: medians(times.cli.map((t) => t.parts)),
     expertParts: medians(times.expert.map((t) => t.parts)),
@@ -317,11 +347,16 @@ function extrapolate(target: number, measured: readonly Measured[]): Measured {
   return {
     ...b,
     mounts: target,
-    runs: 0,
+    runs: { rounds: 0, cli: 0 },
     action: at((m) => m.action),
     cli: at((m) => m.cli),
     expert: at((m) => m.expert),
     floor: at((m) => m.floor),
+    paired: {
+      expert: at((m) => m.action) / at((m) => m.expert),
+      cli: at((m) => m.action) / at((m) => m.cli),
+      overFloor: at((m) => m.action) / at((m) => m.floor) - 1,
+    },
     actionParts: new Map(),
     kinds: new Map(),
     cliParts: new Map(),
