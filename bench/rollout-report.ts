@@ -52,9 +52,8 @@ function where(m: Measured): string {
 const met = (goal: RatioGoal, m: Measured): boolean => goal.value(m) <= goal.limit;
 const verdict = (ok: boolean): string => (ok ? 'yes' : '**no**');
 
-/** The verdict of every goal wherever this run measured it; extrapolated rows count for none. */
-export function rolloutGoals(measured: readonly Measured[]): GoalCheck[] {
-  const real = measured.filter((m) => !m.extrapolated);
+/** The verdict of every goal wherever this run measured it. */
+export function rolloutGoals(real: readonly Measured[]): GoalCheck[] {
   const checks: GoalCheck[] = RATIO_GOALS.map((goal) => ({
     goal: goal.goal,
     checks: real
@@ -99,32 +98,27 @@ export function goalLines(goals: readonly GoalCheck[]): string[] {
 }
 
 export function rolloutTable(measured: readonly Measured[]): string[] {
-  const cell = (m: Measured, value: number): string =>
-    `${m.extrapolated ? '≈ ' : ''}${fmtSeconds(value)}`;
   const judged = (goal: RatioGoal, m: Measured, before = '', after = ''): string => {
     const shown = `${before}${goal.show(goal.value(m))}${after}`;
-    if (m.extrapolated) return `≈ ${shown}`;
     return goal.applies(m) ? `${shown} — ${verdict(met(goal, m))}` : shown;
   };
   return [
     "| Server | Plugin build | Mounts | Action | CLI procedure | Expert script | Server's reload | Action above the reload (goal ≤ 10 % from 100 mounts) | Action ÷ expert (goal ≤ 1.1× from 10 mounts) | Action ÷ CLI (goal ≤ 1.0× at 1 mount) |",
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...measured.map((m) => {
-      const mounts = m.extrapolated
-        ? `${m.mounts} (extrapolated)`
-        : m.namespaces
-          ? `${m.mounts} (${m.namespaces} namespaces × ${m.mounts / m.namespaces})`
-          : String(m.mounts);
+      const mounts = m.namespaces
+        ? `${m.mounts} (${m.namespaces} namespaces × ${m.mounts / m.namespaces})`
+        : String(m.mounts);
       const faster = m.cli / m.action;
       return [
         '',
         m.product,
         m.build,
         mounts,
-        cell(m, m.action),
-        cell(m, m.cli),
-        cell(m, m.expert),
-        cell(m, m.floor),
+        fmtSeconds(m.action),
+        fmtSeconds(m.cli),
+        fmtSeconds(m.expert),
+        fmtSeconds(m.floor),
         judged(FLOOR, m, `${fmtSeconds(m.action - m.floor)}, `),
         judged(EXPERT, m),
         judged(CLI, m, '', faster >= 1 ? ` (${faster.toFixed(1)}× faster)` : ''),
@@ -145,12 +139,6 @@ export function rolloutTable(measured: readonly Measured[]): string[] {
 export function rolloutNotes(measured: readonly Measured[]): string[] {
   const notes: string[] = [];
   for (const m of measured) {
-    if (m.extrapolated) {
-      notes.push(
-        `- ${where(m)}: not run (as many plugin processes as mounts, and minutes a turn); a straight line through the two largest sizes measured for this build.`,
-      );
-      continue;
-    }
     const missed = RATIO_GOALS.filter((g) => g.applies(m) && !met(g, m));
     const lines = [
       `- ${where(m)}, ${turnCounts(m.runs)}${missed.length ? ` (misses: ${missed.map((g) => g.goal).join('; ')})` : ''}:`,

@@ -26,8 +26,6 @@ export interface PluginBuild {
   /** How the tables name it. */
   label: string;
   counts: readonly number[];
-  /** A count left out as too costly for this build, extrapolated from the two largest measured. */
-  extrapolateTo?: number;
 }
 
 export interface RolloutBench extends BenchOptions {
@@ -75,8 +73,6 @@ export interface Measured {
   kinds: Map<CallKind, KindTotals>;
   cliParts: Map<string, number>;
   expertParts: Map<string, number>;
-  /** Not run: a straight line through the two largest sizes measured. */
-  extrapolated: boolean;
   /** Measured on this row's server after its rollouts; null where it had too few mounts. */
   tunesBesideReload: TunesBesideReload | null;
 }
@@ -101,17 +97,14 @@ export interface TunesBesideReload {
  * version the mounts do not run, alternating between two releases. Before
  * each turn the version it rolls out is taken out of the catalog and its
  * file out of the plugin directory, so every turn is a first rollout of a
- * release; the CLI procedure is then given the binary in place, as its
- * operator would have put it there.
+ * release.
  */
 export async function benchRollout(bench: RolloutBench): Promise<Measured[]> {
   const measured: Measured[] = [];
   for (const kind of bench.servers) {
     for (const build of bench.builds) {
       const sizes = build.counts.map((count) => ({ namespaces: [''], count }));
-      const rows = await onServer(kind, build, sizes, bench);
-      measured.push(...rows);
-      if (build.extrapolateTo) measured.push(extrapolate(build.extrapolateTo, rows));
+      measured.push(...(await onServer(kind, build, sizes, bench)));
     }
     const first = bench.builds[0];
     if (kind === 'openbao' && bench.namespaces && first) {
@@ -326,7 +319,6 @@ async function measureSize(
         ];
       }),
     ),
-    extrapolated: false,
     tunesBesideReload: null,
   };
 }
@@ -334,33 +326,4 @@ async function measureSize(
 function medians(maps: readonly ReadonlyMap<string, number>[]): Map<string, number> {
   const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))];
   return new Map(keys.map((key) => [key, median(maps.map((m) => m.get(key) ?? 0))]));
-}
-
-/** A straight line through the two largest sizes measured, stated as such. */
-function extrapolate(target: number, measured: readonly Measured[]): Measured {
-  const [a, b] = measured.slice(-2);
-  if (!a || !b || a.mounts === b.mounts) {
-    throw new Error(`extrapolating to ${target} mounts needs two measured sizes`);
-  }
-  const at = (pick: (m: Measured) => number): number =>
-    pick(b) + ((pick(b) - pick(a)) / (b.mounts - a.mounts)) * (target - b.mounts);
-  return {
-    ...b,
-    mounts: target,
-    runs: { rounds: 0, cli: 0 },
-    action: at((m) => m.action),
-    cli: at((m) => m.cli),
-    expert: at((m) => m.expert),
-    floor: at((m) => m.floor),
-    paired: {
-      expert: at((m) => m.action) / at((m) => m.expert),
-      cli: at((m) => m.action) / at((m) => m.cli),
-      overFloor: at((m) => m.action) / at((m) => m.floor) - 1,
-    },
-    actionParts: new Map(),
-    kinds: new Map(),
-    cliParts: new Map(),
-    expertParts: new Map(),
-    extrapolated: true,
-  };
 }
