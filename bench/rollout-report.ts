@@ -290,7 +290,7 @@ function whyNotNearFloor(m: Measured): string {
   const wall = (kind: CallKind): number => m.kinds.get(kind)?.wall ?? 0;
   const beside = m.tunesBesideReload;
   // Tunes a server answers beside a reload could be hidden behind it; only held ones add to it.
-  const tunesHeld = beside !== null && beside.tunesEnd >= beside.reloadEnd;
+  const tunesHeld = beside !== null && held(beside);
   const server = wall('register') + (tunesHeld ? wall('tune') : 0) + wall('verification');
   const fetch = (m.expertParts.get('download') ?? 0) + (m.expertParts.get('unpack') ?? 0);
   const floor = (server + fetch) / m.floor;
@@ -325,12 +325,24 @@ function ownParts(m: Measured, fetch: number): string {
   ].join('; ');
 }
 
+/**
+ * Tunes held by the reload take the rest of it, and are answered with its
+ * own answer, a fraction of a millisecond before or after it; tunes the
+ * server answers beside a reload take the few milliseconds tunes take.
+ */
+function held(b: TunesBesideReload): boolean {
+  return b.tunesEnd - b.sentAt >= 0.9 * (b.reloadEnd - b.sentAt);
+}
+
 /** What the server did with tunes sent while it reloaded other mounts. */
 function besideReload(b: TunesBesideReload): string {
   const ms = (value: number): string => fmtSeconds(value / 1000);
   const sent = `${b.tuned} tunes of other mounts sent ${ms(b.sentAt)} into a reload of ${b.reloaded} mounts`;
-  return b.tunesEnd >= b.reloadEnd
-    ? `the server holds a tune until a running reload ends (${sent} were answered ${ms(b.tunesEnd - b.reloadEnd)} after its ${ms(b.reloadEnd)}, measured in this run), so no client can hide the tunes behind the reload`
+  const after = b.tunesEnd - b.reloadEnd;
+  const when =
+    after > 0 ? `${ms(after)} after its ${ms(b.reloadEnd)}` : `with it, at ${ms(b.reloadEnd)}`;
+  return held(b)
+    ? `the server holds a tune until a running reload ends (${sent} were answered ${when}, measured in this run), so no client can hide the tunes behind the reload`
     : `${sent} were answered at ${ms(b.tunesEnd)}, before its end at ${ms(b.reloadEnd)}`;
 }
 
