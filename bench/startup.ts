@@ -58,8 +58,9 @@ export async function benchStartup(options: BenchOptions): Promise<Row[]> {
         pid ||= Number.parseInt(chunk.toString(), 10);
       });
       onRequest = () => {
+        // The action's first requests go out together: kill it at the first, once.
+        if (killOnRequest && pid && !requested) process.kill(pid, 'SIGKILL');
         requested = true;
-        if (killOnRequest && pid) process.kill(pid, 'SIGKILL');
       };
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.once('error', reject);
