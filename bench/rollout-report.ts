@@ -38,7 +38,8 @@ const FLOOR: RatioGoal = {
   applies: (m) => m.mounts >= 100,
   value: (m) => m.paired.overFloor,
   limit: 0.1,
-  show: percent,
+  // Tenths below 100 %, so a share just over the goal does not read as the goal itself.
+  show: (value) => `${(value * 100).toFixed(Math.abs(value) < 1 ? 1 : 0)} %`,
 };
 const RATIO_GOALS = [EXPERT, CLI, FLOOR];
 const GROWTH_FROM = 10;
@@ -119,7 +120,7 @@ export function rolloutTable(measured: readonly Measured[]): string[] {
         fmtSeconds(m.cli),
         fmtSeconds(m.expert),
         fmtSeconds(m.floor),
-        judged(FLOOR, m, `${fmtSeconds(m.action - m.floor)}, `),
+        judged(FLOOR, m, `${fmtSeconds(m.paired.aboveFloor)}, `),
         judged(EXPERT, m),
         judged(CLI, m, '', faster >= 1 ? ` (${faster.toFixed(1)}× faster)` : ''),
         '',
@@ -258,9 +259,9 @@ function aboveFloor(m: Measured): string {
   ];
   const named = items.reduce((sum, [, s]) => sum + s, 0);
   return (
-    `above the reload (${fmtSeconds(m.action - m.floor)}): ` +
+    `above the reload (${fmtSeconds(m.paired.aboveFloor)}): ` +
     items.map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ') +
-    ` (${fmtSeconds(m.action - m.floor - named)} not in these)`
+    ` (${fmtSeconds(m.paired.aboveFloor - named)} not in these)`
   );
 }
 
@@ -294,7 +295,7 @@ function whyNotNearFloor(m: Measured): string {
   const server = wall('register') + (tunesHeld ? wall('tune') : 0) + wall('verification');
   const fetch = (m.expertParts.get('download') ?? 0) + (m.expertParts.get('unpack') ?? 0);
   const floor = (server + fetch) / m.floor;
-  const over = Math.max(0, m.action - m.floor * (1 + FLOOR.limit));
+  const over = Math.max(0, (m.paired.overFloor - FLOOR.limit) * m.floor);
   const verdict_ =
     floor > FLOOR.limit
       ? 'so the server and the release alone pass 10 % here, whatever the client'

@@ -68,7 +68,7 @@ export interface Measured {
    * against the script and the CLI procedure of its own round, and its time
    * above the reload against the reload of the same run.
    */
-  paired: { expert: number; cli: number; overFloor: number };
+  paired: { expert: number; cli: number; aboveFloor: number; overFloor: number };
   actionParts: Map<string, number>;
   kinds: Map<CallKind, KindTotals>;
   cliParts: Map<string, number>;
@@ -246,7 +246,7 @@ async function measureSize(
 ): Promise<Omit<Measured, 'kind' | 'product' | 'flavor' | 'build' | 'mounts' | 'namespaces'>> {
   const { server } = mounts;
   const times: Record<Procedure, Timed[]> = { action: [], cli: [], expert: [] };
-  const floors: number[] = [];
+  const againstReload: { seconds: number; floor: number }[] = [];
   const kinds: Map<CallKind, KindTotals>[] = [];
   const turn = async (procedure: Procedure | 'warm-up'): Promise<number> => {
     const next = 1 - state.running;
@@ -258,7 +258,7 @@ async function measureSize(
     let run: Timed;
     if (procedure === 'action') {
       const action = await actionRollout(mounts, release, githubApi);
-      floors.push(action.floor);
+      againstReload.push({ seconds: action.seconds, floor: action.floor });
       kinds.push(action.kinds);
       run = action;
     } else if (procedure === 'cli') {
@@ -296,11 +296,12 @@ async function measureSize(
     action: median(times.action.map((t) => t.seconds)),
     cli: median(times.cli.map((t) => t.seconds)),
     expert: median(times.expert.map((t) => t.seconds)),
-    floor: median(floors),
+    floor: median(againstReload.map((r) => r.floor)),
     paired: {
       expert: against('expert'),
       cli: against('cli'),
-      overFloor: median(times.action.map((t, i) => t.seconds / (floors[i] ?? t.seconds) - 1)),
+      aboveFloor: median(againstReload.map((r) => r.seconds - r.floor)),
+      overFloor: median(againstReload.map((r) => r.seconds / r.floor - 1)),
     },
     actionParts: medians(times.action.map((t) => t.parts)),
     cliParts: medians(times.cli.map((t) => t.parts)),
