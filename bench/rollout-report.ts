@@ -17,7 +17,7 @@ interface RatioGoal {
 }
 
 const times = (value: number): string => `${value.toFixed(2)}×`;
-const percent = (value: number): string => `${(value * 100).toFixed(0)} %`;
+const percent = (value: number, digits = 0): string => `${(value * 100).toFixed(digits)} %`;
 
 const EXPERT: RatioGoal = {
   goal: "the action takes at most 1.1× the expert script's time, from 10 mounts",
@@ -39,7 +39,7 @@ const FLOOR: RatioGoal = {
   value: (m) => m.paired.overFloor,
   limit: 0.1,
   // Tenths below 100 %, so a share just over the goal does not read as the goal itself.
-  show: (value) => `${(value * 100).toFixed(Math.abs(value) < 1 ? 1 : 0)} %`,
+  show: (value) => percent(value, Math.abs(value) < 1 ? 1 : 0),
 };
 const RATIO_GOALS = [EXPERT, CLI, FLOOR];
 const GROWTH_FROM = 10;
