@@ -123,7 +123,8 @@ export function stagesOf(lines: readonly TimedLine[], seconds: number): Map<stri
   const lastClose = lines.findLast((l) => l.text === '::endgroup::')?.at ?? seconds;
   stages.set('start-up', lines[0]?.at ?? seconds);
   for (const [i, open] of opens.entries()) {
-    const name = open.text.slice('::group::'.length);
+    // A run over several namespaces titles each namespace's stages with it; they add up as one stage.
+    const name = open.text.slice('::group::'.length).replace(/: namespace .*$/, '');
     const until = opens[i + 1]?.at ?? lastClose;
     stages.set(name, (stages.get(name) ?? 0) + until - open.at);
   }

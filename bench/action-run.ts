@@ -29,8 +29,6 @@ export async function timedAction(options: {
   ref: string;
   inputs: Record<string, string>;
   timeoutMs: number;
-  /** Shared by the runs of one job; a fresh one by default. */
-  toolCache?: string;
 }): Promise<TimedRun> {
   const work = await mkdtemp(join(tmpdir(), 'bench-action-'));
   try {
@@ -63,7 +61,7 @@ export async function timedAction(options: {
       GITHUB_WORKFLOW: 'release',
       GITHUB_RUN_ID: '1',
       RUNNER_TEMP: join(work, 'temp'),
-      RUNNER_TOOL_CACHE: options.toolCache ?? join(work, 'tool-cache'),
+      RUNNER_TOOL_CACHE: join(work, 'tool-cache'),
     };
     for (const [name, value] of Object.entries(options.inputs)) {
       env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;

@@ -53,11 +53,10 @@ export interface ActionTimed extends Timed {
 }
 
 /**
- * The action, once per namespace: it takes one `namespace` a run, and the
- * runs share a tool cache, as the steps of one job do. Its parts
- * are its stages, plus `between calls`: the time from its first call to the
- * server to its last in which no call was waiting for an answer (its own
- * work: planning, placing the file, logging).
+ * The action, one run over every namespace of the row. Its parts are its
+ * stages, plus `between calls`: the time from its first call to the server
+ * to its last in which no call was waiting for an answer (its own work:
+ * planning, placing the file, logging).
  */
 export async function actionRollout(
   mounts: Mounts,
@@ -65,26 +64,19 @@ export async function actionRollout(
   githubApi: string,
 ): Promise<ActionTimed> {
   const total: ActionTimed = { seconds: 0, parts: new Map(), kinds: new Map(), floor: 0 };
-  const toolCache = await mkdtemp(join(tmpdir(), 'bench-tool-cache-'));
-  try {
-    for (const namespace of mounts.namespaces) {
-      const run = await timedAction({
-        apiUrl: githubApi,
-        ref: `refs/tags/${release.version}`,
-        inputs: {
-          ...acmeRolloutInputs(mounts.server, GITHUB_TOKEN),
-          'plugin-type': 'secret',
-          mounts: mounts.paths.join('\n'),
-          ...(namespace ? { namespace } : {}),
-        },
-        timeoutMs: 900_000,
-        toolCache,
-      });
-      addRun(total, run);
-    }
-  } finally {
-    await rm(toolCache, { recursive: true, force: true });
-  }
+  const namespace = mounts.namespaces.filter(Boolean).join('\n');
+  const run = await timedAction({
+    apiUrl: githubApi,
+    ref: `refs/tags/${release.version}`,
+    inputs: {
+      ...acmeRolloutInputs(mounts.server, GITHUB_TOKEN),
+      'plugin-type': 'secret',
+      mounts: mounts.paths.join('\n'),
+      ...(namespace ? { namespace } : {}),
+    },
+    timeoutMs: 900_000,
+  });
+  addRun(total, run);
   return total;
 }
 

@@ -277,7 +277,7 @@ function whyNotNearExpert(m: Measured): string {
   const rest = m.action - a.fixed - (m.expert - expertFixed);
   return (
     `why not within 1.1× of the script: 1.1× leaves ${fmtSeconds(m.expert * (EXPERT.limit - 1))} over its ${fmtSeconds(m.expert)}; ` +
-    `the action's start-up, inputs and exit take ${fmtSeconds(handicap)} more than the script's shell (Node loading the libraries the action is built on, row 4${m.namespaces > 1 ? `, once in each of the ${m.namespaces} runs` : ''}), ` +
+    `the action's start-up, inputs and exit take ${fmtSeconds(handicap)} more than the script's shell (Node loading the libraries the action is built on, row 4), ` +
     `and the rest of the run is ${fmtSeconds(Math.abs(rest))} ${rest <= 0 ? 'faster' : 'slower'} than the script's`
   );
 }
@@ -351,8 +351,8 @@ function namespaceCounts(m: Measured): string {
   const count = (kind: CallKind): number => m.kinds.get(kind)?.count ?? 0;
   const all = [...m.kinds.values()].reduce((sum, t) => sum + t.count, 0);
   return (
-    `the action takes one \`namespace\` a run, so this is ${m.namespaces} runs of ${m.mounts / m.namespaces} mounts, one after another, sharing the tool cache as the steps of one job do; ` +
-    `they made ${count('reload')} reload calls, ${count('verification')} verification reads and ${all} calls to the server in all (${count('read')} reads, ${count('register')} registers, ${count('tune')} tunes). ` +
+    `the action rolls the ${m.namespaces} namespaces of ${m.mounts / m.namespaces} mounts in one run, one namespace after another; ` +
+    `it made ${count('reload')} reload calls, ${count('verification')} verification reads and ${all} calls to the server in all (${count('read')} reads, ${count('register')} registers, ${count('tune')} tunes). ` +
     `The expert script and the CLI procedure register once, then make one reload call and one mount-table read per namespace.`
   );
 }

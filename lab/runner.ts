@@ -37,6 +37,7 @@ export interface RunResult {
 /** One row of the action's `result` output, as a workflow parses it. */
 export interface ResultRow {
   mount: string;
+  namespace: string;
   type: string;
   previous: string;
   target: string;

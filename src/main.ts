@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
     debug: core.isDebug() ? log.debug : undefined,
     log,
   };
-  const report = await runRollout(host);
-  if (report.error) process.exitCode = core.ExitCode.Failure;
-  await publish(report, process.env.GITHUB_STEP_SUMMARY);
+  const reports = await runRollout(host);
+  if (reports.some((report) => report.error)) process.exitCode = core.ExitCode.Failure;
+  await publish(reports, process.env.GITHUB_STEP_SUMMARY);
 }

@@ -5,7 +5,7 @@ import { readAuthConfig, type AuthConfig } from './login.ts';
 import { booleanInput, oneOf, required, wholeNumber } from './parse.ts';
 import { builtinRelease, readRelease, type Release } from './release.ts';
 import { readSafety, type SafetyOptions } from './safety.ts';
-import { readNamespace, readServerUrl } from './server.ts';
+import { readNamespaces, readServerUrl } from './server.ts';
 import type { InputSource, RunContext } from './source.ts';
 import { targetList } from './targets.ts';
 import { readTransportConfig, type TransportConfig } from './transport.ts';
@@ -14,7 +14,10 @@ export interface RolloutConfig extends Release {
   url: string;
   auth: AuthConfig;
   transport: TransportConfig;
+  /** The namespace this part of the run works in; empty for the root namespace. */
   namespace: string;
+  /** Every namespace the run rolls, in order; `['']` for the root namespace alone. */
+  namespaces: string[];
   pluginType: PluginType;
   pluginName: string;
   pluginDirectory: string;
@@ -39,7 +42,7 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
   const url = readServerUrl(inputs, ctx);
   const auth = readAuthConfig(inputs, ctx);
   const transport = readTransportConfig(inputs, ctx);
-  const namespace = readNamespace(inputs, ctx);
+  const namespaces = readNamespaces(inputs, ctx);
   const pluginType = oneOf('plugin-type', inputs.get('plugin-type') || 'secret', PLUGIN_TYPES);
   const pluginName = required('plugin-name', inputs.get('plugin-name'));
   if (!PLUGIN_NAME.test(pluginName)) {
@@ -47,7 +50,7 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
       `plugin-name: "${pluginName}" is not a plugin name; use letters, digits, ".", "_" and "-"`,
     );
   }
-  const safety = readSafety(inputs, pluginType, namespace);
+  const safety = readSafety(inputs, pluginType, namespaces);
   const release = safety.revertToBuiltin
     ? builtinRelease(inputs)
     : readRelease(inputs, ctx, pluginName);
@@ -66,7 +69,8 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     url,
     auth,
     transport,
-    namespace,
+    namespace: namespaces[0] ?? '',
+    namespaces,
     pluginType,
     pluginName,
     ...release,

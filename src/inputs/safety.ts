@@ -53,7 +53,7 @@ function nodeList(raw: string, pluginType: PluginType): string[] {
 export function readSafety(
   inputs: InputSource,
   pluginType: PluginType,
-  namespace: string,
+  namespaces: readonly string[],
 ): SafetyOptions {
   const probe = inputs.get('probe').replace(/^\/+/, '');
   if (probe && (/\s/.test(probe) || probe.split('/').some((s) => s === '..' || s === '.'))) {
@@ -67,9 +67,16 @@ export function readSafety(
     );
   }
   const keep = inputs.get('keep-versions');
-  if (keep && namespace) {
+  const named = namespaces.filter(Boolean).join(', ');
+  if (keep && named) {
     throw new ConfigError(
-      `keep-versions: the plugin catalog is shared by every namespace, but a run in namespace ${namespace} sees only that namespace's mounts; prune from a run without a namespace`,
+      `keep-versions: the plugin catalog is shared by every namespace, but a run in namespace ${named} sees only its own mounts; prune from a run without a namespace`,
+    );
+  }
+  const movePin = booleanInput('pin', inputs.get('pin'), false);
+  if (movePin && namespaces.length > 1) {
+    throw new ConfigError(
+      `pin: a pin holds the plugin in every namespace at once, so it cannot move namespace by namespace; roll ${named} one a run to pin`,
     );
   }
   return {
@@ -80,7 +87,7 @@ export function readSafety(
     batchSize: wholeNumber('batch-size', inputs.get('batch-size') || '0', 0, 10000),
     exclude: pathList('exclude', inputs.get('exclude'), pluginType, false),
     concurrency: wholeNumber('concurrency', inputs.get('concurrency') || '8', 1, 64),
-    movePin: booleanInput('pin', inputs.get('pin'), false),
+    movePin,
     keepVersions: keep ? wholeNumber('keep-versions', keep, 1, 1000) : null,
     revertToBuiltin: booleanInput('revert-to-builtin', inputs.get('revert-to-builtin'), false),
     nodes: nodeList(inputs.get('nodes'), pluginType),

@@ -1,7 +1,7 @@
 /** Which server the run talks to, and in which namespace. */
 import { ConfigError } from '../domain/errors.ts';
 import { cliSetting } from './cli-environment.ts';
-import { isSafePath, serverPath } from './parse.ts';
+import { isSafePath, lineList, serverPath } from './parse.ts';
 import type { InputSource, RunContext } from './source.ts';
 
 /** The server's address as origin and path, without a trailing slash. */
@@ -26,14 +26,26 @@ export function readServerUrl(inputs: InputSource, ctx: RunContext): string {
   return parsed.origin + parsed.pathname.replace(/\/+$/, '');
 }
 
-/** The namespace path, empty for the root namespace. */
-export function readNamespace(inputs: InputSource, ctx: RunContext): string {
+/**
+ * The namespaces to roll, in order: `['']` for the root namespace alone.
+ * Several, one a line, roll the same mounts in each, one namespace after
+ * another, within one run.
+ */
+export function readNamespaces(inputs: InputSource, ctx: RunContext): string[] {
   const raw = inputs.get('namespace') || cliSetting(ctx.env, 'NAMESPACE');
-  const path = serverPath(raw);
-  if (path && !isSafePath(path)) {
-    throw new ConfigError(
-      `namespace: "${raw}" is not a namespace path such as team-a or team-a/prod`,
-    );
+  const lines = lineList(raw);
+  const namespaces: string[] = [];
+  for (const text of lines) {
+    const path = serverPath(text);
+    // A lone `/` names the root namespace, as it always has.
+    if (!path && lines.length === 1) break;
+    if (!path || !isSafePath(path)) {
+      throw new ConfigError(
+        `namespace: "${text}" is not a namespace path such as team-a or team-a/prod`,
+      );
+    }
+    if (namespaces.includes(path)) throw new ConfigError(`namespace: "${text}" is listed twice`);
+    namespaces.push(path);
   }
-  return path;
+  return namespaces.length > 0 ? namespaces : [''];
 }

@@ -1,39 +1,46 @@
 import { wroteAnything } from '../rollout/apply.ts';
 import { recordPlan } from '../rollout/saved-plan.ts';
-import { runStatus, type RunReport } from '../rollout/run-report.ts';
+import { overallStatus, type RunReport } from '../rollout/run-report.ts';
 import { provenanceRecord } from './provenance.ts';
 import { registerCommand, registrationOf } from './registration.ts';
 
 /** The step outputs, as strings; kept stable because workflows parse them. */
-export function outputsOf(report: RunReport): Record<string, string> {
-  const result = report.targets.map((m) => ({
-    mount: m.path,
-    type: report.pluginType,
-    previous: m.previous,
-    target: m.target,
-    version: m.version,
-    running_version: m.runningVersion,
-    running_sha256: m.runningSha256,
-    result: m.result,
-    evidence: m.evidence,
-    nodes: m.nodes.map((n) => ({
-      node: n.node,
-      running_version: n.runningVersion,
-      running_sha256: n.runningSha256,
-      ok: n.problem === '',
+export function outputsOf(reports: readonly RunReport[]): Record<string, string> {
+  const result = reports.flatMap((report) =>
+    report.targets.map((m) => ({
+      mount: m.path,
+      namespace: report.namespace,
+      type: report.pluginType,
+      previous: m.previous,
+      target: m.target,
+      version: m.version,
+      running_version: m.runningVersion,
+      running_sha256: m.runningSha256,
+      result: m.result,
+      evidence: m.evidence,
+      nodes: m.nodes.map((n) => ({
+        node: n.node,
+        running_version: n.runningVersion,
+        running_sha256: n.runningSha256,
+        ok: n.problem === '',
+      })),
     })),
-  }));
-  const registration = registrationOf(report);
+  );
+  const [first] = reports;
+  if (!first) return {};
+  const planned = reports.find((report) => report.plan) ?? first;
+  const registration = registrationOf(planned);
   return {
-    version: report.version,
-    sha256: report.artifact?.sha256 ?? '',
-    command: report.plan?.command ?? '',
-    changed: String(wroteAnything(report.record)),
+    version: planned.version,
+    sha256: first.artifact?.sha256 ?? '',
+    command: planned.plan?.command ?? '',
+    changed: String(reports.some((report) => wroteAnything(report.record))),
     result: JSON.stringify(result),
-    plan: planOutput(report),
-    'reload-id': report.record.reloadIds.join(','),
-    'rolled-back': String(runStatus(report) === 'rolled-back'),
-    provenance: report.artifact ? JSON.stringify(provenanceRecord(report.artifact)) : '',
+    // A saved plan holds one namespace.
+    plan: reports.length === 1 ? planOutput(first) : '',
+    'reload-id': reports.flatMap((report) => report.record.reloadIds).join(','),
+    'rolled-back': String(overallStatus(reports) === 'rolled-back'),
+    provenance: first.artifact ? JSON.stringify(provenanceRecord(first.artifact)) : '',
     'register-command': registration ? registerCommand(registration) : '',
   };
 }

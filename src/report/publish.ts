@@ -1,21 +1,35 @@
 import * as core from '@actions/core';
-import { runStatus, type RunReport } from '../rollout/run-report.ts';
+import { overallStatus, type RunReport } from '../rollout/run-report.ts';
 import { log } from './log.ts';
 import { outputsOf } from './outputs.ts';
 import { failureLine, failureTitle } from './stages.ts';
-import { renderSummary } from './summary.ts';
+import { renderRunSummary } from './summary.ts';
 
-/** Sets the outputs, the closing annotation and the job summary from what the run learned. */
-export async function publish(report: RunReport, summaryFile: string | undefined): Promise<void> {
-  for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
-  const status = runStatus(report);
+/** Sets the outputs, the closing annotation and the job summary from what the run learned, one report a namespace. */
+export async function publish(
+  reports: readonly RunReport[],
+  summaryFile: string | undefined,
+): Promise<void> {
+  const [first] = reports;
+  if (!first) return;
+  for (const [name, value] of Object.entries(outputsOf(reports))) core.setOutput(name, value);
+  const status = overallStatus(reports);
+  // The failure that stopped the run; the others name it as theirs.
+  const cause = reports.find((report) => report.error && !report.error.from);
   // setFailed cannot carry a title; the annotation's title names the stage.
-  if (report.error) log.error(failureLine(report), failureTitle(report));
+  if (cause) {
+    // The artifact and the inputs are the whole run's; the later stages are one namespace's.
+    const own = cause.error?.stage !== 'config' && cause.error?.stage !== 'artifact';
+    const where = reports.length > 1 && own ? `in namespace ${cause.namespace}: ` : '';
+    log.error(`${where}${failureLine(cause)}`, failureTitle(cause));
+  }
   log.info(`result: ${status}`);
-  const done = `${report.pluginName} ${report.version} on ${String(report.targets.length)} ${report.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}`;
-  const proven = report.artifact?.verified === false ? 'running an unverified binary' : 'verified';
+  const count = reports.reduce((sum, report) => sum + report.targets.length, 0);
+  const spread = reports.length > 1 ? ` in ${String(reports.length)} namespaces` : '';
+  const done = `${first.pluginName} ${first.version} on ${String(count)} ${first.pluginType === 'database' ? 'connection(s)' : 'mount(s)'}${spread}`;
+  const proven = first.artifact?.verified === false ? 'running an unverified binary' : 'verified';
   if (status === 'rolled-out') log.notice(`${done}, ${proven}`, 'Rolled out');
   if (status === 'unchanged') log.notice(`${done}: already in place`, 'Unchanged');
   if (status === 'dry-run') log.notice(`${done}: planned, nothing written`, 'Dry run');
-  if (report.summary && summaryFile) await core.summary.addRaw(renderSummary(report)).write();
+  if (first.summary && summaryFile) await core.summary.addRaw(renderRunSummary(reports)).write();
 }

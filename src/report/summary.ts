@@ -6,7 +6,13 @@ import { rolloutDiagram } from './diagram.ts';
 import { leftBehind } from './left-behind.ts';
 import { briefError } from './error-text.ts';
 import { code, details, escapeText, fence, seconds, shortHash, table } from './markdown.ts';
-import { runStatus, type RunReport } from '../rollout/run-report.ts';
+import {
+  overallStatus,
+  runStatus,
+  type RunReport,
+  type RunStatus,
+  type Stage,
+} from '../rollout/run-report.ts';
 import { STAGE_LABEL } from './stages.ts';
 import { artifactSection, serverSection } from './provenance-section.ts';
 import { rollbackHowTo } from './rollback-advice.ts';
@@ -37,20 +43,168 @@ const EVIDENCE: Record<Evidence, string> = {
  * a failure), a picture of the rollout, and the details folded away.
  */
 export function renderSummary(report: RunReport): string {
-  const status = runStatus(report);
-  const parts = [headline(report)];
-  if (report.artifact?.verified === false) parts.push(unverifiedBlock(report.artifact.asset));
-  if (report.error) parts.push(errorBlock(report));
-  if (report.targets.length > 0) parts.push(mountTable(report));
-  if (status === 'failed' && wroteAnything(report.record)) parts.push(serversNow(report));
-  if (status === 'rolled-back') parts.push(leftBehind(report));
-  if (status === 'rolled-out') parts.push(rollbackHowTo(report));
-  parts.push(planSection(report));
-  parts.push(`### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`);
-  parts.push(serverSection(report));
-  parts.push(artifactSection(report));
-  parts.push(details('Plan and writes', planDetails(report)));
+  const unverified = report.artifact?.verified === false;
+  return document([
+    ...namespaceParts(
+      report,
+      unverified ? unverifiedBlock(report.artifact?.asset ?? '') : '',
+      true,
+    ),
+    artifactSection(report),
+    details('Plan and writes', planDetails(report)),
+  ]);
+}
+
+/**
+ * A run over several namespaces: one headline and a line a namespace on
+ * top; each namespace's own summary folded beneath, open where the run
+ * failed; the artifact, which they share, once.
+ */
+export function renderRunSummary(reports: readonly RunReport[]): string {
+  const [first, ...rest] = reports;
+  if (!first) return '';
+  if (rest.length === 0) return renderSummary(first);
+  const mounts = targetType(first) === 'database' ? 'Connections' : 'Mounts';
+  const took = (report: RunReport, shared: boolean): number =>
+    report.timings
+      .filter((t) => SHARED_STAGES.includes(t.stage) === shared)
+      .reduce((sum, t) => sum + t.ms, 0);
+  const rows = reports.map((report) => [
+    code(report.namespace),
+    namespaceResult(report),
+    String(report.targets.length),
+    seconds(took(report, false)),
+  ]);
+  const shared = took(first, true);
+  const total = reports.reduce((sum, report) => sum + took(report, false), shared);
+  return document([
+    runHeadline(reports),
+    first.artifact?.verified === false ? unverifiedBlock(first.artifact.asset) : '',
+    `${table(['Namespace', 'Result', mounts, 'Time'], rows)}\n\nInputs and artifact, shared by the namespaces: ${seconds(shared)} · **total ${seconds(total)}**`,
+    overallStatus(reports) === 'rolled-out' ? runRollback(reports) : '',
+    ...reports.map((report) =>
+      details(
+        `Namespace ${escapeText(report.namespace)}: ${namespaceMark(report)}`,
+        document([
+          ...namespaceParts(report, '', false),
+          details('Plan and writes', planDetails(report)),
+        ]).trimEnd(),
+        report.error !== null && !report.error.from,
+      ),
+    ),
+    artifactSection(first),
+  ]);
+}
+
+function document(parts: readonly string[]): string {
   return `${parts.filter(Boolean).join('\n\n')}\n`;
+}
+
+/**
+ * What one namespace's rollout did, from its headline to its picture and the
+ * server it ran on. The way back is the whole run's when it has several
+ * namespaces: the rollback workflow rolls every namespace it names.
+ */
+function namespaceParts(report: RunReport, warning: string, alone: boolean): string[] {
+  const status = runStatus(report);
+  return [
+    headline(report),
+    warning,
+    report.error ? errorBlock(report) : '',
+    report.targets.length > 0 ? mountTable(report) : '',
+    status === 'failed' && wroteAnything(report.record) ? serversNow(report) : '',
+    status === 'rolled-back' ? leftBehind(report) : '',
+    status === 'rolled-out' && alone ? rollbackHowTo(report) : '',
+    alone ? planSection(report) : '',
+    !alone && report.dryRun && report.plan ? `### Plan\n\n${planTable(report.plan)}` : '',
+    `### Rollout\n\n${fence('mermaid', rolloutDiagram(report))}\n\n${timings(report)}`,
+    serverSection(report),
+  ];
+}
+
+const STATUS_MARK: Record<RunStatus, string> = {
+  'rolled-out': '✅ rolled out',
+  unchanged: '➖ unchanged',
+  'dry-run': '📝 planned',
+  'rolled-back': '↩️ rolled back',
+  failed: '❌ failed',
+};
+
+/** Stages the namespaces of a run share: each one's report holds their times. */
+const SHARED_STAGES: readonly Stage[] = ['config', 'artifact'];
+
+/** Stopped for another namespace's failure, before anything was written to this one. */
+function notStarted(report: RunReport): boolean {
+  return Boolean(report.error?.from) && !wroteAnything(report.record);
+}
+
+function namespaceMark(report: RunReport): string {
+  return notStarted(report) ? '⏸️ not started' : STATUS_MARK[runStatus(report)];
+}
+
+function namespaceResult(report: RunReport): string {
+  const error = report.error;
+  if (!error) return namespaceMark(report);
+  return `${namespaceMark(report)}: ${escapeText(error.from ? error.message : briefError(error.message))}`;
+}
+
+/**
+ * The way back for the whole run: the rollback workflow rolls every
+ * namespace it names, so one run per version serves only when each mount
+ * ran the same version before in every namespace.
+ */
+function runRollback(reports: readonly RunReport[]): string {
+  const [first] = reports;
+  if (!first) return '';
+  const before = new Map<string, string>();
+  const targets: TargetOutcome[] = [];
+  for (const report of reports) {
+    for (const target of report.targets) {
+      if (target.result !== 'updated') continue;
+      const seen = before.get(target.path);
+      if (seen === undefined) {
+        before.set(target.path, target.previous);
+        targets.push(target);
+      } else if (seen !== target.previous) {
+        return '### Roll back\n\nThe namespaces ran different versions of a mount before this run: roll each one back in a run of its own, with `namespace` naming it alone.';
+      }
+    }
+  }
+  return rollbackHowTo({
+    ...first,
+    targets,
+    record: { ...first.record, deregistered: reports.flatMap((r) => r.record.deregistered) },
+  });
+}
+
+function runHeadline(reports: readonly RunReport[]): string {
+  const [first] = reports;
+  if (!first) return '';
+  const what = `${code(first.pluginName)} ${first.version ? code(first.version) : ''}`.trim();
+  const mark = first.artifact?.verified === false ? ' — unverified' : '';
+  const spread = `${String(reports.length)} namespaces`;
+  const where = `${first.pluginType} plugin on ${code(first.server)}`;
+  const count = reports.reduce((sum, report) => sum + report.targets.length, 0);
+  const targets = `${String(count)} ${targetType(first) === 'database' ? 'connection' : 'mount'}${count === 1 ? '' : 's'}`;
+  const cause = reports.find((report) => report.error && !report.error.from);
+  const stage = cause?.error?.stage;
+  const stopped = !stage
+    ? ''
+    : SHARED_STAGES.includes(stage)
+      ? `at the ${stage} stage, before any namespace`
+      : `at the ${stage} stage in ${cause.namespace ? `namespace ${code(cause.namespace)}` : 'the root namespace'}`;
+  switch (overallStatus(reports)) {
+    case 'rolled-out':
+      return `## ✅ Rolled out ${what} in ${spread}${mark}\n\n${where}: ${targets} ${first.artifact?.verified === false ? 'run the new binary, as read back from the server' : 'verified running the new binary'}, one namespace after another.`;
+    case 'unchanged':
+      return `## ➖ Unchanged: ${what} was already in place in ${spread}${mark}\n\n${where}: nothing was written; ${targets} verified.`;
+    case 'dry-run':
+      return `## 📝 Planned — nothing written: ${what} in ${spread}${mark}\n\n${where}: the changes below are what applying this plan writes, namespace by namespace. A saved plan holds one namespace: to approve a plan before it is applied, plan each namespace in a run of its own.`;
+    case 'rolled-back':
+      return `## ↩️ Rolled back: ${what} failed ${stopped}${mark}\n\n${where}: every mount the rollout touched, in every namespace, runs its previous version again, verified.`;
+    case 'failed':
+      return `## ❌ Failed: ${what} in ${spread}${mark}\n\n${where}: stopped ${stopped}. Each namespace below says where its mounts are now.`;
+  }
 }
 
 function headline(report: RunReport): string {
@@ -63,6 +217,13 @@ function headline(report: RunReport): string {
     : '';
   const count = report.targets.length;
   const mounts = `${count} ${targetType(report) === 'database' ? 'connection' : 'mount'}${count === 1 ? '' : 's'}`;
+  const from = report.error?.from;
+  if (from && notStarted(report)) {
+    return `## ⏸️ Not started: ${what}${mark}\n\n${where}the run stopped in ${escapeText(from)} first; nothing was written here.`;
+  }
+  if (from && runStatus(report) === 'rolled-back') {
+    return `## ↩️ Rolled back: ${what}, as the rollout in ${escapeText(from)} failed${mark}\n\n${where}every mount the rollout touched runs its previous version again, verified.`;
+  }
   const unverified = report.artifact?.verified === false;
   const run = count === 1 ? 'runs' : 'run';
   switch (runStatus(report)) {

@@ -1,3 +1,4 @@
+import { ConfigError } from '../domain/errors.ts';
 import { readPlanInput } from '../inputs/plan-input.ts';
 import type { RolloutConfig } from '../inputs/config.ts';
 import type { Host } from './host.ts';
@@ -12,6 +13,11 @@ import { isRunUrl, type SavedPlan } from './saved-plan-shape.ts';
 export async function planToApply(host: Host, config: RolloutConfig): Promise<SavedPlan | null> {
   const text = await readPlanInput(host.inputs, host.context);
   if (text === null) return null;
+  if (config.namespaces.length > 1) {
+    throw new ConfigError(
+      `plan: a saved plan holds one namespace, but namespace lists ${String(config.namespaces.length)}; apply it with the namespace it was made in`,
+    );
+  }
   const saved = parseSavedPlan(text);
   checkInputs(saved, config);
   return saved;

@@ -212,13 +212,41 @@ export function planRollout(input: PlanInput): Plan {
       connectionReload: input.server.connectionReload,
     },
     prune,
-    changes:
-      pluginFile === 'copy' ||
-      catalog === 'register' ||
-      pin !== null ||
-      prune.length > 0 ||
-      steps.some((s) => s.action !== 'none'),
+    changes: writesSomething({ pluginFile, catalog, pin, prune, targets: steps }),
   };
+}
+
+function writesSomething(
+  plan: Pick<Plan, 'pluginFile' | 'catalog' | 'pin' | 'prune' | 'targets'>,
+): boolean {
+  return (
+    plan.pluginFile === 'copy' ||
+    plan.catalog === 'register' ||
+    plan.pin !== null ||
+    plan.prune.length > 0 ||
+    plan.targets.some((s) => s.action !== 'none')
+  );
+}
+
+/**
+ * A namespace's plan once an earlier namespace of the same run placed the
+ * file and registered the version: the plugin directory and the catalog
+ * are shared by every namespace, so only its own mounts are left to move.
+ */
+export function withCatalogReady(plan: Plan): Plan {
+  const ready: Plan = {
+    ...plan,
+    pluginFile: plan.pluginFile === 'copy' ? 'present' : plan.pluginFile,
+    catalog: 'present',
+    catalogEntry: plan.catalogEntry ?? {
+      name: plan.pluginName,
+      version: plan.version,
+      sha256: plan.sha256,
+      command: plan.command,
+      builtin: false,
+    },
+  };
+  return { ...ready, changes: writesSomething(ready) };
 }
 
 /**

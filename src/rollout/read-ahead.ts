@@ -56,7 +56,8 @@ export async function readAhead(
   log: HeldLog,
   checkIdentity: (identity: ServerIdentity) => void,
 ): Promise<ServerAhead> {
-  const session = await server.open(config, log);
+  const opened = await server.open(config, log);
+  const session = { ...opened, client: opened.client.inNamespace(config.namespace) };
   const identity = await readIdentity(session.client);
   checkIdentity(identity);
   return { session, identity, reading: await readServer(session.client, config, identity) };

@@ -1,5 +1,5 @@
 import type { ArtifactFacts } from '../artifact/facts.ts';
-import type { ApplyRecord } from './apply.ts';
+import { wroteAnything, type ApplyRecord } from './apply.ts';
 import type { Plan } from './plan.ts';
 import type { PlanOrigin } from './saved-plan.ts';
 import type { PlanCheck } from './saved-plan-check.ts';
@@ -32,7 +32,8 @@ export interface RunReport {
   /** False when the server could not be read after a failure: `targets` show each one as the plan read it. */
   readBack: boolean;
   timings: { stage: Stage; ms: number }[];
-  error: { stage: Stage; message: string } | null;
+  /** `from` names the namespace whose failure stopped or rolled back this one, when it was another. */
+  error: { stage: Stage; message: string; from?: string } | null;
   dryRun: boolean;
   /** Whether to write the job summary (the `summary` input). */
   summary: boolean;
@@ -46,4 +47,21 @@ export function runStatus(report: RunReport): RunStatus {
   if (report.error) return report.rollback && !report.rollback.error ? 'rolled-back' : 'failed';
   if (report.dryRun) return 'dry-run';
   return report.plan?.changes ? 'rolled-out' : 'unchanged';
+}
+
+/**
+ * The status of a run over several namespaces: rolled back when a failure
+ * left every namespace it wrote to back where it was, failed when any other
+ * failure stopped it.
+ */
+export function overallStatus(reports: readonly RunReport[]): RunStatus {
+  const statuses = reports.map(runStatus);
+  if (reports.some((report) => report.error)) {
+    const undone = reports.every(
+      (report, i) => statuses[i] === 'rolled-back' || !wroteAnything(report.record),
+    );
+    return undone && statuses.includes('rolled-back') ? 'rolled-back' : 'failed';
+  }
+  if (statuses.includes('dry-run')) return 'dry-run';
+  return statuses.includes('rolled-out') ? 'rolled-out' : 'unchanged';
 }

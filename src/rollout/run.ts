@@ -10,7 +10,7 @@ import { clusterSize, describeIdentity, featuresOf } from '../vault/identity.ts'
 import { emptyRecord } from './apply.ts';
 import { executePlan, pruneCatalog, type ExecuteDeps } from './execute.ts';
 import type { Host } from './host.ts';
-import type { Plan } from './plan.ts';
+import { withCatalogReady, type Plan } from './plan.ts';
 import { planAgainst } from './preflight.ts';
 import { aheadRead, HeldLog, readAhead, type ServerAhead } from './read-ahead.ts';
 import { recover } from './recovery.ts';
@@ -19,135 +19,289 @@ import type { RunReport, Stage } from './run-report.ts';
 import { planToApply, thisRun } from './plan-handoff.ts';
 import { planOrigin } from './saved-plan.ts';
 import { checkArtifact, checkServer, checkState, type PlanCheck } from './saved-plan-check.ts';
+import type { SavedPlan } from './saved-plan-shape.ts';
 import { ServerSession } from './session.ts';
 import { pendingOutcomes } from './verify.ts';
 
+/** One namespace of the run: its settings, its connection and login, and what it learned. */
+interface Leg {
+  config: RolloutConfig;
+  report: RunReport;
+  /** The run's one connection and login, which every namespace shares. */
+  server: ServerSession;
+  held: HeldLog;
+  ahead: Promise<ServerAhead> | null;
+  deps: ExecuteDeps | null;
+}
+
 /**
  * One run, stage by stage: read the inputs, fetch and verify the artifact,
- * plan against the server, then roll out batch by batch and prune. Nothing is
- * written before the plan; after a failure during the rollout, `recover`
- * decides whether to roll back. Returns everything the run learned.
+ * plan against the server in every namespace, then roll out namespace by
+ * namespace, batch by batch, and prune. Nothing is written before every
+ * namespace is planned; after a failure during the rollout, `recover`
+ * decides whether to roll back, and the namespaces rolled out before the
+ * failing one are rolled back with it. Returns one report a namespace.
  */
-export async function runRollout(host: Host): Promise<RunReport> {
-  const report = startReport(host);
-  const stages = new Stages(report, host);
-  const server = new ServerSession(host);
-  const held = new HeldLog();
-  let ahead: Promise<ServerAhead> | null = null;
-  let rollout: { deps: ExecuteDeps; rollbackOnFailure: boolean } | null = null;
+export async function runRollout(host: Host): Promise<RunReport[]> {
+  const first = startReport(host);
+  const stages = new Stages(host);
+  let inputs: { config: RolloutConfig; saved: SavedPlan | null };
   try {
-    const { config, saved } = await stages.run('config', 'Read inputs', async () => {
+    inputs = await stages.run(first, 'config', 'Read inputs', async () => {
       const config = readConfig(host.inputs, host.context);
       return { config, saved: await planToApply(host, config) };
     });
-    describeRun(report, config, host);
-    report.savedPlan = saved && { plan: saved, check: null };
-    ahead = readAhead(server, config, held, (identity) => {
+  } catch (error) {
+    first.error = { stage: 'config', message: oneLine(error) };
+    return [first];
+  }
+  const { config } = inputs;
+  const server = new ServerSession(host);
+  const legs = config.namespaces.map((namespace, i): Leg => ({
+    config: { ...config, namespace },
+    report: i === 0 ? first : startReport(host),
+    server,
+    held: new HeldLog(),
+    ahead: null,
+    deps: null,
+  }));
+  try {
+    await rollLegs(legs, inputs.saved, stages, host);
+  } finally {
+    // A login still under way must end before the session is closed, or its token would outlive the run.
+    const opened = await Promise.all(
+      legs.map(async (leg) =>
+        leg.ahead
+          ? leg.ahead.then(
+              (a) => a.session.description,
+              () => '',
+            )
+          : '',
+      ),
+    );
+    for (const leg of legs) leg.held.release(host.log);
+    const login = await server.close(first.login || (opened.find(Boolean) ?? ''));
+    for (const leg of legs) leg.report.login = login;
+  }
+  return legs.map((leg) => leg.report);
+}
+
+async function rollLegs(
+  legs: readonly Leg[],
+  saved: SavedPlan | null,
+  stages: Stages,
+  host: Host,
+): Promise<void> {
+  const [lead] = legs;
+  if (!lead) return;
+  const { config } = lead;
+  for (const leg of legs) {
+    describeRun(leg.report, leg.config, host);
+    leg.report.savedPlan = saved && { plan: saved, check: null };
+    leg.ahead = readAhead(leg.server, leg.config, leg.held, (identity) => {
       if (saved) checkServer(saved, identity, config.url);
     });
     // Its failure is reported by the stage that reads the server, once the artifact's checks ran.
-    ahead.catch(() => undefined);
+    leg.ahead.catch(() => undefined);
+  }
+  let artifact: ArtifactFacts | null = null;
+  try {
     const source = config.artifact;
-    report.artifact = source
-      ? await stages.run('artifact', 'Fetch and verify the artifact', () =>
+    artifact = source
+      ? await stages.run(lead.report, 'artifact', 'Fetch and verify the artifact', () =>
           fetchArtifact(source, config.trust, artifactContext(config, host)),
         )
       : null;
-    if (report.artifact && !report.artifact.verified) {
-      host.log.warning(unverifiedWarning(report.artifact.asset), 'Unverified artifact');
+    if (artifact && !artifact.verified) {
+      host.log.warning(unverifiedWarning(artifact.asset), 'Unverified artifact');
     }
-    if (saved) checkArtifact(saved, report.artifact);
-    const reads = ahead;
-    const { plan, client, clusterNodes, identity } = await stages.run(
-      'preflight',
-      'Connect, read the server and plan',
-      async () => {
-        const { session, identity, reading } = await aheadRead(reads, held, host.log);
-        report.login = session.description;
-        report.serverIdentity = describeIdentity(identity);
-        host.log.info(`server: ${report.serverIdentity}`);
-        const followsReload = featuresOf(identity).reloadStatus && config.reloadScope === 'global';
-        return {
-          client: session.client,
-          plan: await planAgainst(session.client, config, reading, report.artifact),
-          clusterNodes: followsReload ? clusterSize(identity) : null,
-          identity,
-        };
-      },
-    );
-    report.plan = plan;
-    report.planOrigin = planOrigin(config, identity, thisRun(host));
-    report.version = plan.version;
-    logPlan(plan, host);
-    report.targets = pendingOutcomes(plan);
-    if (saved) {
-      const check = checkState(saved, plan);
-      report.savedPlan = { plan: saved, check };
-      host.log.info(`plan: ${CHECK_LOG[check]}`);
-    }
-    if (config.safety.dryRun) return report;
-    const deps = executeDeps(config, plan, client, report.artifact, clusterNodes, host);
-    rollout = { deps, rollbackOnFailure: config.safety.rollbackOnFailure };
-    report.targets = await stages.run('rollout', 'Roll out, batch by batch', () =>
-      executePlan(deps, report.record),
-    );
-    if (plan.prune.length > 0) {
-      await stages.run('prune', 'Deregister unused versions', () =>
-        pruneCatalog(deps, report.record),
-      );
-    }
+    if (saved) checkArtifact(saved, artifact);
   } catch (error) {
-    const client = rollout?.deps.client ?? server.client;
-    const refusal = client ? await explainRefusal(server.late(client), error) : null;
-    report.error = { stage: stages.current, message: refusal ?? oneLine(error) };
-    if (rollout) {
-      const recovery = await recover(
-        lateDeps(rollout.deps, server),
-        report.record,
-        stages.current,
-        rollout.rollbackOnFailure,
-        report.targets,
-        (work) => stages.run('rollback', 'Roll back the touched mounts', work),
-      );
-      if (recovery) Object.assign(report, recovery);
-    }
+    await failed(lead, 'artifact', error);
+    for (const leg of legs) leg.report.error = lead.report.error;
+    return;
   } finally {
-    // A login still under way must end before the session is closed, or its token would outlive the run.
-    const opened = await ahead?.then(
-      (a) => a.session.description,
-      () => '',
-    );
-    held.release(host.log);
-    report.login = await server.close(report.login || (opened ?? ''));
+    for (const leg of legs) leg.report.artifact = artifact;
+    // The inputs and the artifact are every namespace's: each report shows their times.
+    for (const leg of legs.slice(1)) leg.report.timings.push(...lead.report.timings);
   }
-  return report;
+  const planned: Planned[] = [];
+  for (const leg of legs) {
+    try {
+      planned.push(await planLeg(leg, legs.length, stages, host));
+    } catch (error) {
+      await failed(leg, 'preflight', error);
+      for (const other of legs) {
+        other.report.error ??= {
+          stage: 'preflight',
+          message: `the checks in ${where(leg)} failed`,
+          from: where(leg),
+        };
+      }
+      return;
+    }
+  }
+  if (config.safety.dryRun) return;
+  for (const [index, leg] of legs.entries()) {
+    const made = planned[index];
+    if (!made) return;
+    const prepared = legs
+      .slice(0, index)
+      .some((l) => l.report.record.registered || l.report.record.placedFile);
+    const plan = prepared ? withCatalogReady(made.plan) : made.plan;
+    leg.report.plan = plan;
+    const deps = executeDeps(leg, { ...made, plan }, host);
+    leg.deps = deps;
+    const { report } = leg;
+    try {
+      report.targets = await stages.run(
+        report,
+        'rollout',
+        titled('Roll out, batch by batch', leg, legs.length),
+        () => executePlan(deps, report.record),
+      );
+      if (plan.prune.length > 0) {
+        await stages.run(report, 'prune', 'Deregister unused versions', () =>
+          pruneCatalog(deps, report.record),
+        );
+      }
+    } catch (error) {
+      const stage = stages.current;
+      await failed(leg, stage, error);
+      const rollbackOnFailure = config.safety.rollbackOnFailure;
+      await recoverLeg(leg, stage, legs, stages);
+      if (stage === 'rollout' && rollbackOnFailure) {
+        for (const earlier of legs.slice(0, index).reverse()) {
+          const before = earlier.report.error;
+          earlier.report.error = {
+            stage: 'rollout',
+            message: `the rollout in ${where(leg)} failed`,
+            from: where(leg),
+          };
+          if (!(await recoverLeg(earlier, 'rollout', legs, stages))) earlier.report.error = before;
+        }
+      }
+      for (const later of legs.slice(index + 1)) {
+        later.report.error = {
+          stage: 'rollout',
+          message: `the rollout in ${where(leg)} failed`,
+          from: where(leg),
+        };
+      }
+      return;
+    }
+  }
 }
 
+/** A namespace's plan, and the client and cluster it was made on. */
+interface Planned {
+  plan: Plan;
+  client: VaultClient;
+  /** Vault Enterprise: how many nodes report each global reload; `null` elsewhere. */
+  clusterNodes: number | null;
+}
+
+/** Waits for the namespace's read-ahead, then plans it against the artifact. */
+async function planLeg(leg: Leg, count: number, stages: Stages, host: Host): Promise<Planned> {
+  const { report, config } = leg;
+  const reads = leg.ahead;
+  if (!reads) throw new Error(`${where(leg)} was never read`);
+  const { plan, client, clusterNodes, identity } = await stages.run(
+    report,
+    'preflight',
+    titled('Connect, read the server and plan', leg, count),
+    async () => {
+      const { session, identity, reading } = await aheadRead(reads, leg.held, host.log);
+      report.login = session.description;
+      report.serverIdentity = describeIdentity(identity);
+      host.log.info(`server: ${report.serverIdentity}`);
+      const followsReload = featuresOf(identity).reloadStatus && config.reloadScope === 'global';
+      return {
+        client: session.client,
+        plan: await planAgainst(session.client, config, reading, report.artifact),
+        clusterNodes: followsReload ? clusterSize(identity) : null,
+        identity,
+      };
+    },
+  );
+  report.plan = plan;
+  report.planOrigin = planOrigin(config, identity, thisRun(host));
+  report.version = plan.version;
+  logPlan(plan, host);
+  report.targets = pendingOutcomes(plan);
+  if (report.savedPlan) {
+    const check = checkState(report.savedPlan.plan, plan);
+    report.savedPlan = { plan: report.savedPlan.plan, check };
+    host.log.info(`plan: ${CHECK_LOG[check]}`);
+  }
+  return { plan, client, clusterNodes };
+}
 const CHECK_LOG: Record<PlanCheck, string> = {
   'as-planned': 'the server is as the given plan read it',
   'already-applied': 'the server is already where the given plan leads; nothing to write',
 };
 
-/** Times each stage into the report and remembers the one running, which a failure names. */
+/** Times each stage into its report and remembers the one running, which a failure names. */
 class Stages {
   current: Stage = 'config';
-  private readonly report: RunReport;
   private readonly host: Host;
 
-  constructor(report: RunReport, host: Host) {
-    this.report = report;
+  constructor(host: Host) {
     this.host = host;
   }
 
-  async run<T>(name: Stage, title: string, work: () => Promise<T>): Promise<T> {
+  async run<T>(report: RunReport, name: Stage, title: string, work: () => Promise<T>): Promise<T> {
     this.current = name;
     const started = performance.now();
     try {
       return await this.host.group(title, work);
     } finally {
-      this.report.timings.push({ stage: name, ms: performance.now() - started });
+      report.timings.push({ stage: name, ms: performance.now() - started });
     }
   }
+}
+
+/** A namespace's stage is titled with its namespace when the run has several. */
+function titled(title: string, leg: Leg, count: number): string {
+  return count > 1 ? `${title}: ${where(leg)}` : title;
+}
+
+function where(leg: Leg): string {
+  return leg.config.namespace ? `namespace ${leg.config.namespace}` : 'the root namespace';
+}
+
+/** Records the failure of a namespace's stage, in the server's words where it refused. */
+async function failed(leg: Leg, stage: Stage, error: unknown): Promise<void> {
+  const client = leg.deps?.client ?? leg.server.client?.inNamespace(leg.config.namespace);
+  const refusal = client ? await explainRefusal(leg.server.late(client), error) : null;
+  leg.report.error = { stage, message: refusal ?? oneLine(error) };
+}
+
+/** Recovers a namespace the run wrote to; whether a rollback was attempted there. */
+async function recoverLeg(
+  leg: Leg,
+  stage: Stage,
+  legs: readonly Leg[],
+  stages: Stages,
+): Promise<boolean> {
+  const { deps, report } = leg;
+  if (!deps) return false;
+  const recovery = await recover(
+    lateDeps(deps, leg.server),
+    report.record,
+    stage,
+    leg.config.safety.rollbackOnFailure,
+    report.targets,
+    (work) =>
+      stages.run(
+        report,
+        'rollback',
+        titled('Roll back the touched mounts', leg, legs.length),
+        work,
+      ),
+  );
+  if (recovery) Object.assign(report, recovery);
+  return recovery?.rollback != null;
 }
 
 function startReport(host: Host): RunReport {
@@ -209,18 +363,12 @@ function artifactContext(config: RolloutConfig, host: Host): FetchContext {
   };
 }
 
-function executeDeps(
-  config: RolloutConfig,
-  plan: Plan,
-  client: VaultClient,
-  artifact: ArtifactFacts | null,
-  clusterNodes: number | null,
-  host: Host,
-): ExecuteDeps {
+function executeDeps(leg: Leg, { plan, client, clusterNodes }: Planned, host: Host): ExecuteDeps {
+  const { config } = leg;
   return {
     client,
     plan,
-    binaryPath: artifact?.binaryPath ?? '',
+    binaryPath: leg.report.artifact?.binaryPath ?? '',
     pluginDirectory: config.pluginDirectory,
     reloadScope: config.reloadScope,
     clusterNodes,

@@ -8,11 +8,14 @@ import type { Host } from './host.ts';
 /**
  * The connection and the login of one run. Both are opened inside the
  * preflight and must be closed whatever happens after, so they are held here
- * rather than in the stage that opened them.
+ * rather than in the stage that opened them. A run over several namespaces
+ * opens them once: logins live in the root namespace, and one token acts in
+ * every namespace its policy grants.
  */
 export class ServerSession {
   private connection: VaultClient | null = null;
   private session: Session | null = null;
+  private opening: Promise<Session> | null = null;
   /** When the run's last call must have ended: `run-timeout` after connecting. */
   private lastCallBy = Infinity;
 
@@ -27,7 +30,12 @@ export class ServerSession {
    * how it logged in. What it has to say goes to `log`, which may hold it
    * back until the run reaches the stage that reads the server.
    */
-  async open(config: RolloutConfig, log: Host['log']): Promise<Session> {
+  open(config: RolloutConfig, log: Host['log']): Promise<Session> {
+    this.opening ??= this.login(config, log);
+    return this.opening;
+  }
+
+  private async login(config: RolloutConfig, log: Host['log']): Promise<Session> {
     const { host } = this;
     const tls = loadTls(config.transport);
     if (!tls.rejectUnauthorized) {

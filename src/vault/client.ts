@@ -124,6 +124,11 @@ export class VaultClient {
     return new VaultClient({ ...this.#shared, token });
   }
 
+  /** The same connection and token, acting in another namespace (empty for the root namespace). */
+  inNamespace(namespace: string): VaultClient {
+    return new VaultClient({ ...this.#shared, namespace, token: this.#token });
+  }
+
   /** The same client, its calls ending by `deadline` (clock time) instead. */
   until(deadline: number): VaultClient {
     return new VaultClient({ ...this.#shared, deadline, token: this.#token });

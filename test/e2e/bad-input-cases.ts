@@ -129,6 +129,29 @@ export const BAD_INPUTS: BadInput[] = [
     error: 'verify-timeout: "soon" is not a whole number from 1 to 3600',
   },
   {
+    inputs: { namespace: 'team-a\nteam-b\nteam-a' },
+    error: 'namespace: "team-a" is listed twice',
+  },
+  {
+    inputs: { namespace: 'team-a\nteam b' },
+    error: 'namespace: "team b" is not a namespace path such as team-a or team-a/prod',
+  },
+  {
+    inputs: { namespace: 'team-a\nteam-b', pin: 'true' },
+    error:
+      'pin: a pin holds the plugin in every namespace at once, so it cannot move namespace by namespace; roll team-a, team-b one a run to pin',
+  },
+  {
+    inputs: { namespace: 'team-a\nteam-b', 'keep-versions': '2' },
+    error:
+      'keep-versions: the plugin catalog is shared by every namespace, but a run in namespace team-a, team-b sees only its own mounts; prune from a run without a namespace',
+  },
+  {
+    inputs: { namespace: 'team-a\nteam-b', plan: '{}' },
+    error:
+      'plan: a saved plan holds one namespace, but namespace lists 2; apply it with the namespace it was made in',
+  },
+  {
     inputs: { 'keep-versions': 'x' },
     error: 'keep-versions: "x" is not a whole number from 1 to 1000',
   },

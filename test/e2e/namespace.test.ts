@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverUnderTest, startServer, type LabServer } from '../../lab/server.ts';
 import { startReleaseServer, type ReleaseServer } from '../../lab/release-server.ts';
 import { assetTemplate, pluginRelease } from '../../lab/releases.ts';
-import { runAction, type RunResult } from '../../lab/runner.ts';
+import { startMeddler, type ProxiedRequest } from '../../lab/meddler.ts';
+import { resultRows, runAction, type RunResult } from '../../lab/runner.ts';
 import { enableMount, installPlugin } from '../../lab/seed.ts';
 
 const SERVER = serverUnderTest();
@@ -93,6 +94,18 @@ if (SERVER === 'vault') {
       expect(await bao.writesSince(mark)).toEqual([]);
       expect(await readdir(bao.pluginDir)).toEqual(files);
     });
+
+    it('is refused for several namespaces too, naming the first, before any write', async () => {
+      const mark = await bao.auditMark();
+
+      const run = await rollout('team-a\nteam-b');
+
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        "in namespace team-a: namespace: Vault community edition has no namespaces, so team-a would act on the root namespace's mounts; remove namespace, or use Vault Enterprise or OpenBao",
+      ]);
+      expect(await bao.writesSince(mark)).toEqual([]);
+    });
   });
 }
 
@@ -126,6 +139,133 @@ if (SERVER === 'openbao') {
       expect(run.errors).toEqual([
         expect.stringMatching(/^permission: .*the token lacks "read" on team\/sys\/mounts /),
       ]);
+    });
+  });
+}
+
+if (SERVER === 'openbao') {
+  describe('several namespaces in one run', () => {
+    const running = async (namespace: string): Promise<string> => {
+      const table = await bao.api<{ data: Record<string, { running_plugin_version?: string }> }>(
+        'GET',
+        `${namespace}/sys/mounts`,
+      );
+      return table?.data['acme/']?.running_plugin_version ?? '';
+    };
+
+    const several = (
+      namespaces: readonly string[],
+      url = bao.address,
+      extra: Record<string, string> = {},
+    ): Promise<RunResult> =>
+      runAction({
+        ref: 'refs/tags/v1.0.1',
+        apiUrl: github.apiUrl,
+        inputs: {
+          url,
+          token: bao.token,
+          namespace: namespaces.join('\n'),
+          'github-token': GITHUB_TOKEN,
+          'plugin-name': 'acme',
+          artifact: assetTemplate('acme', 'zip'),
+          'plugin-directory': bao.pluginDir,
+          mounts: 'acme',
+          ...extra,
+        },
+      });
+
+    beforeAll(async () => {
+      for (const namespace of ['north', 'south', 'east', 'west', 'lone']) {
+        await bao.api('POST', `sys/namespaces/${namespace}`, {});
+        await bao.api('POST', `${namespace}/sys/mounts/acme`, {
+          type: 'acme',
+          config: { plugin_version: 'v1.0.0' },
+        });
+      }
+    });
+
+    it('checks every namespace before it writes to any', async () => {
+      const mark = await bao.auditMark();
+
+      const run = await several(['lone', 'no-such-ns']);
+
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        `in namespace no-such-ns: namespace: no-such-ns does not exist on ${bao.address}`,
+      ]);
+      expect(await bao.writesSince(mark)).toEqual([]);
+      expect(await running('lone')).toBe('v1.0.0');
+      expect(run.summary).toContain(
+        '| `lone` | ⏸️ not started: the checks in namespace no-such-ns failed | 1 |',
+      );
+    });
+
+    it('plans every namespace in a dry run, writing nothing and no saved plan', async () => {
+      const mark = await bao.auditMark();
+
+      const run = await several(['lone', 'north'], bao.address, { 'dry-run': 'true' });
+
+      expect(run.exitCode).toBe(0);
+      expect(await bao.writesSince(mark)).toEqual([]);
+      expect(run.outputs.plan).toBe('');
+      expect(run.summary).toContain(
+        '## 📝 Planned — nothing written: `acme` `v1.0.1` in 2 namespaces',
+      );
+      expect(resultRows(run).map((row) => [row.namespace, row.result])).toEqual([
+        ['lone', 'not-started'],
+        ['north', 'not-started'],
+      ]);
+    });
+
+    it('rolls each namespace in turn, registering the version once', async () => {
+      const mark = await bao.auditMark();
+
+      const run = await several(['north', 'south']);
+
+      expect(run.exitCode).toBe(0);
+      expect([await running('north'), await running('south')]).toEqual(['v1.0.1', 'v1.0.1']);
+      const registers = (await bao.writesSince(mark)).filter((w) =>
+        w.path.startsWith('sys/plugins/catalog/'),
+      );
+      expect(registers).toHaveLength(1);
+      expect(resultRows(run).map((row) => [row.namespace, row.mount, row.result])).toEqual([
+        ['north', 'acme', 'updated'],
+        ['south', 'acme', 'updated'],
+      ]);
+      expect(run.summary).toContain('## ✅ Rolled out `acme` `v1.0.1` in 2 namespaces');
+      expect(run.summary).toContain('| `south` | ✅ rolled out | 1 |');
+      // The rollback workflow rolls every namespace back, so the summary offers it once.
+      expect(run.summary.match(/gh workflow run/g)).toHaveLength(1);
+    });
+
+    it('rolls the namespaces before a failing one back with it', async () => {
+      const reloads = (seen: readonly ProxiedRequest[]): number =>
+        seen.filter((r) => r.path === 'sys/plugins/reload/backend').length;
+      // Someone puts west's mount back on v1.0.0 just before its reload, so it never runs v1.0.1.
+      const meddler = await startMeddler(
+        bao.address,
+        (request, seen) => request.path === 'sys/plugins/reload/backend' && reloads(seen) === 1,
+        async () => {
+          await bao.api('POST', 'west/sys/mounts/acme/tune', { plugin_version: 'v1.0.0' });
+        },
+      );
+      try {
+        const run = await several(['east', 'west'], meddler.url, { 'verify-timeout': '3' });
+        expect(meddler.acted()).toBe(true);
+        expect(run.exitCode).toBe(1);
+        expect(run.outputs['rolled-back']).toBe('true');
+        expect([await running('east'), await running('west')]).toEqual(['v1.0.0', 'v1.0.0']);
+        expect(resultRows(run).map((row) => [row.namespace, row.result])).toEqual([
+          ['east', 'rolled-back'],
+          ['west', 'rolled-back'],
+        ]);
+        expect(run.summary).toContain(
+          '## ↩️ Rolled back: `acme` `v1.0.1` failed at the rollout stage in namespace `west`',
+        );
+        expect(run.errors).toEqual([expect.stringMatching(/^in namespace west: .*rolled back/)]);
+      } finally {
+        await meddler.close();
+      }
     });
   });
 }

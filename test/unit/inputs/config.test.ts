@@ -130,6 +130,20 @@ describe('readConfig', () => {
     expect(masked).toContain('env-token');
   });
 
+  it('reads several namespaces, one a line, in order, the first one first', () => {
+    const config = readConfig(
+      source({ ...minimal, namespace: 'team-b\n# team-c moves next week\n/team-a/prod/\n' }),
+      context(),
+    );
+    expect(config.namespaces).toEqual(['team-b', 'team-a/prod']);
+    expect(config.namespace).toBe('team-b');
+  });
+
+  it('takes a lone / as the root namespace, as without the input', () => {
+    expect(readConfig(source({ ...minimal, namespace: '/' }), context()).namespaces).toEqual(['']);
+    expect(readConfig(source(minimal), context()).namespaces).toEqual(['']);
+  });
+
   it('strips the auth/ prefix of auth mounts', () => {
     const config = readConfig(
       source({ ...minimal, 'plugin-type': 'auth', mounts: 'auth/github\nacme-login' }),

@@ -219,7 +219,7 @@ describe('the summary of a run whose server sent hostile strings', () => {
     ];
     expect(await shellCalls(register?.text ?? '', ['vault'], work)).toEqual([registration]);
     expect(
-      await shellCalls(outputsOf(report())['register-command'] ?? '', ['vault'], work),
+      await shellCalls(outputsOf([report()])['register-command'] ?? '', ['vault'], work),
     ).toEqual([registration]);
     expect(existsSync(join(work, 'pwned'))).toBe(false);
   });
@@ -261,13 +261,13 @@ describe('credentials in an artifact URL', () => {
 
   it('stay out of the summary and the outputs', () => {
     const summary = renderSummary(report());
-    const outputs = JSON.stringify(outputsOf(report()));
+    const outputs = JSON.stringify(outputsOf([report()]));
     for (const secret of secrets) {
       expect(summary).not.toContain(secret);
       expect(outputs).not.toContain(secret);
     }
     expect(summary).toContain('Downloaded from `https://***@downloads.example.test/acme.zip?…`');
-    expect(JSON.parse(outputsOf(report()).provenance ?? '{}')).toMatchObject({
+    expect(JSON.parse(outputsOf([report()]).provenance ?? '{}')).toMatchObject({
       url: 'https://***@downloads.example.test/acme.zip?…',
     });
   });

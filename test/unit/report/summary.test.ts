@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { outputsOf } from '../../../src/report/outputs.ts';
 import type { RunReport } from '../../../src/rollout/run-report.ts';
-import { renderSummary } from '../../../src/report/summary.ts';
+import { renderRunSummary, renderSummary } from '../../../src/report/summary.ts';
 import { emptyRecord } from '../../../src/rollout/apply.ts';
 import type { Plan } from '../../../src/rollout/plan.ts';
 import type { TargetOutcome } from '../../../src/rollout/verify.ts';
@@ -318,7 +318,7 @@ describe('renderSummary of a rollout', () => {
 
 describe('outputsOf', () => {
   it('reports changed=false and an empty reload id when nothing was written', () => {
-    expect(outputsOf(report())).toEqual({
+    expect(outputsOf([report()])).toEqual({
       version: 'v1.0.1',
       sha256: '',
       command: '',
@@ -373,7 +373,7 @@ describe('a failure the server could not be read after', () => {
     );
     expect(text).toMatch(/^\| `acme\/` \|.*❔ unknown: written to since it was last read \|$/m);
     expect(text).toMatch(/^\| `team-b\/acme\/` \|.*⏸️ not started \|$/m);
-    expect(JSON.parse(outputsOf(lost).result ?? '') as { result: string }[]).toMatchObject([
+    expect(JSON.parse(outputsOf([lost]).result ?? '') as { result: string }[]).toMatchObject([
       { result: 'unknown' },
       { result: 'unknown' },
       { result: 'not-started' },
@@ -393,7 +393,7 @@ describe('a failure the server could not be read after', () => {
     );
     expect(text).toContain('Nothing was written to the server.');
     expect(
-      outputsOf(
+      outputsOf([
         report({
           record: {
             ...emptyRecord(),
@@ -401,7 +401,54 @@ describe('a failure the server could not be read after', () => {
             unsettled: [{ write: 'register', applied: 'no' }],
           },
         }),
-      ).changed,
+      ]).changed,
     ).toBe('false');
+  });
+});
+
+describe('the summary of a run over several namespaces', () => {
+  const rolled = (namespace: string, previous: string): RunReport =>
+    report({
+      namespace,
+      plan: PLAN,
+      targets: [{ ...outcome('acme', 'updated'), previous }],
+      record: { ...emptyRecord(), tuned: ['acme'], reloaded: ['acme'] },
+      rollbackWorkflow: ROLLBACK_WORKFLOW,
+    });
+
+  it('offers one way back when every namespace ran the same version before', () => {
+    const text = renderRunSummary([rolled('team-a', 'v1.0.0'), rolled('team-b', 'v1.0.0')]);
+
+    expect(text).toContain('## ✅ Rolled out `acme` `v1.0.1` in 2 namespaces');
+    expect(text.match(/gh workflow run/g)).toHaveLength(1);
+    expect(text).toContain('-f version=v1.0.0');
+  });
+
+  it('sends each namespace back alone when they ran different versions before', () => {
+    const text = renderRunSummary([rolled('team-a', 'v1.0.0'), rolled('team-b', 'v0.9.0')]);
+
+    expect(text).not.toContain('gh workflow run');
+    expect(text).toContain('roll each one back in a run of its own');
+  });
+
+  it('names no namespace for a failure of the artifact they share', () => {
+    const error = { stage: 'artifact' as const, message: 'checksums: no line for the asset' };
+    const text = renderRunSummary([
+      report({ namespace: 'team-a', error }),
+      report({ namespace: 'team-b', error }),
+    ]);
+
+    expect(text).toContain('stopped at the artifact stage, before any namespace.');
+    expect(text).toContain('| `team-b` | ❌ failed: checksums: no line for the asset | 0 |');
+  });
+
+  it('lists every namespace in the result output, and no saved plan', () => {
+    const outputs = outputsOf([rolled('team-a', 'v1.0.0'), rolled('team-b', 'v1.0.0')]);
+
+    expect(
+      (JSON.parse(outputs.result ?? '') as { namespace: string }[]).map((r) => r.namespace),
+    ).toEqual(['team-a', 'team-b']);
+    expect(outputs.plan).toBe('');
+    expect(outputs.changed).toBe('true');
   });
 });
