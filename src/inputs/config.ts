@@ -51,6 +51,7 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     );
   }
   const safety = readSafety(inputs, pluginType, namespaces);
+  if (namespaces.length > 1) oneNamespaceOnly(safety, namespaces);
   const release = safety.revertToBuiltin
     ? builtinRelease(inputs)
     : readRelease(inputs, ctx, pluginName);
@@ -81,21 +82,50 @@ export function readConfig(inputs: InputSource, ctx: RunContext): RolloutConfig 
     verifyTimeoutSeconds,
     runTimeoutSeconds: runTimeout(
       inputs.get('run-timeout'),
-      transport.timeoutSeconds,
-      verifyTimeoutSeconds,
+      rollbackReserve({ transport, verifyTimeoutSeconds, namespaces }),
+      namespaces.length,
     ),
     summary: booleanInput('summary', inputs.get('summary'), true),
     rollbackWorkflow: workflowFile(inputs.get('rollback-workflow') || 'rollback.yml'),
   };
 }
 
-/** The run must leave a rollback one call's `timeout` and a `verify-timeout` after the rollout's calls end. */
-function runTimeout(raw: string, timeout: number, verifyTimeout: number): number {
-  const seconds = wholeNumber('run-timeout', raw || '1800', 1, 86_400);
-  const reserve = timeout + verifyTimeout;
-  if (seconds <= reserve) {
+/**
+ * A pin holds the plugin in every namespace at once, and a revert prunes
+ * versions by the mounts of one namespace: neither can move namespace by
+ * namespace.
+ */
+function oneNamespaceOnly(safety: SafetyOptions, namespaces: readonly string[]): void {
+  const each = `roll ${namespaces.join(', ')} one a run`;
+  if (safety.movePin) {
     throw new ConfigError(
-      `run-timeout: ${seconds} s leaves no time for a rollback; give more than timeout + verify-timeout (${reserve} s)`,
+      `pin: a pin holds the plugin in every namespace at once, so it cannot move namespace by namespace; ${each} to pin`,
+    );
+  }
+  if (safety.revertToBuiltin) {
+    throw new ConfigError(
+      `revert-to-builtin: it deregisters the versions no mount of its namespace runs, which another namespace may still run; ${each} to revert`,
+    );
+  }
+}
+
+/**
+ * The time kept back for rolling back: one call's `timeout` and a
+ * `verify-timeout` for each namespace a failure may roll back.
+ */
+export function rollbackReserve(
+  config: Pick<RolloutConfig, 'transport' | 'verifyTimeoutSeconds' | 'namespaces'>,
+): number {
+  return (config.transport.timeoutSeconds + config.verifyTimeoutSeconds) * config.namespaces.length;
+}
+
+/** The run must leave a rollback its reserve after the rollout's calls end. */
+function runTimeout(raw: string, reserve: number, namespaces: number): number {
+  const seconds = wholeNumber('run-timeout', raw || '1800', 1, 86_400);
+  if (seconds <= reserve) {
+    const each = namespaces > 1 ? `, for each of the ${String(namespaces)} namespaces` : '';
+    throw new ConfigError(
+      `run-timeout: ${seconds} s leaves no time for a rollback; give more than timeout + verify-timeout${each} (${reserve} s)`,
     );
   }
   return seconds;

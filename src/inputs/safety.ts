@@ -70,13 +70,7 @@ export function readSafety(
   const named = namespaces.filter(Boolean).join(', ');
   if (keep && named) {
     throw new ConfigError(
-      `keep-versions: the plugin catalog is shared by every namespace, but a run in namespace ${named} sees only its own mounts; prune from a run without a namespace`,
-    );
-  }
-  const movePin = booleanInput('pin', inputs.get('pin'), false);
-  if (movePin && namespaces.length > 1) {
-    throw new ConfigError(
-      `pin: a pin holds the plugin in every namespace at once, so it cannot move namespace by namespace; roll ${named} one a run to pin`,
+      `keep-versions: the plugin catalog is shared by every namespace, but a run in namespace ${named} sees only ${namespaces.length > 1 ? "each one's own" : "that namespace's"} mounts; prune from a run without a namespace`,
     );
   }
   return {
@@ -87,7 +81,7 @@ export function readSafety(
     batchSize: wholeNumber('batch-size', inputs.get('batch-size') || '0', 0, 10000),
     exclude: pathList('exclude', inputs.get('exclude'), pluginType, false),
     concurrency: wholeNumber('concurrency', inputs.get('concurrency') || '8', 1, 64),
-    movePin,
+    movePin: booleanInput('pin', inputs.get('pin'), false),
     keepVersions: keep ? wholeNumber('keep-versions', keep, 1, 1000) : null,
     revertToBuiltin: booleanInput('revert-to-builtin', inputs.get('revert-to-builtin'), false),
     nodes: nodeList(inputs.get('nodes'), pluginType),

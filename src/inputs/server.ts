@@ -28,24 +28,32 @@ export function readServerUrl(inputs: InputSource, ctx: RunContext): string {
 
 /**
  * The namespaces to roll, in order: `['']` for the root namespace alone.
- * Several, one a line, roll the same mounts in each, one namespace after
- * another, within one run.
+ * Several, one a line (`#` comments allowed), roll the same mounts in each,
+ * one namespace after another, within one run.
  */
 export function readNamespaces(inputs: InputSource, ctx: RunContext): string[] {
   const raw = inputs.get('namespace') || cliSetting(ctx.env, 'NAMESPACE');
-  const lines = lineList(raw);
+  const lines = raw.trim().includes('\n') ? lineList(raw) : [raw];
   const namespaces: string[] = [];
   for (const text of lines) {
     const path = serverPath(text);
-    // A lone `/` names the root namespace, as it always has.
-    if (!path && lines.length === 1) break;
-    if (!path || !isSafePath(path)) {
+    if (lines.length === 1) return [namespacePath(raw, path)];
+    if (!path) {
       throw new ConfigError(
-        `namespace: "${text}" is not a namespace path such as team-a or team-a/prod`,
+        `namespace: "${text}" is the root namespace, which is rolled in a run of its own, not with other namespaces`,
       );
     }
     if (namespaces.includes(path)) throw new ConfigError(`namespace: "${text}" is listed twice`);
-    namespaces.push(path);
+    namespaces.push(namespacePath(text, path));
   }
   return namespaces.length > 0 ? namespaces : [''];
+}
+
+function namespacePath(raw: string, path: string): string {
+  if (path && !isSafePath(path)) {
+    throw new ConfigError(
+      `namespace: "${raw}" is not a namespace path such as team-a or team-a/prod`,
+    );
+  }
+  return path;
 }

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { overallStatus, type RunReport } from '../rollout/run-report.ts';
+import { failureOf, overallStatus, type RunReport } from '../rollout/run-report.ts';
 import { log } from './log.ts';
 import { outputsOf } from './outputs.ts';
-import { failureLine, failureTitle } from './stages.ts';
+import { failureLine, failureTitle, STAGE_LABEL } from './stages.ts';
 import { renderRunSummary } from './summary.ts';
 
 /** Sets the outputs, the closing annotation and the job summary from what the run learned, one report a namespace. */
@@ -14,14 +14,19 @@ export async function publish(
   if (!first) return;
   for (const [name, value] of Object.entries(outputsOf(reports))) core.setOutput(name, value);
   const status = overallStatus(reports);
-  // The failure that stopped the run; the others name it as theirs.
-  const cause = reports.find((report) => report.error && !report.error.from);
-  // setFailed cannot carry a title; the annotation's title names the stage.
-  if (cause) {
-    // The artifact and the inputs are the whole run's; the later stages are one namespace's.
-    const own = cause.error?.stage !== 'config' && cause.error?.stage !== 'artifact';
-    const where = reports.length > 1 && own ? `in namespace ${cause.namespace}: ` : '';
-    log.error(`${where}${failureLine(cause)}`, failureTitle(cause));
+  const failure = failureOf(reports);
+  if (failure) {
+    const cause = failure.report;
+    const where = reports.length > 1 && !failure.shared ? `in namespace ${cause.namespace}: ` : '';
+    const unrolled = reports
+      .filter((report) => report !== cause && report.rollback?.error)
+      .map(
+        (report) =>
+          ` — and the rollback in namespace ${report.namespace} failed: ${report.rollback?.error ?? ''}`,
+      );
+    // setFailed cannot carry a title; the annotation's title names the stage.
+    const title = unrolled.length > 0 ? `${STAGE_LABEL.rollout} failed` : failureTitle(cause);
+    log.error(`${where}${failureLine(cause)}${unrolled.join('')}`, title);
   }
   log.info(`result: ${status}`);
   const count = reports.reduce((sum, report) => sum + report.targets.length, 0);

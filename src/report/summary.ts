@@ -7,6 +7,7 @@ import { leftBehind } from './left-behind.ts';
 import { briefError } from './error-text.ts';
 import { code, details, escapeText, fence, seconds, shortHash, table } from './markdown.ts';
 import {
+  failureOf,
   overallStatus,
   runStatus,
   type RunReport,
@@ -81,7 +82,7 @@ export function renderRunSummary(reports: readonly RunReport[]): string {
     runHeadline(reports),
     first.artifact?.verified === false ? unverifiedBlock(first.artifact.asset) : '',
     `${table(['Namespace', 'Result', mounts, 'Time'], rows)}\n\nInputs and artifact, shared by the namespaces: ${seconds(shared)} · **total ${seconds(total)}**`,
-    overallStatus(reports) === 'rolled-out' ? runRollback(reports) : '',
+    runRollback(reports),
     ...reports.map((report) =>
       details(
         `Namespace ${escapeText(report.namespace)}: ${namespaceMark(report)}`,
@@ -149,32 +150,28 @@ function namespaceResult(report: RunReport): string {
 }
 
 /**
- * The way back for the whole run: the rollback workflow rolls every
- * namespace it names, so one run per version serves only when each mount
- * ran the same version before in every namespace.
+ * The way back for the whole run. The rollback workflow rolls back every
+ * namespace it names, so one run per version serves only when every
+ * namespace moved the same mounts from the same versions; otherwise each
+ * namespace still rolled out goes back in a run of its own.
  */
 function runRollback(reports: readonly RunReport[]): string {
   const [first] = reports;
-  if (!first) return '';
-  const before = new Map<string, string>();
-  const targets: TargetOutcome[] = [];
-  for (const report of reports) {
-    for (const target of report.targets) {
-      if (target.result !== 'updated') continue;
-      const seen = before.get(target.path);
-      if (seen === undefined) {
-        before.set(target.path, target.previous);
-        targets.push(target);
-      } else if (seen !== target.previous) {
-        return '### Roll back\n\nThe namespaces ran different versions of a mount before this run: roll each one back in a run of its own, with `namespace` naming it alone.';
-      }
-    }
+  const rolled = reports.filter((report) => runStatus(report) === 'rolled-out');
+  if (!first || rolled.length === 0) return '';
+  const moves = (report: RunReport): string =>
+    report.targets
+      .map((t) => `${t.path} ${t.previous} ${t.result}`)
+      .sort()
+      .join('\n');
+  if (rolled.length === reports.length && reports.every((r) => moves(r) === moves(first))) {
+    return rollbackHowTo({
+      ...first,
+      record: { ...first.record, deregistered: reports.flatMap((r) => r.record.deregistered) },
+    });
   }
-  return rollbackHowTo({
-    ...first,
-    targets,
-    record: { ...first.record, deregistered: reports.flatMap((r) => r.record.deregistered) },
-  });
+  const names = rolled.map((report) => code(report.namespace)).join(', ');
+  return `### Roll back\n\nThe rollback workflow rolls back every namespace it names, and these namespaces did not all move the same mounts from the same versions: roll ${names} back each in a run of its own, with \`namespace\` naming it alone.`;
 }
 
 function runHeadline(reports: readonly RunReport[]): string {
@@ -186,13 +183,13 @@ function runHeadline(reports: readonly RunReport[]): string {
   const where = `${first.pluginType} plugin on ${code(first.server)}`;
   const count = reports.reduce((sum, report) => sum + report.targets.length, 0);
   const targets = `${String(count)} ${targetType(first) === 'database' ? 'connection' : 'mount'}${count === 1 ? '' : 's'}`;
-  const cause = reports.find((report) => report.error && !report.error.from);
-  const stage = cause?.error?.stage;
-  const stopped = !stage
+  const failure = failureOf(reports);
+  const stage = failure?.report.error?.stage ?? '';
+  const stopped = !failure
     ? ''
-    : SHARED_STAGES.includes(stage)
+    : failure.shared
       ? `at the ${stage} stage, before any namespace`
-      : `at the ${stage} stage in ${cause.namespace ? `namespace ${code(cause.namespace)}` : 'the root namespace'}`;
+      : `at the ${stage} stage in namespace ${code(failure.report.namespace)}`;
   switch (overallStatus(reports)) {
     case 'rolled-out':
       return `## ✅ Rolled out ${what} in ${spread}${mark}\n\n${where}: ${targets} ${first.artifact?.verified === false ? 'run the new binary, as read back from the server' : 'verified running the new binary'}, one namespace after another.`;

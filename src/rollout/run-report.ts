@@ -65,3 +65,16 @@ export function overallStatus(reports: readonly RunReport[]): RunStatus {
   if (statuses.includes('dry-run')) return 'dry-run';
   return statuses.includes('rolled-out') ? 'rolled-out' : 'unchanged';
 }
+
+/**
+ * The failure that stopped a run: the namespace the others name as the
+ * cause, `shared` when it was the whole run's (the inputs, the artifact or
+ * the login) rather than one namespace's.
+ */
+export function failureOf(
+  reports: readonly RunReport[],
+): { report: RunReport; shared: boolean } | null {
+  const report = reports.find((r) => r.error && !r.error.from);
+  if (!report) return null;
+  return { report, shared: reports.length > 1 && reports.every((r) => r.error === report.error) };
+}

@@ -23,14 +23,13 @@ import type { SavedPlan } from './saved-plan-shape.ts';
 import { ServerSession } from './session.ts';
 import { pendingOutcomes } from './verify.ts';
 
-/** One namespace of the run: its settings, its connection and login, and what it learned. */
+/** One namespace of the run: its settings, what it learned, and its own log lines while others held the log. */
 interface Leg {
   config: RolloutConfig;
   report: RunReport;
-  /** The run's one connection and login, which every namespace shares. */
-  server: ServerSession;
   held: HeldLog;
-  ahead: Promise<ServerAhead> | null;
+  /** The login and the server's reads for this namespace, started with the artifact's download. */
+  ahead: Promise<ServerAhead>;
   deps: ExecuteDeps | null;
 }
 
@@ -55,28 +54,31 @@ export async function runRollout(host: Host): Promise<RunReport[]> {
     first.error = { stage: 'config', message: oneLine(error) };
     return [first];
   }
-  const { config } = inputs;
+  const { config, saved } = inputs;
+  // One connection and one login serve every namespace: logins live in the root namespace.
   const server = new ServerSession(host);
-  const legs = config.namespaces.map((namespace, i): Leg => ({
-    config: { ...config, namespace },
-    report: i === 0 ? first : startReport(host),
-    server,
-    held: new HeldLog(),
-    ahead: null,
-    deps: null,
-  }));
+  const legs = config.namespaces.map((namespace, i): Leg => {
+    const leg = { config: { ...config, namespace }, held: new HeldLog() };
+    const report = i === 0 ? first : startReport(host);
+    describeRun(report, leg.config, host);
+    report.savedPlan = saved && { plan: saved, check: null };
+    const ahead = readAhead(server, leg.config, leg.held, (identity) => {
+      if (saved) checkServer(saved, identity, config.url);
+    });
+    // Its failure is reported by the stage that reads the server, once the artifact's checks ran.
+    ahead.catch(() => undefined);
+    return { ...leg, report, ahead, deps: null };
+  });
   try {
-    await rollLegs(legs, inputs.saved, stages, host);
+    await rollLegs(legs, server, saved, stages, host);
   } finally {
     // A login still under way must end before the session is closed, or its token would outlive the run.
     const opened = await Promise.all(
-      legs.map(async (leg) =>
-        leg.ahead
-          ? leg.ahead.then(
-              (a) => a.session.description,
-              () => '',
-            )
-          : '',
+      legs.map((leg) =>
+        leg.ahead.then(
+          (a) => a.session.description,
+          () => '',
+        ),
       ),
     );
     for (const leg of legs) leg.held.release(host.log);
@@ -88,6 +90,7 @@ export async function runRollout(host: Host): Promise<RunReport[]> {
 
 async function rollLegs(
   legs: readonly Leg[],
+  server: ServerSession,
   saved: SavedPlan | null,
   stages: Stages,
   host: Host,
@@ -95,15 +98,6 @@ async function rollLegs(
   const [lead] = legs;
   if (!lead) return;
   const { config } = lead;
-  for (const leg of legs) {
-    describeRun(leg.report, leg.config, host);
-    leg.report.savedPlan = saved && { plan: saved, check: null };
-    leg.ahead = readAhead(leg.server, leg.config, leg.held, (identity) => {
-      if (saved) checkServer(saved, identity, config.url);
-    });
-    // Its failure is reported by the stage that reads the server, once the artifact's checks ran.
-    leg.ahead.catch(() => undefined);
-  }
   let artifact: ArtifactFacts | null = null;
   try {
     const source = config.artifact;
@@ -117,7 +111,7 @@ async function rollLegs(
     }
     if (saved) checkArtifact(saved, artifact);
   } catch (error) {
-    await failed(lead, 'artifact', error);
+    await failed(lead, server, 'artifact', error);
     for (const leg of legs) leg.report.error = lead.report.error;
     return;
   } finally {
@@ -125,13 +119,20 @@ async function rollLegs(
     // The inputs and the artifact are every namespace's: each report shows their times.
     for (const leg of legs.slice(1)) leg.report.timings.push(...lead.report.timings);
   }
-  const planned: Planned[] = [];
+  const planned: { leg: Leg; made: Planned }[] = [];
   for (const leg of legs) {
     try {
-      planned.push(await planLeg(leg, legs.length, stages, host));
+      // The file and the catalog are every namespace's: the first to need them writes them.
+      const ready = planned.some(
+        (p) => p.made.plan.catalog === 'register' || p.made.plan.pluginFile === 'copy',
+      );
+      planned.push({ leg, made: await planLeg(leg, { count: legs.length, ready }, stages, host) });
     } catch (error) {
-      await failed(leg, 'preflight', error);
+      await failed(leg, server, 'preflight', error);
+      // Without a login no namespace was read: the failure is the whole run's.
+      const shared = error === (await server.openingError());
       for (const other of legs) {
+        if (shared) other.report.error = leg.report.error;
         other.report.error ??= {
           stage: 'preflight',
           message: `the checks in ${where(leg)} failed`,
@@ -142,35 +143,27 @@ async function rollLegs(
     }
   }
   if (config.safety.dryRun) return;
-  for (const [index, leg] of legs.entries()) {
-    const made = planned[index];
-    if (!made) return;
-    const prepared = legs
-      .slice(0, index)
-      .some((l) => l.report.record.registered || l.report.record.placedFile);
-    const plan = prepared ? withCatalogReady(made.plan) : made.plan;
-    leg.report.plan = plan;
-    const deps = executeDeps(leg, { ...made, plan }, host);
-    leg.deps = deps;
+  for (const [index, { leg, made }] of planned.entries()) {
     const { report } = leg;
     try {
+      const deps = executeDeps(leg, made, host);
+      leg.deps = deps;
       report.targets = await stages.run(
         report,
         'rollout',
         titled('Roll out, batch by batch', leg, legs.length),
         () => executePlan(deps, report.record),
       );
-      if (plan.prune.length > 0) {
+      if (made.plan.prune.length > 0) {
         await stages.run(report, 'prune', 'Deregister unused versions', () =>
           pruneCatalog(deps, report.record),
         );
       }
     } catch (error) {
       const stage = stages.current;
-      await failed(leg, stage, error);
-      const rollbackOnFailure = config.safety.rollbackOnFailure;
-      await recoverLeg(leg, stage, legs, stages);
-      if (stage === 'rollout' && rollbackOnFailure) {
+      await failed(leg, server, stage, error);
+      await recoverLeg(leg, server, stage, legs.length, stages);
+      if (stage === 'rollout' && config.safety.rollbackOnFailure) {
         for (const earlier of legs.slice(0, index).reverse()) {
           const before = earlier.report.error;
           earlier.report.error = {
@@ -178,7 +171,8 @@ async function rollLegs(
             message: `the rollout in ${where(leg)} failed`,
             from: where(leg),
           };
-          if (!(await recoverLeg(earlier, 'rollout', legs, stages))) earlier.report.error = before;
+          const rolledBack = await recoverLeg(earlier, server, 'rollout', legs.length, stages);
+          if (!rolledBack) earlier.report.error = before;
         }
       }
       for (const later of legs.slice(index + 1)) {
@@ -201,12 +195,20 @@ interface Planned {
   clusterNodes: number | null;
 }
 
-/** Waits for the namespace's read-ahead, then plans it against the artifact. */
-async function planLeg(leg: Leg, count: number, stages: Stages, host: Host): Promise<Planned> {
+/**
+ * Waits for the namespace's read-ahead, then plans it against the artifact;
+ * `ready` when an earlier namespace of the run places the file and registers
+ * the version.
+ */
+async function planLeg(
+  leg: Leg,
+  { count, ready }: { count: number; ready: boolean },
+  stages: Stages,
+  host: Host,
+): Promise<Planned> {
   const { report, config } = leg;
   const reads = leg.ahead;
-  if (!reads) throw new Error(`${where(leg)} was never read`);
-  const { plan, client, clusterNodes, identity } = await stages.run(
+  const made = await stages.run(
     report,
     'preflight',
     titled('Connect, read the server and plan', leg, count),
@@ -224,6 +226,8 @@ async function planLeg(leg: Leg, count: number, stages: Stages, host: Host): Pro
       };
     },
   );
+  const { client, clusterNodes, identity } = made;
+  const plan = ready ? withCatalogReady(made.plan) : made.plan;
   report.plan = plan;
   report.planOrigin = planOrigin(config, identity, thisRun(host));
   report.version = plan.version;
@@ -236,6 +240,7 @@ async function planLeg(leg: Leg, count: number, stages: Stages, host: Host): Pro
   }
   return { plan, client, clusterNodes };
 }
+
 const CHECK_LOG: Record<PlanCheck, string> = {
   'as-planned': 'the server is as the given plan read it',
   'already-applied': 'the server is already where the given plan leads; nothing to write',
@@ -271,34 +276,35 @@ function where(leg: Leg): string {
 }
 
 /** Records the failure of a namespace's stage, in the server's words where it refused. */
-async function failed(leg: Leg, stage: Stage, error: unknown): Promise<void> {
-  const client = leg.deps?.client ?? leg.server.client?.inNamespace(leg.config.namespace);
-  const refusal = client ? await explainRefusal(leg.server.late(client), error) : null;
+async function failed(
+  leg: Leg,
+  server: ServerSession,
+  stage: Stage,
+  error: unknown,
+): Promise<void> {
+  const client = leg.deps?.client ?? server.client?.inNamespace(leg.config.namespace);
+  const refusal = client ? await explainRefusal(server.late(client), error) : null;
   leg.report.error = { stage, message: refusal ?? oneLine(error) };
 }
 
 /** Recovers a namespace the run wrote to; whether a rollback was attempted there. */
 async function recoverLeg(
   leg: Leg,
+  server: ServerSession,
   stage: Stage,
-  legs: readonly Leg[],
+  count: number,
   stages: Stages,
 ): Promise<boolean> {
   const { deps, report } = leg;
   if (!deps) return false;
   const recovery = await recover(
-    lateDeps(deps, leg.server),
+    lateDeps(deps, server),
     report.record,
     stage,
     leg.config.safety.rollbackOnFailure,
     report.targets,
     (work) =>
-      stages.run(
-        report,
-        'rollback',
-        titled('Roll back the touched mounts', leg, legs.length),
-        work,
-      ),
+      stages.run(report, 'rollback', titled('Roll back the touched mounts', leg, count), work),
   );
   if (recovery) Object.assign(report, recovery);
   return recovery?.rollback != null;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { loadTls, openConnection } from '../http/dispatcher.ts';
-import type { RolloutConfig } from '../inputs/config.ts';
+import { rollbackReserve, type RolloutConfig } from '../inputs/config.ts';
 import { authenticate, revokeSession, type Session } from '../vault/auth.ts';
 import { SYSTEM_CLOCK, VaultClient } from '../vault/client.ts';
 import type { Host } from './host.ts';
@@ -71,6 +71,15 @@ export class ServerSession {
     return this.session;
   }
 
+  /** What the login failed with, or `null` when it did not (or was not tried). */
+  async openingError(): Promise<unknown> {
+    if (!this.opening) return null;
+    return this.opening.then(
+      () => null,
+      (error: unknown) => error,
+    );
+  }
+
   /** The client that carries the token, once logged in. */
   get client(): VaultClient | null {
     return this.session?.client ?? null;
@@ -99,14 +108,18 @@ export class ServerSession {
 
 /**
  * The whole run's bound: every call ends within `run-timeout` of connecting.
- * The rollout's calls end one `timeout` and one `verify-timeout` earlier, so
- * a rollback can still tune back, reload and verify before the bound.
+ * The rollout's calls end one `timeout` and one `verify-timeout` earlier for
+ * each namespace, so a rollback of every namespace can still tune back,
+ * reload and verify before the bound.
  */
 export function runBudget(
-  config: Pick<RolloutConfig, 'runTimeoutSeconds' | 'verifyTimeoutSeconds' | 'transport'>,
+  config: Pick<
+    RolloutConfig,
+    'runTimeoutSeconds' | 'verifyTimeoutSeconds' | 'transport' | 'namespaces'
+  >,
   connectedAt: number,
 ): { rolloutBy: number; lastCallBy: number } {
-  const reserve = config.transport.timeoutSeconds + config.verifyTimeoutSeconds;
+  const reserve = rollbackReserve(config);
   return {
     rolloutBy: connectedAt + (config.runTimeoutSeconds - reserve) * 1000,
     lastCallBy: connectedAt + config.runTimeoutSeconds * 1000,

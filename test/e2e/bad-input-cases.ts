@@ -144,7 +144,22 @@ export const BAD_INPUTS: BadInput[] = [
   {
     inputs: { namespace: 'team-a\nteam-b', 'keep-versions': '2' },
     error:
-      'keep-versions: the plugin catalog is shared by every namespace, but a run in namespace team-a, team-b sees only its own mounts; prune from a run without a namespace',
+      "keep-versions: the plugin catalog is shared by every namespace, but a run in namespace team-a, team-b sees only each one's own mounts; prune from a run without a namespace",
+  },
+  {
+    inputs: { namespace: 'team-a\nteam-b', 'revert-to-builtin': 'true' },
+    error:
+      'revert-to-builtin: it deregisters the versions no mount of its namespace runs, which another namespace may still run; roll team-a, team-b one a run to revert',
+  },
+  {
+    inputs: { namespace: 'team-a\n/' },
+    error:
+      'namespace: "/" is the root namespace, which is rolled in a run of its own, not with other namespaces',
+  },
+  {
+    inputs: { namespace: 'team-a\nteam-b', 'run-timeout': '300' },
+    error:
+      'run-timeout: 300 s leaves no time for a rollback; give more than timeout + verify-timeout, for each of the 2 namespaces (360 s)',
   },
   {
     inputs: { namespace: 'team-a\nteam-b', plan: '{}' },

@@ -428,7 +428,7 @@ describe('the summary of a run over several namespaces', () => {
     const text = renderRunSummary([rolled('team-a', 'v1.0.0'), rolled('team-b', 'v0.9.0')]);
 
     expect(text).not.toContain('gh workflow run');
-    expect(text).toContain('roll each one back in a run of its own');
+    expect(text).toContain('back each in a run of its own, with `namespace` naming it alone');
   });
 
   it('names no namespace for a failure of the artifact they share', () => {
