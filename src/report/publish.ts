@@ -3,7 +3,7 @@ import { failureOf, overallStatus, type RunReport } from '../rollout/run-report.
 import { log } from './log.ts';
 import { outputsOf } from './outputs.ts';
 import { failureLine, failureTitle, STAGE_LABEL } from './stages.ts';
-import { renderRunSummary } from './summary.ts';
+import { renderRunSummary } from './namespaces-summary.ts';
 
 /** Sets the outputs, the closing annotation and the job summary from what the run learned, one report a namespace. */
 export async function publish(

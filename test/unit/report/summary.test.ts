@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { outputsOf } from '../../../src/report/outputs.ts';
 import type { RunReport } from '../../../src/rollout/run-report.ts';
-import { renderRunSummary, renderSummary } from '../../../src/report/summary.ts';
+import { renderRunSummary } from '../../../src/report/namespaces-summary.ts';
+import { renderSummary } from '../../../src/report/summary.ts';
 import { emptyRecord } from '../../../src/rollout/apply.ts';
 import type { Plan } from '../../../src/rollout/plan.ts';
 import type { TargetOutcome } from '../../../src/rollout/verify.ts';
