@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { SERVER_KINDS } from './lab/paths.ts';
 
@@ -6,6 +7,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // An end-to-end file spends most of its time waiting on a server (reloads, restarts, timeouts):
+    // two files a core keep the cores busy, and halve the run's time on two cores.
+    maxWorkers: 2 * availableParallelism(),
     projects: [
       // Pure: no server, no browser, no lab setup.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },

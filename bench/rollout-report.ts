@@ -1,6 +1,17 @@
 import type { CallKind } from './action-log.ts';
 import { fmtSeconds } from './lib.ts';
-import type { Measured, TunesBesideReload } from './rollout.ts';
+import type { Measured } from './rollout.ts';
+import {
+  aboveFloor,
+  buckets,
+  callParts,
+  namespaceCounts,
+  parts,
+  sideBySide,
+  turnCounts,
+  withStart,
+} from './rollout-parts.ts';
+import { besideReload, held } from './tunes-beside-reload.ts';
 
 /** One goal and its verdict wherever it applies in this run. */
 export interface GoalCheck {
@@ -173,98 +184,6 @@ export function rolloutNotes(measured: readonly Measured[]): string[] {
   return notes;
 }
 
-function turnCounts({ rounds, cli }: Measured['runs']): string {
-  const turns = (n: number): string => `${n} turn${n === 1 ? '' : 's'}`;
-  return rounds === cli
-    ? `median of ${turns(rounds)} each`
-    : `median of ${turns(rounds)} of the action and the script, ${turns(cli)} of the CLI procedure`;
-}
-
-function parts(of: ReadonlyMap<string, number>): string {
-  return [...of].map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ');
-}
-
-/** The script's own start (bash, mktemp) is what its phases leave of its wall time. */
-function withStart(of: ReadonlyMap<string, number>, total: number): Map<string, number> {
-  const phases = [...of.values()].reduce((sum, s) => sum + s, 0);
-  return new Map([['start and exit', Math.max(0, total - phases)], ...of]);
-}
-
-const KIND_NAMES: Record<CallKind, [string, string]> = {
-  read: ['read', 'reads'],
-  register: ['register', 'registers'],
-  tune: ['tune', 'tunes'],
-  reload: ['reload', 'reloads'],
-  verification: ['verification read', 'verification reads'],
-};
-
-function callParts(m: Measured): string {
-  return [...m.kinds]
-    .filter(([, t]) => t.count > 0)
-    .map(([kind, t]) => {
-      const name = KIND_NAMES[kind][t.count === 1 ? 0 : 1];
-      const overlap =
-        t.sum > t.wall * 1.05 ? ` in flight (${fmtSeconds(t.sum)} summed over calls)` : '';
-      const early =
-        t.early > 0
-          ? `, ${t.early === t.count ? 'all' : String(t.early)} of them answered during the artifact stage; after it,`
-          : '';
-      return `${t.count} ${name}${early} ${fmtSeconds(t.wall)}${overlap}`;
-    })
-    .join(' · ');
-}
-
-/** Stages told apart by their group titles: the artifact, and the server (connect, plan, roll out). */
-function buckets(of: ReadonlyMap<string, number>): {
-  fixed: number;
-  artifact: number;
-  server: number;
-} {
-  const out = { fixed: 0, artifact: 0, server: 0 };
-  for (const [name, s] of of) {
-    if (name === 'between calls') continue;
-    if (name === 'start-up' || name === 'summary and exit' || /input/i.test(name)) out.fixed += s;
-    else if (/artifact/i.test(name)) out.artifact += s;
-    else out.server += s;
-  }
-  return out;
-}
-
-function sideBySide(m: Measured): string {
-  const a = buckets(m.actionParts);
-  const e = m.expertParts;
-  const get = (name: string): number => e.get(name) ?? 0;
-  const expertFixed = withStart(e, m.expert).get('start and exit') ?? 0;
-  const expertServer = get('register') + get('tune') + get('reload') + get('verify');
-  return [
-    `start-up, inputs and exit ${fmtSeconds(a.fixed)} vs ${fmtSeconds(expertFixed)}`,
-    `artifact ${fmtSeconds(a.artifact)} vs ${fmtSeconds(get('download') + get('unpack'))}`,
-    `server calls ${fmtSeconds(a.server)} vs ${fmtSeconds(expertServer)}, of which the reload ${fmtSeconds(m.floor)} vs ${fmtSeconds(get('reload'))}`,
-    `in all ${fmtSeconds(m.action)} vs ${fmtSeconds(m.expert)}`,
-  ].join('; ');
-}
-
-function aboveFloor(m: Measured): string {
-  const a = buckets(m.actionParts);
-  const wall = (kind: CallKind): number => m.kinds.get(kind)?.wall ?? 0;
-  const between = m.actionParts.get('between calls') ?? 0;
-  const items: [string, number][] = [
-    ['start-up, inputs and exit', a.fixed],
-    ['artifact', a.artifact],
-    ['reads', wall('read')],
-    ['register', wall('register')],
-    ['tunes', wall('tune')],
-    ['verification reads', wall('verification')],
-    ['between calls', between],
-  ];
-  const named = items.reduce((sum, [, s]) => sum + s, 0);
-  return (
-    `above the reload (${fmtSeconds(m.paired.aboveFloor)}): ` +
-    items.map(([name, s]) => `${name} ${fmtSeconds(s)}`).join(' · ') +
-    ` (${fmtSeconds(m.paired.aboveFloor - named)} not in these)`
-  );
-}
-
 /**
  * The 1.1× goal against what the action cannot shed: the start-up of Node
  * with the libraries it is built on (row 4 measures them alone), against
@@ -324,35 +243,4 @@ function ownParts(m: Measured, fetch: number): string {
     `${fmtSeconds(between)} between calls`,
     `the artifact stage ${fmtSeconds(Math.abs(slower))} ${slower > 0 ? 'slower' : 'faster'} than curl and unzip`,
   ].join('; ');
-}
-
-/**
- * Tunes held by the reload take the rest of it, and are answered with its
- * own answer, a fraction of a millisecond before or after it; tunes the
- * server answers beside a reload take the few milliseconds tunes take.
- */
-function held(b: TunesBesideReload): boolean {
-  return b.tunesEnd - b.sentAt >= 0.9 * (b.reloadEnd - b.sentAt);
-}
-
-/** What the server did with tunes sent while it reloaded other mounts. */
-function besideReload(b: TunesBesideReload): string {
-  const ms = (value: number): string => fmtSeconds(value / 1000);
-  const sent = `${b.tuned} tunes of other mounts sent ${ms(b.sentAt)} into a reload of ${b.reloaded} mounts`;
-  const after = b.tunesEnd - b.reloadEnd;
-  const when =
-    after > 0 ? `${ms(after)} after its ${ms(b.reloadEnd)}` : `with it, at ${ms(b.reloadEnd)}`;
-  return held(b)
-    ? `the server holds a tune until a running reload ends (${sent} were answered ${when}, measured in this run), so no client can hide the tunes behind the reload`
-    : `${sent} were answered at ${ms(b.tunesEnd)}, before its end at ${ms(b.reloadEnd)}`;
-}
-
-function namespaceCounts(m: Measured): string {
-  const count = (kind: CallKind): number => m.kinds.get(kind)?.count ?? 0;
-  const all = [...m.kinds.values()].reduce((sum, t) => sum + t.count, 0);
-  return (
-    `the action rolls the ${m.namespaces} namespaces of ${m.mounts / m.namespaces} mounts in one run, one namespace after another; ` +
-    `it made ${count('reload')} reload calls, ${count('verification')} verification reads and ${all} calls to the server in all (${count('read')} reads, ${count('register')} registers, ${count('tune')} tunes). ` +
-    `The expert script and the CLI procedure register once, then make one reload call and one mount-table read per namespace.`
-  );
 }

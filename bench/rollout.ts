@@ -1,11 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FixtureFlavor, ServerKind } from '../lab/paths.ts';
 import { startReleaseServer } from '../lab/release-server.ts';
 import { enableMount, installPlugin } from '../lab/seed.ts';
-import { startServer, type LabServer } from '../lab/server.ts';
+import { startServer } from '../lab/server.ts';
 import type { CallKind, KindTotals } from './action-log.ts';
 import { fmtSeconds, median, type BenchOptions } from './lib.ts';
 import {
@@ -19,6 +18,7 @@ import {
   type Timed,
 } from './procedures.ts';
 import { VERSIONS, expectRunning, inNamespace, publish } from './releases.ts';
+import { tunesBesideReload, type TunesBesideReload } from './tunes-beside-reload.ts';
 
 /** One build of the lab's secrets plugin, and the mount counts to roll it out to. */
 export interface PluginBuild {
@@ -75,19 +75,6 @@ export interface Measured {
   expertParts: Map<string, number>;
   /** Measured on this row's server after its rollouts; null where it had too few mounts. */
   tunesBesideReload: TunesBesideReload | null;
-}
-
-/**
- * Tunes sent while a reload runs, in milliseconds from sending the reload:
- * when the tunes were sent, when the reload was answered, and when the last
- * tune was.
- */
-export interface TunesBesideReload {
-  reloaded: number;
-  tuned: number;
-  sentAt: number;
-  reloadEnd: number;
-  tunesEnd: number;
 }
 
 /**
@@ -198,40 +185,6 @@ async function onServer(
     await Promise.all([server.stop(), github.close(), rm(work, { recursive: true, force: true })]);
   }
   return measured;
-}
-
-const BESIDE = { reloaded: 25, tuned: 8, afterMs: 50 };
-
-/**
- * Whether the server answers tunes while it reloads other mounts: if it
- * did, a client could hide the tunes behind the reload. The tunes move
- * mounts outside the reload to the version they do not run and back, so the
- * rollouts' state is as it was.
- */
-async function tunesBesideReload(
-  server: LabServer,
-  mounted: number,
-  running: number,
-): Promise<TunesBesideReload | null> {
-  if (mounted < BESIDE.reloaded + BESIDE.tuned) return null;
-  const path = (i: number): string => `bench-${i}`;
-  const reloaded = Array.from({ length: BESIDE.reloaded }, (_, i) => path(i));
-  const tuned = Array.from({ length: BESIDE.tuned }, (_, i) => path(BESIDE.reloaded + i));
-  const tuneAll = (version: string): Promise<unknown> =>
-    Promise.all(
-      tuned.map((p) => server.api('POST', `sys/mounts/${p}/tune`, { plugin_version: version })),
-    );
-  const start = performance.now();
-  const since = (): number => performance.now() - start;
-  const reload = server
-    .api('PUT', 'sys/plugins/reload/backend', { mounts: reloaded, scope: 'global' })
-    .then(since);
-  await sleep(BESIDE.afterMs);
-  const sentAt = since();
-  const tunes = tuneAll(VERSIONS[1 - running] ?? '').then(since);
-  const [reloadEnd, tunesEnd] = await Promise.all([reload, tunes]);
-  await tuneAll(VERSIONS[running] ?? '');
-  return { reloaded: BESIDE.reloaded, tuned: BESIDE.tuned, sentAt, reloadEnd, tunesEnd };
 }
 
 type Procedure = 'action' | 'cli' | 'expert';

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serverBinary, type ServerKind } from './paths.ts';
 import { track } from './processes.ts';
 
-const READY_TRIES = 100;
+// 30 s: with two test files a core running, a Vault server has taken over 10 s to answer.
+const READY_TRIES = 300;
 
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -4,6 +4,7 @@ import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vau
 import type { ServerFeatures } from '../vault/identity.ts';
 import { servedInProcess } from './in-process.ts';
 import { describeTarget, listInput, type PluginType } from '../domain/plugin.ts';
+import { pinMove, type PinMove } from './pin-move.ts';
 import { prunableVersions } from './prune.ts';
 import type { TargetState } from '../vault/mounts.ts';
 
@@ -74,7 +75,7 @@ export interface Plan {
    * is empty when the pin is removed (a builtin cannot be pinned). Restored
    * to `from` on rollback.
    */
-  pin: { from: string; to: string } | null;
+  pin: PinMove | null;
   /** Mounts of the plugin not being rolled that a moved or removed pin changes at their next reload. */
   pinnedElsewhere: string[];
   /** Every mount or connection of the plugin, when the plan saw them all (`mounts: all`); else `null`. */
@@ -247,43 +248,6 @@ export function withCatalogReady(plan: Plan): Plan {
     },
   };
   return { ...ready, changes: writesSomething(ready) };
-}
-
-/**
- * The pin the rollout must write, or `null`. While a pin is in effect the
- * server refuses every version tune, so a rollout that tunes lifts the pin
- * and sets it again even when it already holds the target; and every reload
- * starts the pinned version, so a pin at another version must move. Both
- * are writes to a setting that covers every mount of the plugin, so they
- * need `pin: true`.
- */
-function pinMove(
-  input: PlanInput,
-  tunes: boolean,
-  builtinTarget: boolean,
-  problems: string[],
-): Plan['pin'] {
-  const what = `${input.pluginType} plugin ${input.pluginName}`;
-  if (input.movePin && !input.server.pins) {
-    problems.push(
-      `pin: true, but ${input.server.name} has no plugin pins (Vault 1.16 and later have them); remove the input`,
-    );
-    return null;
-  }
-  const pinned = input.pin;
-  if (pinned === null) return null;
-  // A builtin cannot be pinned: going back to it removes the pin.
-  const to = builtinTarget ? '' : input.version;
-  if (pinned === to && !tunes) return null;
-  if (!input.movePin) {
-    problems.push(
-      pinned !== to
-        ? `a pin holds ${what} at ${pinned}, and every reload starts the pinned version whatever the mounts say; set pin: true to ${to ? `move the pin to ${to}` : 'remove the pin (a builtin cannot be pinned)'}, or delete the pin`
-        : `a pin holds ${what} at ${pinned}, and the server refuses to tune a mount's version while a pin is in effect; set pin: true to lift the pin for the tunes and set it again, or delete the pin`,
-    );
-    return null;
-  }
-  return { from: pinned, to };
 }
 
 /** What every mount or connection of the plugin will be configured for, or run, after the rollout. */
