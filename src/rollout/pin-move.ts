@@ -12,6 +12,7 @@ export interface PinInput {
   pluginType: PluginType;
   pluginName: string;
   version: string;
+  /** The version a pin holds the plugin at (Vault 1.16+), or `null`. */
   pin: string | null;
   movePin: boolean;
   server: Pick<ServerFeatures, 'name' | 'pins'>;

@@ -4,14 +4,11 @@ import { isBuiltinVersion, type CatalogEntry, type CatalogVersion } from '../vau
 import type { ServerFeatures } from '../vault/identity.ts';
 import { servedInProcess } from './in-process.ts';
 import { describeTarget, listInput, type PluginType } from '../domain/plugin.ts';
-import { pinMove, type PinMove } from './pin-move.ts';
+import { pinMove, type PinInput, type PinMove } from './pin-move.ts';
 import { prunableVersions } from './prune.ts';
 import type { TargetState } from '../vault/mounts.ts';
 
-export interface PlanInput {
-  pluginType: PluginType;
-  pluginName: string;
-  version: string;
+export interface PlanInput extends PinInput {
   sha256: string;
   command: string;
   targets: readonly string[] | 'all';
@@ -22,9 +19,6 @@ export interface PlanInput {
   mountTable: ReadonlyMap<string, TargetState>;
   /** `null` when the action does not manage the plugin directory. */
   pluginFile: PluginFileState | null;
-  /** The version a pin holds the plugin at (Vault 1.16+), or `null`. */
-  pin: string | null;
-  movePin: boolean;
   server: ServerFeatures;
   /** Every version of the plugin in the catalog, for pruning. */
   catalogVersions: readonly CatalogVersion[];
