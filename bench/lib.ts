@@ -28,6 +28,31 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/**
+ * Runs each side once a round, the order swapped every round so neither
+ * always goes first, and gives the median of the per-round ratios `ours /
+ * theirs`: a machine whose load drifts during the bench weighs on both
+ * sides of every ratio.
+ */
+export async function pairedRounds(
+  rounds: number,
+  ours: () => Promise<number>,
+  theirs: () => Promise<number>,
+): Promise<{ ours: number[]; theirs: number[]; ratio: number }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      a.push(await ours());
+      b.push(await theirs());
+    } else {
+      b.push(await theirs());
+      a.push(await ours());
+    }
+  }
+  return { ours: a, theirs: b, ratio: median(a.map((x, i) => x / (b[i] ?? NaN))) };
+}
+
 export function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }

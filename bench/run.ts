@@ -144,7 +144,7 @@ function render(took: number): { results: string; quote: string; goals: string }
         ? ' — the machine was shared and busy (more runnable processes than cores), so absolute times are inflated; the ratios compare runs interleaved under the same load.'
         : '.'),
     '',
-    'Each figure is a median of several runs; each baseline was measured in the same run, interleaved with ours.',
+    'Each figure is a median of several runs. Each baseline was measured in the same run, in rounds with ours (the order swapped every round), and each ratio is the median of the ratios of those rounds, so a load that drifts during the run weighs on both sides of every ratio.',
   ];
   const general =
     rows.length === 0
