@@ -10,7 +10,8 @@ export interface Row {
   ratio: number;
   ratioText: string;
   goal: string;
-  met: boolean;
+  /** Null for a row that reports a figure without a goal. */
+  met: boolean | null;
   note?: string;
 }
 

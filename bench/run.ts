@@ -155,7 +155,7 @@ function render(took: number): { results: string; quote: string; goals: string }
           '| --- | --- | --- | --- | --- | --- | --- |',
           ...rows.map(
             (row, i) =>
-              `| ${i + 1} | ${row.what} | ${row.ours} | ${row.baseline} | ${row.ratioText} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`,
+              `| ${i + 1} | ${row.what} | ${row.ours} | ${row.baseline} | ${row.ratioText} | ${row.goal} | ${row.met === null ? '—' : row.met ? 'yes' : '**no**'} |`,
           ),
         ];
   const generalNotes = rows

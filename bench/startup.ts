@@ -10,15 +10,16 @@ import { ACTION_ENTRY } from '../lab/paths.ts';
 import { libraryImports, librariesEntry } from './library-imports.ts';
 import { median, type BenchOptions, type Row } from './lib.ts';
 
-/** hashicorp/vault-action's bundle and its CPU beyond bare Node, as measured on this machine. */
+/** The size of hashicorp/vault-action's bundle (its dist/index.js), as measured when this bench was written. */
 const VAULT_ACTION_BYTES = 1.0e6;
-const VAULT_ACTION_CPU = 0.11;
 
 const LIBRARIES = join(BENCH_DIR, 'libraries.mjs');
 
 /**
- * Goal 5: CPU time of `node dist/index.js` until its first request, beyond a
- * bare `node -e 0`, and the bundle's size. The child runs under bash so that
+ * CPU time of `node dist/index.js` until its first request, beyond a bare
+ * `node -e 0`, reported beside what the libraries it imports take alone,
+ * measured in the same run (the start-up goal is retired: start-up is not
+ * bought with private APIs); and the bundle's size. The child runs under bash so that
  * `times` reports its CPU (user + system, in ms) even when it is killed at
  * the first request it makes.
  */
@@ -103,12 +104,12 @@ export async function benchStartup(options: BenchOptions): Promise<Row[]> {
   return [
     {
       what: 'cold start: CPU of `node dist/index.js` until its first request, beyond `node -e 0`',
-      ours: `${(extra * 1000).toFixed(0)} ms`,
-      baseline: `${(VAULT_ACTION_CPU * 1000).toFixed(0)} ms (vault-action)`,
-      ratio: extra / VAULT_ACTION_CPU,
-      ratioText: `${(extra / VAULT_ACTION_CPU).toFixed(2)}× vault-action's`,
-      goal: "below vault-action's",
-      met: extra < VAULT_ACTION_CPU,
+      ours: ms(extra),
+      baseline: `${ms(ofLibraries)} (its libraries alone)`,
+      ratio: extra / ofLibraries,
+      ratioText: `${(extra / ofLibraries).toFixed(2)}× its libraries alone`,
+      goal: 'reported, no goal (retired)',
+      met: null,
       note:
         `bare \`node -e 0\`: ${ms(median(bare))} of CPU, measured in this run; ` +
         `loading what the action's source imports from ${listed([...imports.keys()])}, ` +
