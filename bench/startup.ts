@@ -19,9 +19,9 @@ const LIBRARIES = join(BENCH_DIR, 'libraries.mjs');
  * CPU time of `node dist/index.js` until its first request, beyond a bare
  * `node -e 0`, reported beside what the libraries it imports take alone,
  * measured in the same run (the start-up goal is retired: start-up is not
- * bought with private APIs); and the bundle's size. The child runs under bash so that
- * `times` reports its CPU (user + system, in ms) even when it is killed at
- * the first request it makes.
+ * bought with private APIs); and the bundle's size. The child runs under
+ * bash so that `times` reports its CPU (user + system, in ms) even when it
+ * is killed at the first request it makes.
  */
 export async function benchStartup(options: BenchOptions): Promise<Row[]> {
   let onRequest = (): void => undefined;
