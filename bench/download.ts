@@ -52,7 +52,11 @@ export async function benchDownload(options: BenchOptions): Promise<Row[]> {
     const file = join(work, 'asset.zip');
     const pipeline =
       'curl -sSfo "$1" "$2" && openssl dgst -sha256 "$1" >/dev/null && unzip -p "$1" acme | openssl dgst -sha256 >/dev/null';
-    const paired = await pairedRounds(
+    const {
+      ours: a,
+      theirs: b,
+      ratio,
+    } = await pairedRounds(
       options.smoke ? 1 : 7,
       async () => {
         const child = await mustRun(process.execPath, [
@@ -72,7 +76,6 @@ export async function benchDownload(options: BenchOptions): Promise<Row[]> {
         return took;
       },
     );
-    const [a, b, ratio] = [median(paired.ours), median(paired.theirs), paired.ratio];
     rows.push({
       what: `locate + download + verify + unpack + hash, ${(zip.size / MiB).toFixed(0)} MiB zip (vs curl, unzip -p, openssl dgst)`,
       ours: fmtSeconds(a),

@@ -31,15 +31,15 @@ export function median(values: readonly number[]): number {
 
 /**
  * Runs each side once a round, the order swapped every round so neither
- * always goes first, and gives the median of the per-round ratios `ours /
- * theirs`: a machine whose load drifts during the bench weighs on both
- * sides of every ratio.
+ * always goes first, and gives each side's median and the median of the
+ * per-round ratios `ours / theirs`: a machine whose load drifts during the
+ * bench weighs on both sides of every ratio.
  */
 export async function pairedRounds(
   rounds: number,
   ours: () => Promise<number>,
   theirs: () => Promise<number>,
-): Promise<{ ours: number[]; theirs: number[]; ratio: number }> {
+): Promise<{ ours: number; theirs: number; ratio: number }> {
   const a: number[] = [];
   const b: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -51,7 +51,7 @@ export async function pairedRounds(
       a.push(await ours());
     }
   }
-  return { ours: a, theirs: b, ratio: median(a.map((x, i) => x / (b[i] ?? NaN))) };
+  return { ours: median(a), theirs: median(b), ratio: median(a.map((x, i) => x / (b[i] ?? NaN))) };
 }
 
 export function seconds(start: bigint): number {
