@@ -5,7 +5,9 @@ import { crc32, createGzip, deflateRawSync, gzipSync } from 'node:zlib';
 
 /**
  * One member of a lab archive; `link` makes a symbolic link, `hardLink` (tar
- * only) a hard link, `stored` (zip only) keeps the bytes as they are.
+ * only) a hard link, `stored` (zip only) keeps the bytes as they are,
+ * `unlisted` (zip only) writes the member but leaves it out of the central
+ * directory, where unzip never sees it.
  */
 export interface Member {
   name: string;
@@ -14,6 +16,7 @@ export interface Member {
   link?: string;
   hardLink?: string;
   stored?: boolean;
+  unlisted?: boolean;
 }
 
 const FILE = 0o100000;
@@ -60,14 +63,15 @@ export function makeZip(members: readonly Member[]): Buffer {
     central.writeUInt32LE((typeAndMode(member) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, packed);
-    centrals.push(central, name);
+    if (!member.unlisted) centrals.push(central, name);
     offset += local.length + name.length + packed.length;
   }
   const directory = Buffer.concat(centrals);
+  const listed = members.filter((m) => !m.unlisted).length;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(members.length, 8);
-  end.writeUInt16LE(members.length, 10);
+  end.writeUInt16LE(listed, 8);
+  end.writeUInt16LE(listed, 10);
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { discardLeadingMember, type LeadingMember } from './archives/leading-member.ts';
 
 /** The artifact on the runner's disk, hashed; `temporary` when it was downloaded for this run. */
 export interface AssetFile {
@@ -6,9 +7,12 @@ export interface AssetFile {
   sha256: string;
   size: number;
   temporary: boolean;
+  /** Its first zip member, inflated while it downloaded. */
+  leading?: Promise<LeadingMember | null>;
 }
 
 export async function discardAsset(asset: AssetFile): Promise<void> {
+  await discardLeadingMember(asset.leading);
   if (asset.temporary) await rm(asset.path, { force: true });
 }
 

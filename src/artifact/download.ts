@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ArtifactError } from '../domain/errors.ts';
 import { followGet } from '../http/get.ts';
+import { GrowingFile } from './growing-file.ts';
 
 export interface DownloadRequest {
   url: string;
@@ -15,6 +16,8 @@ export interface DownloadRequest {
   maxBytes: number;
   directory: string;
   signal?: AbortSignal;
+  /** Given the file as soon as it exists, to read it while it downloads. */
+  follow?: (file: GrowingFile) => void;
 }
 
 export interface Downloaded {
@@ -37,12 +40,14 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
   if (declared > request.maxBytes) throw tooLarge(request);
   const path = join(request.directory, `download-${randomUUID()}`);
   const hash = createHash('sha256');
+  const growing = new GrowingFile(path);
   let size = 0;
   try {
     // Socket reads arrive 64 KiB at a time; they are written a batch of up to
     // WRITE_BATCH bytes per call, and reading waits for each write, so no
     // more than a batch is held however fast the server sends.
     const handle = await open(path, 'w', 0o600);
+    request.follow?.(growing);
     try {
       let batch: Buffer[] = [];
       let batched = 0;
@@ -54,6 +59,7 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
         batched += chunk.length;
         if (batched >= WRITE_BATCH) {
           await writeAll(handle, batch, batched);
+          growing.grew(size);
           batch = [];
           batched = 0;
         }
@@ -62,15 +68,18 @@ export async function download(request: DownloadRequest): Promise<Downloaded> {
     } finally {
       await handle.close();
     }
+    if (size === 0) throw new ArtifactError(`download of ${request.label} is empty (0 bytes)`);
   } catch (error) {
+    const failure =
+      error instanceof ArtifactError
+        ? error
+        : new ArtifactError(`download of ${request.label} failed: ${messageOf(error)}`);
+    growing.end(failure);
     await rm(path, { force: true });
-    if (error instanceof ArtifactError) throw error;
-    throw new ArtifactError(`download of ${request.label} failed: ${messageOf(error)}`);
+    throw failure;
   }
-  if (size === 0) {
-    await rm(path, { force: true });
-    throw new ArtifactError(`download of ${request.label} is empty (0 bytes)`);
-  }
+  growing.grew(size);
+  growing.end();
   return { path, sha256: hash.digest('hex'), size };
 }
 

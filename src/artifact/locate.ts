@@ -4,7 +4,12 @@ import type { ArtifactSource } from '../inputs/release.ts';
 import { ArtifactError } from '../domain/errors.ts';
 import type { TrustPolicy } from '../inputs/trust.ts';
 import { checksumFileCandidates } from './trust/checksums.ts';
-import { download } from './download.ts';
+import { download, type DownloadRequest } from './download.ts';
+import {
+  discardLeadingMember,
+  inflateLeadingMember,
+  type LeadingMember,
+} from './archives/leading-member.ts';
 import { sha256File } from './hash.ts';
 import { findRelease, type Release } from '../github/release.ts';
 import { selectAsset } from './select-asset.ts';
@@ -69,7 +74,7 @@ export async function locate(
   const download = assetDownload(async (signal) => {
     if (source.kind === 'url') {
       ctx.log(`downloading ${source.url}`);
-      return downloadTo(source.url, asset, null, trust, ctx, signal);
+      return downloadAsset(source.url, asset, null, trust, ctx, signal);
     }
     const size = await checkLocal(source.path, 'artifact', trust.maxBytes);
     return { path: source.path, sha256: await sha256File(source.path), size, temporary: false };
@@ -109,7 +114,7 @@ async function locateInRelease(
   const fromRelease = { release, where };
   const assetUrl = releaseAssetUrl(fromRelease, asset);
   const download = assetDownload(
-    (signal) => downloadTo(assetUrl, asset, fromRelease, trust, ctx, signal),
+    (signal) => downloadAsset(assetUrl, asset, fromRelease, trust, ctx, signal),
     ctx.downloadEarly,
   );
   return alongside(download, async () => {
@@ -194,13 +199,37 @@ function releaseAssetUrl(from: FromRelease, name: string): string {
   return asset.downloadUrl;
 }
 
+/** The asset, with its first zip member inflated while it downloads (see inflateLeadingMember). */
+async function downloadAsset(
+  url: string,
+  label: string,
+  fromRelease: FromRelease | null,
+  trust: TrustPolicy,
+  ctx: LocateContext,
+  signal: AbortSignal,
+): Promise<AssetFile> {
+  let leading: Promise<LeadingMember | null> | undefined;
+  try {
+    const file = await downloadTo(url, label, fromRelease, trust, ctx, {
+      signal,
+      follow: (growing) => {
+        leading = inflateLeadingMember(growing, trust.maxBytes, ctx.workDirectory);
+      },
+    });
+    return { ...file, leading };
+  } catch (error) {
+    await discardLeadingMember(leading);
+    throw error;
+  }
+}
+
 async function downloadTo(
   url: string,
   label: string,
   fromRelease: FromRelease | null,
   trust: TrustPolicy,
   ctx: LocateContext,
-  signal?: AbortSignal,
+  extra: Pick<DownloadRequest, 'signal' | 'follow'> = {},
 ): Promise<AssetFile> {
   const downloaded = await download({
     url,
@@ -208,7 +237,7 @@ async function downloadTo(
     ...(fromRelease ? { credential: fromRelease.release.credential, accept: OCTET_STREAM } : {}),
     maxBytes: trust.maxBytes,
     directory: ctx.workDirectory,
-    ...(signal ? { signal } : {}),
+    ...extra,
   });
   return { ...downloaded, temporary: true };
 }

@@ -59,7 +59,9 @@ export async function unpackAsset(
       };
     }
     await mkdir(unpacked);
-    const members = fileMembers(await unpackArchive(asset.path, format, trust.maxBytes, unpacked));
+    const members = fileMembers(
+      await unpackArchive(asset.path, format, trust.maxBytes, unpacked, asset.leading),
+    );
     const member = pickBinary(members, ctx.pluginName, trust.binary);
     // An empty member was never written, and is no executable either.
     const binaryHead =

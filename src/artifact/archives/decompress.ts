@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Transform } from 'node:stream';
-import { forEachChunk } from '../file-chunks.ts';
+import { forEachChunk, type ChunkOptions } from '../file-chunks.ts';
 
 /**
  * zlib hands out every chunk it inflates in a Buffer of its own, and V8
@@ -16,7 +16,8 @@ export const INFLATED_CHUNK = 128 * 1024;
  * written only once zlib has taken the previous one in whole, so the read
  * buffers are reused (see forEachChunk) and a slow reader holds back the
  * disk reads. A read error destroys the stream with it; the stream is
- * destroyed when `read` ends, which stops the feeding.
+ * destroyed when `read` ends, which stops the feeding. A file still being
+ * written is fed as it grows (see ChunkOptions).
  */
 export async function decompressRange<T>(
   handle: FileHandle,
@@ -24,9 +25,14 @@ export async function decompressRange<T>(
   length: number,
   decompressor: Transform,
   read: (output: Readable) => Promise<T>,
+  chunks?: ChunkOptions,
 ): Promise<T> {
-  const feeding = forEachChunk(handle, start, length, (chunk) =>
-    writeThrough(decompressor, chunk),
+  const feeding = forEachChunk(
+    handle,
+    start,
+    length,
+    (chunk) => writeThrough(decompressor, chunk),
+    chunks,
   ).then(
     () => decompressor.end(),
     (error: unknown) => decompressor.destroy(error instanceof Error ? error : undefined),

@@ -105,12 +105,23 @@ export class Unpacking {
     overrun: () => ArtifactError,
     write: (sink: FileSink) => Promise<void>,
   ): Promise<SunkFile> {
-    this.bytes += size;
-    if (this.bytes > this.maxBytes) throw tooBig(this.maxBytes);
+    this.count(size);
     const sink = new FileSink(join(this.outDirectory, `member-${randomUUID()}`), size, overrun);
     const file = await sink.finishOrAbort(() => write(sink));
     this.entries.push({ path, kind: 'file', mode, link: '', file });
     return file;
+  }
+
+  /** A file member already written, by whoever read it ahead; its bytes count all the same. */
+  takeFile(path: string, mode: number, file: SunkFile): SunkFile {
+    this.count(file.size);
+    this.entries.push({ path, kind: 'file', mode, link: '', file });
+    return file;
+  }
+
+  private count(size: number): void {
+    this.bytes += size;
+    if (this.bytes > this.maxBytes) throw tooBig(this.maxBytes);
   }
 
   private tooMany(): ArtifactError {

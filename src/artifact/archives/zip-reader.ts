@@ -3,7 +3,8 @@ import { createInflateRaw } from 'node:zlib';
 import { getFileNameLowLevel, openPromise, type Entry, type ZipFile } from 'yauzl';
 import { ArtifactError } from '../../domain/errors.ts';
 import type { Unpacking } from './unpacking.ts';
-import { FileSink } from '../sink.ts';
+import { FileSink, type SunkFile } from '../sink.ts';
+import type { LeadingMember } from './leading-member.ts';
 import { INFLATED_CHUNK } from './decompress.ts';
 
 /** A symbolic link's target is a path; anything longer is not one. */
@@ -23,7 +24,11 @@ const DEFLATE = 8;
  * `Unpacking` as a tar's are; sizes and CRCs are checked here too, since
  * yauzl leaves CRCs to its caller.
  */
-export async function readZip(archivePath: string, unpacking: Unpacking): Promise<void> {
+export async function readZip(
+  archivePath: string,
+  unpacking: Unpacking,
+  leading?: Promise<LeadingMember | null>,
+): Promise<void> {
   let zip: ZipFile;
   try {
     zip = await openPromise(archivePath, {
@@ -45,13 +50,18 @@ export async function readZip(archivePath: string, unpacking: Unpacking): Promis
     unpacking.expectBytes(
       entries.filter((e) => !isDirectory(e)).reduce((sum, e) => sum + e.uncompressedSize, 0),
     );
-    for (const entry of entries) await unpackEntry(zip, entry, unpacking);
+    for (const entry of entries) await unpackEntry(zip, entry, unpacking, leading);
   } finally {
     zip.close();
   }
 }
 
-async function unpackEntry(zip: ZipFile, entry: Entry, unpacking: Unpacking): Promise<void> {
+async function unpackEntry(
+  zip: ZipFile,
+  entry: Entry,
+  unpacking: Unpacking,
+  leading: Promise<LeadingMember | null> | undefined,
+): Promise<void> {
   const name = nameOf(entry);
   const unixMode =
     entry.versionMadeBy >> 8 === MADE_ON_UNIX ? entry.externalFileAttributes >>> 16 : 0;
@@ -76,14 +86,42 @@ async function unpackEntry(zip: ZipFile, entry: Entry, unpacking: Unpacking): Pr
     unpacking.addLink(path, 'symlink', mode, target.kept().toString('utf8'));
     return;
   }
-  const file = await unpacking.addFile(
-    path,
-    mode,
-    entry.uncompressedSize,
-    () => damaged(`${name} unpacks to more than the ${entry.uncompressedSize} bytes it declares`),
-    (sink) => copyEntry(zip, entry, name, sink),
-  );
+  const ahead = await inflatedAhead(entry, leading);
+  const file = ahead
+    ? unpacking.takeFile(path, mode, ahead)
+    : await unpacking.addFile(
+        path,
+        mode,
+        entry.uncompressedSize,
+        () =>
+          damaged(`${name} unpacks to more than the ${entry.uncompressedSize} bytes it declares`),
+        (sink) => copyEntry(zip, entry, name, sink),
+      );
   checkWhole(entry, name, file);
+}
+
+/**
+ * The member inflated while the archive downloaded, when it is this entry:
+ * the central directory puts the entry's local header first, deflated and
+ * unencrypted, its compressed data exactly as long as the deflate stream
+ * inflated ahead (which started where that same header says), and both
+ * agree on its size and CRC. Those are the bytes copyEntry would inflate,
+ * so the result is the same file; on any difference, copyEntry inflates
+ * the entry and reports what is wrong with it.
+ */
+async function inflatedAhead(
+  entry: Entry,
+  leading: Promise<LeadingMember | null> | undefined,
+): Promise<SunkFile | null> {
+  if (!leading || entry.relativeOffsetOfLocalHeader !== 0) return null;
+  if (entry.isEncrypted() || entry.compressionMethod !== DEFLATE) return null;
+  const lead = await leading;
+  const same =
+    lead !== null &&
+    lead.compressedSize === entry.compressedSize &&
+    lead.file.size === entry.uncompressedSize &&
+    lead.file.crc32 === entry.crc32;
+  return same ? lead.file : null;
 }
 
 /** Writes the member's bytes, inflated if need be; a failure that is not the sink's own means damage. */
